@@ -1,0 +1,1 @@
+"""Channels: console, Telegram, SMS. Each implements ``base.Channel``; none imports the service."""

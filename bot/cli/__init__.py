@@ -1,0 +1,1 @@
+"""The ``followup`` command (Typer + Rich)."""

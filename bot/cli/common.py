@@ -1,0 +1,55 @@
+"""Shared CLI plumbing: load config, open the app, turn known errors into one clear line.
+
+Errors an operator can fix (config, survey file, key file, bad input) end with
+exit code 2 and one line; never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.config import Config, ConfigError, load_config
+from bot.crypto import KeyFileError
+from conversations.loader import SurveyError
+
+T = TypeVar("T")
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+ConfigOption = typer.Option(
+    None, "--config", "-c", help="TOML config file (default: $FOLLOWUP_CONFIG, else built-in defaults)."
+)
+
+
+class CliError(Exception):
+    """An expected problem with what the operator asked for."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def config_or_exit(path: str | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def run(coro_factory: Callable[[], Coroutine[Any, Any, T]] | Awaitable[T]) -> T:
+    """Run a coroutine; known errors become one line on stderr and exit code 2."""
+    try:
+        coro = coro_factory() if callable(coro_factory) else coro_factory
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except (ConfigError, SurveyError, KeyFileError, CliError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,148 @@
+"""``followup demo`` and ``followup chat``: a participant's side in the terminal.
+
+Both read answers line by line from stdin (so piped input works) and end, with
+exit code 0 and one line saying how, when the session ends or input runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date
+
+from rich.console import Console
+
+from bot.app import App, open_app
+from bot.channels.base import Inbound
+from bot.channels.console import ConsoleChannel
+from bot.cli.common import CliError, out
+from bot.config import Config
+from bot.enrolment import EnrolmentError, enrol
+from bot.service import StepReport
+from bot.store.escalations import RaisedEscalation
+from bot.store.participants import Participant
+
+DEMO_PROGRAMME = "demo"
+OUTCOME_TEXT = {
+    "completed": "completed: every answer saved",
+    "safe_word": "safe word: session ended, chat cleared, contact paused",
+    "duress": "duress word: looked like a normal end; URGENT escalation raised",
+    "locked": "locked after wrong code words; contact paused, support service told",
+    "later": "paused by her (LATER); she can carry on later",
+    "snoozed": "not now: snoozed",
+    "idle": "paused (idle)",
+    "opted_out": "opted out (STOP)",
+    "stopped": "she chose to stop after seeing the helpline",
+    "expired": "expired",
+}
+
+
+def _alert(escalation: RaisedEscalation, pseudonym: str) -> str:
+    reasons = ", ".join(escalation.reasons)
+    return (
+        f"[bold white on red] WSS ALERT [/] {escalation.level} {escalation.code} {pseudonym}"
+        f" programme={DEMO_PROGRAMME} reasons={reasons}"
+    )
+
+
+async def _ensure_demo_programme(app: App) -> int:
+    existing = await app.service.programmes.by_name(DEMO_PROGRAMME)
+    if existing:
+        return existing.id
+    async with app.db.transaction() as tx:
+        return await app.service.programmes.add(
+            tx, DEMO_PROGRAMME, app.service.clock.now(), timezone="Europe/London",
+            language="en", helpline="the demo helpline on 0800 000 0000",
+            emergency_number="999", sender_name="Sam",
+        )  # fmt: skip
+
+
+async def demo(
+    config: Config, language: str, safe_word: str, code_word: str | None, duress_word: str | None
+) -> None:
+    console = ConsoleChannel(out)
+    app = await open_app(config, {"console": console}, clock=None)
+    try:
+        if app.key_file_created:
+            out.print(
+                f"[yellow]Created key file {config.security.key_file} (mode 0600). Keep it safe:"
+                " without it the database cannot be read.[/]"
+            )
+        programme_id = await _ensure_demo_programme(app)
+        address = f"console:{int(app.service.clock.now().timestamp() * 1e6)}"
+        try:
+            participant = await enrol(
+                app.service, programme_id=programme_id, channel="console", language=language,
+                timezone="Europe/London", today=date.today(), now=app.service.clock.now(),
+                address=address, safe_word=safe_word, code_word=code_word,
+                duress_word=duress_word, actor="demo",
+            )  # fmt: skip
+        except EnrolmentError as exc:
+            raise CliError(str(exc)) from None
+        out.print(f"Demo participant [bold]{participant.pseudonym}[/] (language {language})")
+        out.print(f"  safe word: [bold]{safe_word}[/]  (ends everything at once, any time)")
+        if code_word:
+            out.print(f"  code word: [bold]{code_word}[/]  (asked before the first question)")
+        if duress_word:
+            out.print(f"  duress word: [bold]{duress_word}[/]  (looks normal, alerts the WSS)")
+        out.print("  Type answers; SKIP, BACK and LATER work too. Ctrl-D ends.\n")
+        await converse(app, participant, "T0", address)
+    finally:
+        await app.close()
+
+
+async def chat(config: Config, pseudonym: str, timepoint: str) -> None:
+    console = ConsoleChannel(out)
+    app = await open_app(config, {"console": console})
+    try:
+        participant = await app.service.participants.by_pseudonym(pseudonym)
+        if participant is None:
+            raise CliError(f"no participant with pseudonym {pseudonym}")
+        if participant.channel != "console":
+            raise CliError(
+                f"{participant.pseudonym} is enrolled on {participant.channel}; chat works for console participants"
+            )
+        address = participant.address(app.ring)
+        assert address is not None
+        await converse(app, participant, timepoint, address)
+    finally:
+        await app.close()
+
+
+async def converse(app: App, participant: Participant, timepoint: str, address: str) -> None:
+    """Open the contact, then feed stdin lines until the session ends or input runs out."""
+    report = await app.service.begin_contact(participant.id, timepoint)
+    await app.dispatcher.drain_all()
+    if report is None:
+        out.print(f"Session ended: {participant.pseudonym} is {participant.status}; no contact made.")
+        return
+    if report.ended:
+        out.print(f"Session ended: {OUTCOME_TEXT.get(report.state.outcome or '', 'ended')}")
+        return
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            out.print("[bold green]you>[/] ", end="")
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            out.print("\nSession ended: end of input (her place is kept; carry on with followup chat)")
+            return
+        text = line.rstrip("\r\n")
+        if not interactive:
+            out.print(f"[bold green]you>[/] {_safe(text)}")
+        result = await app.service.handle_inbound(Inbound("console", address, text))
+        await app.dispatcher.drain_all()
+        if result is None:
+            continue
+        for escalation in result.escalations:
+            out.print(_alert(escalation, participant.pseudonym))
+        if result.ended:
+            out.print(f"Session ended: {OUTCOME_TEXT.get(result.state.outcome or '', 'ended')}")
+            return
+
+
+def _safe(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+__all__ = ["Console", "chat", "demo"]

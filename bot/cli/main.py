@@ -1,0 +1,70 @@
+"""The ``followup`` command: one entry point for staff and operators."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import console_cmds
+from bot.cli.common import ConfigOption, config_or_exit, out, run
+
+app = typer.Typer(
+    name="followup",
+    help="Partner follow-up surveys over Telegram, SMS and the console.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def demo(
+    language: str = typer.Option("en", "--language", "-l", help="Her language (en, de, es, it, fr)."),
+    safe_word: str = typer.Option("pineapple", help="Safe word for the demo participant."),
+    code_word: str = typer.Option("bluebird", help="Code word asked before the first question."),
+    no_code_word: bool = typer.Option(False, "--no-code-word", help="Enrol without a code word."),
+    duress_word: str = typer.Option("", help="Optional duress word."),
+    config: str | None = ConfigOption,
+) -> None:
+    """Enrol a demo participant and run T0 in the terminal (console channel, local SQLite)."""
+    cfg = config_or_exit(config)
+    run(
+        lambda: console_cmds.demo(
+            cfg, language, safe_word, None if no_code_word else code_word, duress_word or None
+        )
+    )
+
+
+@app.command()
+def chat(
+    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    timepoint: str = typer.Option("T0", "--timepoint", "-t", help="T0..T4"),
+    config: str | None = ConfigOption,
+) -> None:
+    """Chat in the terminal as an existing console participant."""
+    if timepoint not in ("T0", "T1", "T2", "T3", "T4"):
+        from bot.cli.common import fail
+
+        fail(f"--timepoint must be one of T0, T1, T2, T3, T4, got {timepoint!r}")
+    cfg = config_or_exit(config)
+    run(lambda: console_cmds.chat(cfg, pseudonym, timepoint))
+
+
+@app.command("check-config")
+def check_config(config: str | None = typer.Argument(None, help="The TOML file to check.")) -> None:
+    """Validate a config file: names the key and the problem, exit 2 if anything is wrong."""
+    cfg = config_or_exit(config)
+    from bot.surveys import load_survey
+
+    run(_load_survey_async(cfg.survey.file))
+    out.print(f"{cfg.source}: OK")
+    load_survey.cache_clear()
+
+
+async def _load_survey_async(path: str) -> None:
+    from bot.surveys import load_survey
+
+    load_survey(path)
+
+
+def main() -> None:
+    app()

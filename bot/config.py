@@ -1,0 +1,220 @@
+"""Configuration: one TOML file, defaults that work without it, secrets from the environment.
+
+Every key is declared here with its type and default; ``deploy/followup.example.toml``
+documents them. A wrong key or value is reported as ``file: key 'a.b': problem``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration problem, naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = "var/followup.db"
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    key_file: str = "var/followup.keys"
+
+
+@dataclass(frozen=True)
+class SurveyConfig:
+    file: str = ""
+    free_text: bool = False
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    decoy_reply: bool = True
+    idle_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    mode: str = "polling"
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: str = ""
+    disable_notification: bool = True
+    delete_after_seconds: float = 5.0
+    max_per_second: float = 30.0
+    max_per_chat_per_second: float = 1.0
+    enrol_token_days: int = 14
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    account_sid: str = ""
+    auth_token: str = ""
+    messaging_service_sid: str = ""
+    from_number: str = ""
+    api_base_url: str = "https://api.twilio.com"
+    public_url: str = ""
+    max_per_second: float = 1.0
+    delete_provider_records: bool = True
+    default_region: str = "GB"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    sweep_seconds: float = 30.0
+    quiet_start: str = "21:00"
+    quiet_end: str = "08:00"
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str = "<defaults>"
+
+    def path(self, value: str) -> Path:
+        """Resolve a configured path: relative paths are relative to the working directory."""
+        return Path(value).expanduser()
+
+
+#: Environment variables that override keys (secrets belong here, not in files).
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "TWILIO_ACCOUNT_SID": ("sms", "account_sid"),
+    "TWILIO_AUTH_TOKEN": ("sms", "auth_token"),
+    "FOLLOWUP_KEY_FILE": ("security", "key_file"),
+    "FOLLOWUP_DATABASE": ("database", "path"),
+    "FOLLOWUP_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+}
+
+_CHOICES = {
+    ("telegram", "mode"): ("polling", "webhook"),
+    ("logging", "level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
+
+
+def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
+    """Load ``path`` (or ``$FOLLOWUP_CONFIG``; none means defaults), then apply env overrides."""
+    env = os.environ if env is None else env
+    chosen = path or env.get("FOLLOWUP_CONFIG") or None
+    raw: dict[str, Any] = {}
+    source = "<defaults>"
+    if chosen:
+        source = str(chosen)
+        try:
+            raw = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: no such config file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    sections: dict[str, Any] = {}
+    for key in raw:
+        if key not in _section_types():
+            raise ConfigError(f"{source}: unknown section or key '{key}'")
+    for name, cls in _section_types().items():
+        given = raw.get(name, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"{source}: '{name}' must be a table ([{name}])")
+        sections[name] = _build(cls, given, name, source)
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if env.get(var):
+            sections[section] = dataclasses.replace(sections[section], **{key: env[var]})
+    config = Config(**sections, source=source)
+    _check_values(config)
+    return config
+
+
+def _section_types() -> dict[str, type]:
+    hints = typing.get_type_hints(Config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name != "source"}
+
+
+def _build(cls: type, given: dict[str, Any], section: str, source: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in given.items():
+        where = f"{source}: key '{section}.{key}'"
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(known))})")
+        values[key] = _coerce(value, hints[key], where)
+    return cls(**values)
+
+
+def _coerce(value: Any, expected: Any, where: str) -> Any:
+    if isinstance(expected, types.UnionType):
+        expected = next(a for a in typing.get_args(expected) if a is not type(None))
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected text, got {value!r}")
+        return value
+    return value
+
+
+def _check_values(config: Config) -> None:
+    for (section, key), allowed in _CHOICES.items():
+        value = getattr(getattr(config, section), key)
+        if value not in allowed:
+            raise ConfigError(
+                f"{config.source}: key '{section}.{key}': must be one of {', '.join(allowed)}, got {value!r}"
+            )
+    positives = [
+        ("telegram", "max_per_second"),
+        ("telegram", "max_per_chat_per_second"),
+        ("sms", "max_per_second"),
+        ("scheduler", "sweep_seconds"),
+        ("web", "port"),
+        ("safety", "idle_minutes"),
+        ("telegram", "enrol_token_days"),
+    ]
+    for section, key in positives:
+        if getattr(getattr(config, section), key) <= 0:
+            raise ConfigError(f"{config.source}: key '{section}.{key}': must be above zero")
+    for key in ("quiet_start", "quiet_end"):
+        value = getattr(config.scheduler, key)
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ConfigError(f"{config.source}: key 'scheduler.{key}': expected HH:MM, got {value!r}")
+    if config.sms.public_url and not config.sms.public_url.startswith(("https://", "http://")):
+        raise ConfigError(f"{config.source}: key 'sms.public_url': must start with https://")

@@ -1,0 +1,103 @@
+"""Enrolment rules shared by every way in (CLI, dashboard): secret words that cannot collide.
+
+A safe word must never be a carrier keyword, a digit, a command or an answer
+word (DESIGN.md §1.1), or an ordinary reply would wipe her session.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.i18n import available_languages
+from bot.service import FollowupService
+from bot.store import timepoints as tps
+from bot.store.housekeeping import audit
+from bot.store.participants import NewParticipant, Participant
+from bot.words import lexicon_for
+from conversations.lexicon import CARRIER_KEYWORDS
+from conversations.survey import Survey
+from conversations.text import tokens
+
+MIN_SECRET_LENGTH = 4
+
+
+class EnrolmentError(ValueError):
+    """A value given at enrolment is not acceptable; nothing was stored."""
+
+
+def reserved_words(survey: Survey, languages: list[str]) -> set[str]:
+    """Every word an ordinary reply could contain, in every shipped language."""
+    words = set(CARRIER_KEYWORDS) | survey.answer_words()
+    for language in languages:
+        lexicon = lexicon_for(language)
+        for group in lexicon.keywords.values():
+            for phrase in group:
+                words.update(tokens(phrase))
+        for item in survey.items:
+            for choice in item.effective_choices():
+                words.update(tokens(lexicon.translate(choice.label)))
+    return words
+
+
+def check_secret_words(
+    survey: Survey, safe: str | None, code: str | None, duress: str | None
+) -> None:
+    """Refuse secret words that are not one word, too short, reserved, or equal to each other."""
+    given = {"safe word": safe, "code word": code, "duress word": duress}
+    reserved = reserved_words(survey, available_languages())
+    folded: dict[str, str] = {}
+    for name, word in given.items():
+        if word is None:
+            continue
+        parts = tokens(word)
+        if len(parts) != 1:
+            raise EnrolmentError(f"the {name} must be a single word")
+        value = parts[0]
+        if value.isdigit() or len(value) < MIN_SECRET_LENGTH:
+            raise EnrolmentError(
+                f"the {name} must have at least {MIN_SECRET_LENGTH} letters and not be a number"
+            )
+        if value in reserved:
+            raise EnrolmentError(
+                f"the {name} '{word}' is also a reply or carrier keyword; choose another word"
+            )
+        folded[name] = value
+    values = list(folded.values())
+    if len(set(values)) != len(values):
+        raise EnrolmentError("the safe word, code word and duress word must all differ")
+
+
+async def enrol(
+    service: FollowupService,
+    *,
+    programme_id: int,
+    channel: str,
+    language: str,
+    timezone: str,
+    today: date,
+    now: datetime,
+    address: str | None = None,
+    safe_word: str | None = None,
+    code_word: str | None = None,
+    duress_word: str | None = None,
+    windows: str = "",
+    start_on: date | None = None,
+    end_on: date | None = None,
+    actor: str = "staff",
+) -> Participant:
+    """Validate and store a new participant with T0 scheduled; one transaction."""
+    check_secret_words(service.survey, safe_word, code_word, duress_word)
+    if language not in available_languages():
+        raise EnrolmentError(
+            f"no catalog for language '{language}' (have: {', '.join(available_languages())})"
+        )
+    new = NewParticipant(
+        programme_id=programme_id, channel=channel, language=language, timezone=timezone,
+        enrolled_on=today, address=address, windows=windows, safe_word=safe_word,
+        code_word=code_word, duress_word=duress_word, start_on=start_on, end_on=end_on,
+    )  # fmt: skip
+    async with service.db.transaction() as tx:
+        participant = await service.participants.create(tx, new, now)
+        await tps.ensure(tx, participant.id, "T0", today)
+        await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)
+    return participant

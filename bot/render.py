@@ -1,0 +1,63 @@
+"""Render the engine's language-neutral messages for one channel in her language.
+
+``numbered`` (SMS, console) lists choices as "1 Yes"; ``buttons`` (Telegram)
+puts them on buttons whose data is ``item|code`` so old buttons can be told apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.channels.base import Button, Rendered
+from bot.i18n import Translator
+from conversations import messages as m
+from conversations.effects import Outgoing
+
+
+@dataclass(frozen=True)
+class ProgrammeWords:
+    """Programme details that fill the system lines' placeholders."""
+
+    sender: str
+    emergency: str
+    helpline: str
+
+
+def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords) -> Rendered:
+    params = {"sender": words.sender, "emergency": words.emergency, "helpline": words.helpline}
+    lines = [tr.format(line.msgid, {**params, **line.params}) for line in message.lines]
+    buttons: tuple[Button, ...] = ()
+    item = message.item_id or ""
+    if message.scale is not None:
+        scale = message.scale
+        if scale.min_label and scale.max_label:
+            lines.append(
+                tr.format(
+                    m.SCALE_HINT,
+                    {"min": scale.minimum, "max": scale.maximum,
+                     "min_label": tr.gettext(scale.min_label),
+                     "max_label": tr.gettext(scale.max_label)},
+                )
+            )  # fmt: skip
+        else:
+            lines.append(tr.format(m.NUMBER_HINT, {"min": scale.minimum, "max": scale.maximum}))
+        if style == "buttons" and scale.maximum - scale.minimum <= 10:
+            buttons = tuple(
+                Button(str(n), f"{item}|{n}") for n in range(scale.minimum, scale.maximum + 1)
+            )
+    elif message.choices:
+        labels = [tr.gettext(choice.label) for choice in message.choices]
+        if style == "buttons":
+            buttons = tuple(
+                Button(label, f"{item}|{choice.code}")
+                for label, choice in zip(labels, message.choices, strict=True)
+            )
+        else:
+            lines.append("\n".join(f"{n} {label}" for n, label in enumerate(labels, start=1)))
+    return Rendered(
+        text="\n".join(lines),
+        buttons=buttons,
+        multi=message.answer == "multi",
+        item_id=message.item_id,
+        kind=message.kind,
+    )

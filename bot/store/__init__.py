@@ -1,0 +1,1 @@
+"""Persistence: SQLite through aiosqlite, encrypted fields, numbered migrations."""

@@ -1,0 +1,49 @@
+"""Small tables: inbound de-duplication, counters, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import iso
+from bot.crypto import KeyRing
+
+
+async def first_time_seen(
+    tx: aiosqlite.Connection, ring: KeyRing, channel: str, provider_id: str, now: datetime
+) -> bool:
+    """Record an inbound provider id; False if it was processed before (update_id, MessageSid)."""
+    keys = ring.blind_indexes(f"inbound:{channel}", provider_id)
+    marks = ",".join("?" * len(keys))
+    cur = await tx.execute(f"SELECT 1 FROM inbound_seen WHERE key IN ({marks})", keys)
+    if await cur.fetchone():
+        return False
+    await tx.execute(
+        "INSERT INTO inbound_seen (key, seen_at) VALUES (?, ?)",
+        (ring.blind_index(f"inbound:{channel}", provider_id), iso(now)),
+    )
+    return True
+
+
+async def bump(tx: aiosqlite.Connection, name: str, by: int = 1) -> None:
+    await tx.execute(
+        "INSERT INTO counters (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        (name, by),
+    )
+
+
+async def audit(
+    tx: aiosqlite.Connection,
+    now: datetime,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append to the audit log; ``subject`` is a pseudonym or code, never contact data."""
+    await tx.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        (iso(now), actor, action, subject, detail),
+    )

@@ -1,0 +1,151 @@
+"""The transactional outbox: every message is a row written with the state change.
+
+Rows in one *lane* (one participant, or one staff route) go out strictly in
+order: a row waits while an earlier row of its lane is unsent. Priorities
+order lanes against each other (escalations before live replies before waves).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import iso, parse_iso
+from bot.crypto import KeyRing
+from bot.store.db import Database
+
+PRIORITY_URGENT = 0
+PRIORITY_LIVE = 1
+PRIORITY_WAVE = 2
+PRIORITY_HOUSEKEEPING = 3
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    lane: str
+    channel: str
+    kind: str
+    priority: int
+    attempts: int
+    participant_id: str | None
+    staff_id: int | None
+    session_id: str | None
+    payload: dict[str, Any]
+
+
+def _aad(row_id: int) -> str:
+    return f"outbox:payload:{row_id}"
+
+
+class Outbox:
+    def __init__(self, db: Database, ring: KeyRing) -> None:
+        self.db = db
+        self.ring = ring
+
+    async def enqueue(
+        self,
+        tx: aiosqlite.Connection,
+        *,
+        lane: str,
+        channel: str,
+        kind: str,
+        priority: int,
+        payload: dict[str, Any],
+        now: datetime,
+        not_before: datetime | None = None,
+        participant_id: str | None = None,
+        staff_id: int | None = None,
+        session_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Add a row; returns its id, or None when ``dedupe_key`` was already used."""
+        cur = await tx.execute(
+            "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
+            " kind, priority, payload_enc, not_before, dedupe_key, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?)",
+            (participant_id, staff_id, session_id, lane, channel, kind, priority,
+             iso(not_before or now), dedupe_key, iso(now)),
+        )  # fmt: skip
+        if cur.rowcount == 0 or cur.lastrowid is None:
+            return None
+        row_id = cur.lastrowid
+        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(row_id))
+        await tx.execute("UPDATE outbox SET payload_enc = ? WHERE id = ?", (sealed, row_id))
+        return row_id
+
+    async def due(self, channel: str, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        """Rows ready now, first in their lane, by priority then age."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox AS o WHERE o.state = 'pending' AND o.channel = ?"
+            " AND o.not_before <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS e"
+            "  WHERE e.lane = o.lane AND e.state IN ('pending', 'sending') AND e.id < o.id)"
+            " ORDER BY o.priority, o.id LIMIT ?",
+            (channel, iso(now), limit),
+        )
+        return [self._row(r) for r in rows]
+
+    def _row(self, r: aiosqlite.Row) -> OutboxRow:
+        return OutboxRow(
+            id=r["id"], lane=r["lane"], channel=r["channel"], kind=r["kind"],
+            priority=r["priority"], attempts=r["attempts"], participant_id=r["participant_id"],
+            staff_id=r["staff_id"], session_id=r["session_id"],
+            payload=json.loads(self.ring.open(r["payload_enc"], _aad(r["id"]))),
+        )  # fmt: skip
+
+    async def next_due_at(self, channel: str) -> datetime | None:
+        row = await self.db.fetchone(
+            "SELECT MIN(not_before) FROM outbox WHERE state = 'pending' AND channel = ?",
+            (channel,),
+        )
+        return parse_iso(row[0]) if row and row[0] else None
+
+    async def mark_sending(self, row_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?",
+                (row_id,),
+            )
+
+    async def mark_sent(self, tx: aiosqlite.Connection, row_id: int, now: datetime) -> None:
+        await tx.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+            (iso(now), row_id),
+        )
+
+    async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
+                (iso(when), error[:200], row_id),
+            )
+
+    async def fail(self, tx: aiosqlite.Connection, row_id: int, error: str) -> None:
+        await tx.execute(
+            "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:200], row_id)
+        )
+
+    async def cancel_lane(self, tx: aiosqlite.Connection, lane: str, kinds: tuple[str, ...]) -> int:
+        marks = ",".join("?" * len(kinds))
+        cur = await tx.execute(
+            f"UPDATE outbox SET state = 'cancelled' WHERE lane = ? AND state = 'pending'"
+            f" AND kind IN ({marks})",
+            (lane, *kinds),
+        )
+        return cur.rowcount
+
+    async def reset_in_flight(self) -> int:
+        """After a crash: rows caught mid-send go out again (their provider call had no answer)."""
+        async with self.db.transaction() as tx:
+            cur = await tx.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+            return cur.rowcount
+
+    async def pending_count(self, channel: str | None = None) -> int:
+        sql = "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
+        row = await self.db.fetchone(sql + (" AND channel = ?" if channel else ""),
+                                     (channel,) if channel else ())  # fmt: skip
+        return int(row[0]) if row else 0

@@ -1,0 +1,245 @@
+"""Participants and programmes: who she is to the system, sealed and pseudonymous.
+
+Her address (chat id, phone) and contact windows are encrypted; look-ups go
+through blind indexes; staff know her only by pseudonym.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import iso
+from bot.crypto import KeyRing
+from bot.store.db import Database
+from bot.store.ids import new_pseudonym, new_row_id
+from conversations.secrets import SecretWords, secret_digest
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: int
+    name: str
+    timezone: str
+    language: str
+    helpline: str
+    emergency_number: str
+    sender_name: str
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    pseudonym: str
+    programme_id: int
+    channel: str
+    language: str
+    timezone: str
+    status: str
+    row: aiosqlite.Row
+
+    def address(self, ring: KeyRing) -> str | None:
+        blob = self.row["address_enc"]
+        return ring.open_text(blob, address_aad(self.id)) if blob else None
+
+    def windows(self, ring: KeyRing) -> str:
+        blob = self.row["windows_enc"]
+        return ring.open_text(blob, f"participants:windows:{self.id}") if blob else ""
+
+    def secrets(self, ring: KeyRing) -> SecretWords:
+        def one(column: str) -> frozenset[bytes]:
+            value = self.row[column]
+            return frozenset({bytes(value)}) if value else frozenset()
+
+        return SecretWords(
+            participant_ref=self.id,
+            keys=ring.secret_word_keys(),
+            safe=one("safe_hash"),
+            code=one("code_hash"),
+            duress=one("duress_hash"),
+        )
+
+
+def address_aad(participant_id: str) -> str:
+    return f"participants:address:{participant_id}"
+
+
+def address_purpose(channel: str) -> str:
+    return f"address:{channel}"
+
+
+def _programme(row: aiosqlite.Row) -> Programme:
+    return Programme(
+        id=row["id"],
+        name=row["name"],
+        timezone=row["timezone"],
+        language=row["language"],
+        helpline=row["helpline"],
+        emergency_number=row["emergency_number"],
+        sender_name=row["sender_name"],
+        settings=json.loads(row["settings"] or "{}"),
+    )
+
+
+def _participant(row: aiosqlite.Row) -> Participant:
+    return Participant(
+        id=row["id"],
+        pseudonym=row["pseudonym"],
+        programme_id=row["programme_id"],
+        channel=row["channel"],
+        language=row["language"],
+        timezone=row["timezone"],
+        status=row["status"],
+        row=row,
+    )
+
+
+class Programmes:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        tx: aiosqlite.Connection,
+        name: str,
+        now: datetime,
+        *,
+        timezone: str = "UTC",
+        language: str = "en",
+        helpline: str = "",
+        emergency_number: str = "112",
+        sender_name: str = "Sam",
+        settings: dict[str, Any] | None = None,
+    ) -> int:
+        cur = await tx.execute(
+            "INSERT INTO programmes (name, timezone, language, helpline, emergency_number,"
+            " sender_name, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, timezone, language, helpline, emergency_number, sender_name,
+             json.dumps(settings or {}), iso(now)),
+        )  # fmt: skip
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def by_name(self, name: str) -> Programme | None:
+        row = await self.db.fetchone("SELECT * FROM programmes WHERE name = ?", (name,))
+        return _programme(row) if row else None
+
+    async def get(self, programme_id: int) -> Programme:
+        row = await self.db.fetchone("SELECT * FROM programmes WHERE id = ?", (programme_id,))
+        if row is None:
+            raise LookupError(f"no programme {programme_id}")
+        return _programme(row)
+
+    async def all(self) -> list[Programme]:
+        return [_programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")]
+
+
+@dataclass(frozen=True)
+class NewParticipant:
+    programme_id: int
+    channel: str
+    language: str
+    timezone: str
+    enrolled_on: date
+    address: str | None = None
+    windows: str = ""
+    safe_word: str | None = None
+    code_word: str | None = None
+    duress_word: str | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    status: str = "active"
+
+
+class Participants:
+    def __init__(self, db: Database, ring: KeyRing) -> None:
+        self.db = db
+        self.ring = ring
+
+    async def create(self, tx: aiosqlite.Connection, new: NewParticipant, now: datetime) -> Participant:
+        """Insert her with sealed address and hashed secret words; returns the stored row."""
+        pid = new_row_id()
+        key = self.ring.secret_word_keys()[0]
+
+        def digest(word: str | None) -> bytes | None:
+            return secret_digest(key, pid, word) if word else None
+
+        address_idx = address_enc = None
+        if new.address is not None:
+            address_idx = self.ring.blind_index(address_purpose(new.channel), new.address)
+            address_enc = self.ring.seal_text(new.address, address_aad(pid))
+        windows_enc = (
+            self.ring.seal_text(new.windows, f"participants:windows:{pid}") if new.windows else None
+        )
+        for _ in range(20):
+            pseudonym = new_pseudonym()
+            taken = await (await tx.execute(
+                "SELECT 1 FROM participants WHERE pseudonym = ?", (pseudonym,)
+            )).fetchone()  # fmt: skip
+            if not taken:
+                break
+        await tx.execute(
+            "INSERT INTO participants (id, pseudonym, programme_id, channel, address_idx,"
+            " address_enc, language, timezone, windows_enc, safe_hash, code_hash, duress_hash,"
+            " status, enrolled_on, start_on, end_on, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (pid, pseudonym, new.programme_id, new.channel, address_idx, address_enc,
+             new.language, new.timezone, windows_enc, digest(new.safe_word),
+             digest(new.code_word), digest(new.duress_word), new.status,
+             new.enrolled_on.isoformat(), _d(new.start_on), _d(new.end_on), iso(now), iso(now)),
+        )  # fmt: skip
+        row = await (await tx.execute("SELECT * FROM participants WHERE id = ?", (pid,))).fetchone()
+        assert row is not None
+        return _participant(row)
+
+    async def set_address(
+        self, tx: aiosqlite.Connection, participant_id: str, channel: str, address: str
+    ) -> None:
+        await tx.execute(
+            "UPDATE participants SET address_idx = ?, address_enc = ? WHERE id = ?",
+            (self.ring.blind_index(address_purpose(channel), address),
+             self.ring.seal_text(address, address_aad(participant_id)), participant_id),
+        )  # fmt: skip
+
+    async def by_address(self, channel: str, address: str) -> Participant | None:
+        indexes = self.ring.blind_indexes(address_purpose(channel), address)
+        marks = ",".join("?" * len(indexes))
+        row = await self.db.fetchone(
+            f"SELECT * FROM participants WHERE address_idx IN ({marks}) AND channel = ?",
+            (*indexes, channel),
+        )
+        return _participant(row) if row else None
+
+    async def by_pseudonym(self, pseudonym: str) -> Participant | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM participants WHERE pseudonym = ?", (pseudonym.strip().upper(),)
+        )
+        return _participant(row) if row else None
+
+    async def get(self, participant_id: str) -> Participant:
+        row = await self.db.fetchone("SELECT * FROM participants WHERE id = ?", (participant_id,))
+        if row is None:
+            raise LookupError(f"no participant {participant_id}")
+        return _participant(row)
+
+    async def set_status(
+        self,
+        tx: aiosqlite.Connection,
+        participant_id: str,
+        status: str,
+        reason: str | None,
+        now: datetime,
+    ) -> None:
+        await tx.execute(
+            "UPDATE participants SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+            (status, reason, iso(now), participant_id),
+        )
+
+
+def _d(value: date | None) -> str | None:
+    return value.isoformat() if value else None

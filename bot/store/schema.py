@@ -1,0 +1,185 @@
+"""Numbered migrations; ``PRAGMA user_version`` says which have run.
+
+Append new migrations, never edit an old one: a deployed database has
+already run it. Encrypted columns end in ``_enc``; blind indexes in ``_idx``.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the foundation
+    """
+    CREATE TABLE programmes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        language TEXT NOT NULL DEFAULT 'en',
+        helpline TEXT NOT NULL DEFAULT '',
+        emergency_number TEXT NOT NULL DEFAULT '112',
+        sender_name TEXT NOT NULL DEFAULT 'Sam',
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('wss', 'programme', 'admin')),
+        language TEXT NOT NULL DEFAULT 'en',
+        telegram_idx BLOB UNIQUE,
+        telegram_enc BLOB,
+        phone_idx BLOB UNIQUE,
+        phone_enc BLOB,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE participants (
+        id TEXT PRIMARY KEY,
+        pseudonym TEXT NOT NULL UNIQUE,
+        programme_id INTEGER NOT NULL REFERENCES programmes(id),
+        channel TEXT NOT NULL CHECK (channel IN ('console', 'telegram', 'sms')),
+        address_idx BLOB UNIQUE,
+        address_enc BLOB,
+        language TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        windows_enc BLOB,
+        safe_hash BLOB,
+        code_hash BLOB,
+        duress_hash BLOB,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN
+            ('pending', 'active', 'paused', 'opted_out', 'unreachable', 'withdrawn', 'erased')),
+        status_reason TEXT,
+        opted_in_again_at TEXT,
+        enrolled_on TEXT NOT NULL,
+        start_on TEXT,
+        end_on TEXT,
+        dropout_on TEXT,
+        completed_on TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX participants_programme ON participants(programme_id, status);
+    CREATE TABLE timepoints (
+        id INTEGER PRIMARY KEY,
+        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        timepoint TEXT NOT NULL CHECK (timepoint IN ('T0', 'T1', 'T2', 'T3', 'T4')),
+        due_on TEXT,
+        state TEXT NOT NULL DEFAULT 'scheduled' CHECK (state IN
+            ('scheduled', 'held', 'sent', 'in_progress', 'snoozed', 'completed', 'missed',
+             'cancelled', 'opted_out', 'unreachable', 'withdrawn', 'paused')),
+        first_sent_at TEXT,
+        reminders_sent INTEGER NOT NULL DEFAULT 0,
+        snoozed_until TEXT,
+        next_action_at TEXT,
+        ended_at TEXT,
+        wave_id TEXT,
+        UNIQUE (participant_id, timepoint)
+    );
+    CREATE INDEX timepoints_due ON timepoints(state, next_action_at);
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        timepoint TEXT NOT NULL,
+        state_enc BLOB NOT NULL,
+        phase TEXT NOT NULL,
+        outcome TEXT,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        ended_at TEXT,
+        UNIQUE (participant_id, timepoint)
+    );
+    CREATE INDEX sessions_phase ON sessions(phase, updated_at);
+    CREATE TABLE answers (
+        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        timepoint TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        value_enc BLOB NOT NULL,
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (participant_id, timepoint, item_id)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        participant_id TEXT REFERENCES participants(id) ON DELETE CASCADE,
+        staff_id INTEGER REFERENCES staff(id),
+        session_id TEXT,
+        lane TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        payload_enc BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN
+            ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT NOT NULL,
+        dedupe_key TEXT UNIQUE,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(state, channel, priority, not_before, id);
+    CREATE INDEX outbox_lane ON outbox(lane, state, id);
+    CREATE TABLE transcript (
+        id INTEGER PRIMARY KEY,
+        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        session_id TEXT,
+        channel TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        ref_enc BLOB NOT NULL,
+        at TEXT NOT NULL,
+        delete_by TEXT NOT NULL,
+        deleted_at TEXT
+    );
+    CREATE INDEX transcript_open ON transcript(deleted_at, delete_by);
+    CREATE INDEX transcript_participant ON transcript(participant_id, deleted_at);
+    CREATE TABLE inbound_seen (
+        key BLOB PRIMARY KEY,
+        seen_at TEXT NOT NULL
+    );
+    CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    CREATE TABLE escalations (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        participant_id TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        programme_id INTEGER REFERENCES programmes(id),
+        session_id TEXT,
+        timepoint TEXT,
+        level TEXT NOT NULL CHECK (level IN ('URGENT', 'HIGH', 'ROUTINE')),
+        reasons TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        raised_at TEXT NOT NULL,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT,
+        resolved_at TEXT,
+        resolved_by TEXT
+    );
+    CREATE INDEX escalations_open ON escalations(state, level, raised_at);
+    CREATE TABLE escalation_notifications (
+        id INTEGER PRIMARY KEY,
+        escalation_id INTEGER NOT NULL REFERENCES escalations(id) ON DELETE CASCADE,
+        route TEXT NOT NULL,
+        staff_id INTEGER REFERENCES staff(id),
+        attempt INTEGER NOT NULL DEFAULT 1,
+        due_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        sent_at TEXT,
+        last_error TEXT
+    );
+    CREATE TABLE enrol_tokens (
+        token_idx BLOB PRIMARY KEY,
+        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_subject ON audit_log(subject, at);
+    """,
+)

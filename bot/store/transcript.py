@@ -1,0 +1,80 @@
+"""References to every message of her chats, both directions, until they are deleted.
+
+Only provider ids are kept (sealed), never bodies. Telegram cannot delete a
+message after 48 h, so every reference carries a ``delete_by`` deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.clock import iso
+from bot.crypto import KeyRing
+from bot.store.db import Database
+
+DELETE_WITHIN = timedelta(hours=47)
+
+
+@dataclass(frozen=True)
+class TranscriptRef:
+    id: int
+    participant_id: str
+    channel: str
+    direction: str
+    ref: str
+
+
+def _aad(participant_id: str) -> str:
+    return f"transcript:ref:{participant_id}"
+
+
+class Transcript:
+    def __init__(self, db: Database, ring: KeyRing) -> None:
+        self.db = db
+        self.ring = ring
+
+    async def record(
+        self,
+        tx: aiosqlite.Connection,
+        *,
+        participant_id: str,
+        session_id: str | None,
+        channel: str,
+        direction: str,
+        ref: str,
+        now: datetime,
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO transcript (participant_id, session_id, channel, direction, ref_enc, at,"
+            " delete_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (participant_id, session_id, channel, direction,
+             self.ring.seal_text(ref, _aad(participant_id)), iso(now), iso(now + DELETE_WITHIN)),
+        )  # fmt: skip
+
+    async def undeleted(self, participant_id: str) -> list[TranscriptRef]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM transcript WHERE participant_id = ? AND deleted_at IS NULL ORDER BY id",
+            (participant_id,),
+        )
+        return [
+            TranscriptRef(r["id"], r["participant_id"], r["channel"], r["direction"],
+                          self.ring.open_text(r["ref_enc"], _aad(r["participant_id"])))
+            for r in rows
+        ]  # fmt: skip
+
+    async def mark_deleted(self, tx: aiosqlite.Connection, ids: list[int], now: datetime) -> None:
+        await tx.executemany(
+            "UPDATE transcript SET deleted_at = ? WHERE id = ?", [(iso(now), i) for i in ids]
+        )
+
+    async def participants_due(self, before: datetime) -> list[str]:
+        """Participants with a reference whose deadline falls before ``before``."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT participant_id FROM transcript"
+            " WHERE deleted_at IS NULL AND delete_by <= ?",
+            (iso(before),),
+        )
+        return [r[0] for r in rows]

@@ -1,0 +1,121 @@
+"""What the engine asks the shell to do; the shell applies them in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from conversations.answers import Answer
+from conversations.survey import Choice
+
+#: Session outcomes after which the same timepoint can go on later.
+RESUMABLE_OUTCOMES = frozenset({"later", "snoozed", "idle"})
+
+#: Pseudo item ids for the engine's own questions (buttons carry them).
+GATE, SNOOZE, HELP = "_gate", "_snooze", "_help"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One translatable line: a msgid and its placeholders."""
+
+    msgid: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A numeric answer range and its end labels (msgids), for hints and buttons."""
+
+    minimum: int
+    maximum: int
+    min_label: str | None = None
+    max_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to her, language-neutral; the shell renders it for her channel."""
+
+    kind: str
+    lines: tuple[Line, ...]
+    choices: tuple[Choice, ...] = ()
+    answer: str = "none"
+    item_id: str | None = None
+    scale: Scale | None = None
+    sensitive: bool = True
+
+
+@dataclass(frozen=True)
+class Send:
+    message: Outgoing
+
+
+@dataclass(frozen=True)
+class SaveAnswer:
+    item_id: str
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class ClearAnswer:
+    """An earlier answer no longer applies (she went back and changed course)."""
+
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Escalate:
+    level: str
+    reasons: tuple[str, ...]
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteTranscript:
+    reason: str
+
+
+@dataclass(frozen=True)
+class EndSession:
+    outcome: str
+
+    @property
+    def resumable(self) -> bool:
+        return self.outcome in RESUMABLE_OUTCOMES
+
+
+@dataclass(frozen=True)
+class Snooze:
+    option: str
+
+
+@dataclass(frozen=True)
+class PauseContact:
+    """No further contact until staff resume her (safe word, lock)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """She sent a carrier stop word: opted out of every contact."""
+
+
+@dataclass(frozen=True)
+class OptIn:
+    """She sent START: recorded, but only staff re-activate her."""
+
+
+Effect = (
+    Send
+    | SaveAnswer
+    | ClearAnswer
+    | Escalate
+    | DeleteTranscript
+    | EndSession
+    | Snooze
+    | PauseContact
+    | OptOut
+    | OptIn
+)

@@ -1,0 +1,389 @@
+"""The conversation engine: ``step(survey, state, event, now, ctx) -> (state, effects)``.
+
+Pure: no I/O, no clock, no asyncio. The order of checks on every reply is the
+safety order of DESIGN.md §1: safe word, carrier stop/start, duress word,
+then whatever the current phase expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from conversations import messages as m
+from conversations.answers import Answer
+from conversations.conditions import evaluate
+from conversations.effects import (
+    GATE,
+    HELP,
+    SNOOZE,
+    ClearAnswer,
+    DeleteTranscript,
+    Effect,
+    EndSession,
+    Escalate,
+    Line,
+    OptIn,
+    OptOut,
+    Outgoing,
+    PauseContact,
+    SaveAnswer,
+    Scale,
+    Send,
+    Snooze,
+)
+from conversations.events import Begin, Event, Expire, Idle, Reply
+from conversations.lexicon import CARRIER_START, CARRIER_STOP, Lexicon
+from conversations.parsing import match_choice, parse_answer
+from conversations.secrets import SecretWords
+from conversations.state import ACTIVE_PHASES, SessionState
+from conversations.survey import Choice, Item, Survey
+from conversations.text import fold
+
+GATE_CHOICES = (Choice("yes", m.YES_NOW), Choice("not_now", m.NOT_NOW))
+SNOOZE_CHOICES = (
+    Choice("later_today", m.LATER_TODAY),
+    Choice("tomorrow", m.TOMORROW),
+    Choice("next_week", m.NEXT_WEEK),
+)
+HELP_CHOICES = (Choice("go_on", m.GO_ON), Choice("stop_now", m.STOP_NOW))
+_REPROMPTS = {
+    "choice": m.REPROMPT_CHOICE,
+    "multi": m.REPROMPT_MULTI,
+    "number": m.REPROMPT_NUMBER,
+    "text": m.REPROMPT_TEXT,
+    "exclusive": m.REPROMPT_EXCLUSIVE,
+}
+_ESCALATING_LEVELS = ("URGENT", "HIGH")
+
+Result = tuple[SessionState, list[Effect]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine knows about her beyond the survey: secrets, words, programme settings."""
+
+    secrets: SecretWords = field(default_factory=lambda: SecretWords(""))
+    lexicon: Lexicon = field(default_factory=Lexicon)
+    free_text: bool = False
+    decoy: bool = True
+    max_code_tries: int = 3
+    tries_before_skip_offer: int = 3
+
+
+def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: Context) -> Result:
+    """Advance one session by one event; never raises on anything she types."""
+    del now  # the engine is time-free today; kept so time-based rules stay pure
+    if isinstance(event, Reply):
+        return _on_reply(survey, state, event, ctx)
+    if isinstance(event, Begin):
+        return _on_begin(state, event)
+    if isinstance(event, Idle):
+        if state.active:
+            return _end(state, "idle", [DeleteTranscript("idle")], terminal=False)
+        return state, []
+    if isinstance(event, Expire):
+        if state.phase == "ended":
+            return state, []
+        return _end(state, "expired", [DeleteTranscript("expired")])
+    return state, []
+
+
+# --- safety first -----------------------------------------------------------
+
+
+def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
+    text = event.text
+    if ctx.secrets.has_safe_word(text):
+        return _safe_word_exit(state, ctx)
+    folded = fold(text)
+    if folded in CARRIER_STOP:
+        effects: list[Effect] = [OptOut(), Escalate("ROUTINE", ("opted_out",))]
+        if state.phase != "ended":
+            effects.insert(0, DeleteTranscript("opted_out"))
+        return state.evolve(phase="ended", outcome=state.outcome or "opted_out"), effects
+    if folded in CARRIER_START:
+        return state, [OptIn()]
+    if state.phase == "ended":
+        return state, []
+    if ctx.secrets.has_duress_word(text):
+        closing = _say("closing", m.CLOSING)
+        effects = [closing, Escalate("URGENT", ("duress_word",)), DeleteTranscript("duress")]
+        return _end(state, "duress", effects)
+    if state.phase in ("new", "paused"):
+        return _open(state, m.RESUME if state.started else m.OPENER, "opener")
+    if state.phase == "gate":
+        return _on_gate(survey, state, event, ctx)
+    if state.phase == "snooze":
+        return _on_snooze(state, event, ctx)
+    if state.phase == "code":
+        return _on_code(survey, state, text, ctx)
+    if state.phase == "help":
+        return _on_help(survey, state, event, ctx)
+    return _on_question(survey, state, event, ctx)
+
+
+def _safe_word_exit(state: SessionState, ctx: Context) -> Result:
+    effects: list[Effect] = [
+        DeleteTranscript("safe_word"),
+        PauseContact("safe_word"),
+        Escalate("ROUTINE", ("safe_word_used",)),
+    ]
+    if ctx.decoy:
+        effects.append(_say("decoy", m.DECOY))
+    return state.evolve(phase="ended", outcome="safe_word"), [EndSession("safe_word"), *effects]
+
+
+# --- before the questions -----------------------------------------------------
+
+
+def _on_begin(state: SessionState, event: Begin) -> Result:
+    if state.phase == "ended":
+        return state, []
+    if event.reminder:
+        return _open(state, m.REMINDER, "reminder")
+    return _open(state, m.RESUME if state.started else m.OPENER, "opener")
+
+
+def _open(state: SessionState, msgid: str, kind: str) -> Result:
+    message = Outgoing(kind, (Line(msgid),), GATE_CHOICES, "choice", GATE, sensitive=False)
+    return state.evolve(phase="gate", invalid_tries=0, code_ok=False), [Send(message)]
+
+
+def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
+    code = _pick(event, GATE, GATE_CHOICES, ctx.lexicon)
+    if code is None and ctx.lexicon.means(event.text, "yes"):
+        code = "yes"
+    if code is None and ctx.lexicon.means(event.text, "not_now"):
+        code = "not_now"
+    if code == "yes":
+        if ctx.secrets.needs_code and not state.code_ok:
+            return state.evolve(phase="code"), [_say("code", m.CODE_ASK, sensitive=False)]
+        return _start_questions(survey, state, ctx)
+    if code == "not_now":
+        ask = Outgoing(
+            "snooze", (Line(m.SNOOZE_ASK),), SNOOZE_CHOICES, "choice", SNOOZE, sensitive=False
+        )
+        return state.evolve(phase="snooze", invalid_tries=0), [Send(ask)]
+    again = Outgoing("gate", (Line(m.GATE_AGAIN),), GATE_CHOICES, "choice", GATE, sensitive=False)
+    return state.evolve(invalid_tries=state.invalid_tries + 1), [Send(again)]
+
+
+def _on_snooze(state: SessionState, event: Reply, ctx: Context) -> Result:
+    code = _pick(event, SNOOZE, SNOOZE_CHOICES, ctx.lexicon)
+    if code is None:
+        for option in ("later_today", "tomorrow", "next_week"):
+            if ctx.lexicon.means(event.text, option):
+                code = option
+    if code is None:
+        again = Outgoing(
+            "snooze", (Line(m.SNOOZE_AGAIN),), SNOOZE_CHOICES, "choice", SNOOZE, sensitive=False
+        )
+        return state, [Send(again)]
+    effects: list[Effect] = [
+        _say("notice", m.SNOOZE_OK, sensitive=False),
+        Snooze(code),
+        DeleteTranscript("snoozed"),
+    ]
+    return _end(state, "snoozed", effects, terminal=False)
+
+
+def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Result:
+    if ctx.secrets.is_code_word(text):
+        return _start_questions(survey, state.evolve(code_ok=True, code_tries=0), ctx)
+    tries = state.code_tries + 1
+    if tries >= ctx.max_code_tries:
+        effects: list[Effect] = [
+            _say("notice", m.LOCKED, sensitive=False),
+            PauseContact("code_word_locked"),
+            Escalate("ROUTINE", ("code_word_locked",)),
+            DeleteTranscript("locked"),
+        ]
+        return _end(state.evolve(code_tries=tries), "locked", effects)
+    return state.evolve(code_tries=tries), [_say("code", m.CODE_WRONG, sensitive=False)]
+
+
+def _start_questions(survey: Survey, state: SessionState, ctx: Context) -> Result:
+    state = state.evolve(phase="question", invalid_tries=0)
+    if state.current is not None:
+        return state, [_question(survey, survey.item(state.current), state)]
+    how_to = _say("info", m.HOW_TO)
+    state, effects = _advance(survey, state, None, ctx)
+    return state, [how_to, *effects]
+
+
+# --- the questions -----------------------------------------------------------
+
+
+def _on_question(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
+    assert state.current is not None
+    item = survey.item(state.current)
+    if event.for_item is not None and event.for_item != item.id:
+        return state, []  # an old button: the question it belonged to is gone
+    if event.choices is None:
+        for command in ("skip", "back", "later"):
+            if ctx.lexicon.means(event.text, command):
+                return _command(survey, state, item, command, ctx)
+    parsed = parse_answer(item, event.text, event.choices, ctx.lexicon)
+    if not parsed.ok:
+        return _reprompt(survey, state, item, parsed.problem or "choice", parsed.detail, ctx)
+    answer = Answer(parsed.value)
+    state = state.with_answer(item.id, answer)
+    effects: list[Effect] = [SaveAnswer(item.id, answer)]
+    raised = _risk(item, state)
+    if raised:
+        effects.extend(raised)
+        state = state.evolve(raised=state.raised | {e.reasons[0] for e in raised})
+        if not state.help_shown and any(e.level in _ESCALATING_LEVELS for e in raised):
+            return _offer_help(state, effects)
+    state, more = _advance(survey, state, item.id, ctx)
+    return state, effects + more
+
+
+def _command(survey: Survey, state: SessionState, item: Item, command: str, ctx: Context) -> Result:
+    if command == "later":
+        effects: list[Effect] = [_say("notice", m.LATER_OK), DeleteTranscript("later")]
+        return _end(state, "later", effects, terminal=False)
+    if command == "skip":
+        skipped = Answer(None, skipped=True)
+        state = state.with_answer(item.id, skipped)
+        state, more = _advance(survey, state, item.id, ctx)
+        return state, [SaveAnswer(item.id, skipped), *more]
+    if not state.history:
+        note = _question(survey, item, state, prefix=(Line(m.FIRST_QUESTION),))
+        return state.evolve(invalid_tries=0), [note]
+    previous = state.history[-1]
+    state = state.evolve(current=previous, history=state.history[:-1], invalid_tries=0)
+    return state, [_question(survey, survey.item(previous), state)]
+
+
+def _reprompt(
+    survey: Survey, state: SessionState, item: Item, problem: str, detail: str | None, ctx: Context
+) -> Result:
+    tries = state.invalid_tries + 1
+    params: dict[str, str | int] = {}
+    if problem == "number":
+        params = {"min": item.minimum or 0, "max": item.maximum or 0}
+    if problem == "exclusive" and detail:
+        params = {"label": detail}
+    prefix = [Line(_REPROMPTS[problem], params)]
+    if tries >= ctx.tries_before_skip_offer:
+        prefix.append(Line(m.OFFER_SKIP))
+    message = _question(survey, item, state, prefix=tuple(prefix), kind="reprompt")
+    return state.evolve(invalid_tries=tries), [message]
+
+
+def _risk(item: Item, state: SessionState) -> list[Escalate]:
+    fired = [r for r in item.risk if evaluate(r.condition, state.answers, item.id)]
+    return [
+        Escalate(rule.level, (rule.reason,), item.id)
+        for rule in fired
+        if rule.reason not in state.raised
+    ]
+
+
+def _offer_help(state: SessionState, effects: list[Effect]) -> Result:
+    help_message = Outgoing(
+        "help", (Line(m.HELP), Line(m.HELP_GO_ON)), HELP_CHOICES, "choice", HELP
+    )
+    state = state.evolve(phase="help", help_shown=True, invalid_tries=0)
+    return state, [*effects, Send(help_message)]
+
+
+def _on_help(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
+    code = _pick(event, HELP, HELP_CHOICES, ctx.lexicon)
+    for option in ("go_on", "stop_now"):
+        if code is None and ctx.lexicon.means(event.text, option):
+            code = option
+    if code == "go_on":
+        return _advance(survey, state.evolve(phase="question"), state.current, ctx)
+    if code == "stop_now":
+        effects: list[Effect] = [_say("closing", m.STOPPED), DeleteTranscript("stopped")]
+        return _end(state, "stopped", effects)
+    again = Outgoing("help", (Line(m.HELP_AGAIN),), HELP_CHOICES, "choice", HELP)
+    return state, [Send(again)]
+
+
+def _advance(survey: Survey, state: SessionState, after: str | None, ctx: Context) -> Result:
+    """Move to the next item that applies, clearing answers that no longer apply."""
+    items = survey.items
+    start = 0 if after is None else survey.position(after) + 1
+    history = state.history if after is None else (*state.history, after)
+    effects: list[Effect] = []
+    for item in items[start:]:
+        if not _applies(item, state, ctx):
+            if item.id in state.answers:
+                state = state.with_answer(item.id, None)
+                effects.append(ClearAnswer(item.id))
+            continue
+        if item.type == "info":
+            effects.append(Send(Outgoing("info", (Line(_text(survey, item, state)),))))
+            continue
+        state = state.evolve(current=item.id, history=history, invalid_tries=0)
+        return state, [*effects, _question(survey, item, state)]
+    closing = _say("closing", m.CLOSING)
+    state = state.evolve(history=history)
+    return _end(state, "completed", [*effects, closing, DeleteTranscript("completed")])
+
+
+def _applies(item: Item, state: SessionState, ctx: Context) -> bool:
+    if state.timepoint not in item.timepoints:
+        return False
+    if item.type == "text" and not ctx.free_text:
+        return False
+    return item.when is None or evaluate(item.when, state.answers)
+
+
+# --- building messages --------------------------------------------------------
+
+
+def _text(survey: Survey, item: Item, state: SessionState) -> str:
+    return item.text.for_timepoint(state.timepoint, survey.periods)
+
+
+def _question(
+    survey: Survey,
+    item: Item,
+    state: SessionState,
+    *,
+    prefix: tuple[Line, ...] = (),
+    kind: str = "question",
+) -> Send:
+    lines = [*prefix, Line(_text(survey, item, state))]
+    if item.hint is not None:
+        lines.append(Line(item.hint.for_timepoint(state.timepoint, survey.periods)))
+    if item.type == "multi":
+        lines.append(Line(m.MULTI_HINT))
+    scale = None
+    if item.type in ("scale", "number"):
+        assert item.minimum is not None and item.maximum is not None
+        scale = Scale(
+            item.minimum,
+            item.maximum,
+            item.labels.get(item.minimum),
+            item.labels.get(item.maximum),
+        )
+    answer = {"single": "choice", "yesno": "choice"}.get(item.type, item.type)
+    return Send(Outgoing(kind, tuple(lines), item.effective_choices(), answer, item.id, scale))
+
+
+def _say(kind: str, msgid: str, *, sensitive: bool = True) -> Send:
+    return Send(Outgoing(kind, (Line(msgid),), sensitive=sensitive))
+
+
+def _pick(event: Reply, for_item: str, choices: tuple[Choice, ...], lexicon: Lexicon) -> str | None:
+    if event.choices is not None:
+        if event.for_item not in (None, for_item) or len(event.choices) != 1:
+            return None
+        return event.choices[0] if event.choices[0] in {c.code for c in choices} else None
+    return match_choice(event.text, choices, lexicon)
+
+
+def _end(
+    state: SessionState, outcome: str, effects: list[Effect], *, terminal: bool = True
+) -> Result:
+    phase = "ended" if terminal else "paused"
+    return state.evolve(phase=phase, outcome=outcome), [*effects, EndSession(outcome)]
+
+
+__all__ = ["ACTIVE_PHASES", "Context", "step"]

@@ -1,0 +1,62 @@
+"""Every system line the engine can send, as gettext msgids.
+
+Marked with ``N_`` so ``pybabel extract`` finds them; the shell translates
+them in her language. Lines sent before she confirms it is safe to talk
+(openers, reminders, resume, decoy, snooze) must stay neutral (DESIGN.md §1.2):
+``NEUTRAL`` lists them and a test holds every translation against a deny-list.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it here."""
+    return message
+
+
+OPENER = N_("Hi, it's {sender}. Is now a good time for a short chat?")
+REMINDER = N_("Hi, it's {sender} again. Is now a good time for a short chat?")
+RESUME = N_("Hi, it's {sender}. Is now a good time to carry on where we left off?")
+YES_NOW = N_("Yes")
+NOT_NOW = N_("Not now")
+GATE_AGAIN = N_("Sorry, I didn't get that. Is now a good time?")
+SNOOZE_ASK = N_("No problem. When would suit you better?")
+LATER_TODAY = N_("Later today")
+TOMORROW = N_("Tomorrow")
+NEXT_WEEK = N_("Next week")
+SNOOZE_OK = N_("Thanks. Talk soon.")
+SNOOZE_AGAIN = N_("Sorry, I didn't get that. When would suit you better?")
+DECOY = N_("OK, thanks. Have a nice day!")
+LOCKED = N_("Sorry, we can't go on right now. Bye for now.")
+
+CODE_ASK = N_("Please type your code word.")
+CODE_WRONG = N_("That's not it. Please try again.")
+HOW_TO = N_("Reply SKIP to skip a question, BACK to go back, or LATER to stop for now.")
+REPROMPT_CHOICE = N_("Sorry, I didn't get that. Please reply with a number from the list.")
+REPROMPT_MULTI = N_(
+    "Sorry, I didn't get that. Please reply with one or more numbers from the list."
+)
+REPROMPT_EXCLUSIVE = N_("'{label}' can't be combined with other answers. Please choose again.")
+REPROMPT_NUMBER = N_("Sorry, I didn't get that. Please reply with a number from {min} to {max}.")
+REPROMPT_TEXT = N_("Sorry, I didn't get that. Please type your answer.")
+OFFER_SKIP = N_("You can also reply SKIP to move on.")
+FIRST_QUESTION = N_("This is the first question.")
+MULTI_HINT = N_("You can choose more than one, for example: 1 3")
+LATER_OK = N_("OK, we'll stop here for now. Send any message when you want to carry on.")
+CLOSING = N_("Thank you, that's all for now. Take care.")
+HELP = N_("If you are in danger now, call {emergency}. You can also call {helpline}.")
+HELP_GO_ON = N_("Would you like to go on with the questions?")
+GO_ON = N_("Yes, go on")
+STOP_NOW = N_("Stop for now")
+HELP_AGAIN = N_("Sorry, I didn't get that. Would you like to go on?")
+STOPPED = N_("OK. Thank you, take care.")
+
+#: Lines that may be seen before she has said it is safe to talk.
+NEUTRAL: tuple[str, ...] = (
+    OPENER, REMINDER, RESUME, YES_NOW, NOT_NOW, GATE_AGAIN, SNOOZE_ASK, LATER_TODAY,
+    TOMORROW, NEXT_WEEK, SNOOZE_OK, SNOOZE_AGAIN, DECOY, LOCKED, CODE_ASK, CODE_WRONG,
+    CLOSING,
+)  # fmt: skip
+
+SCALE_HINT = N_("Reply a number from {min} ({min_label}) to {max} ({max_label}).")
+NUMBER_HINT = N_("Reply a number from {min} to {max}.")
