@@ -27,5 +27,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Extract code and survey strings into locales/messages.pot, then merge into every catalog.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k pgettext:1c,2 --add-comments=Translators: \
+		--no-location --sort-output --project partner-followup -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -122,7 +122,9 @@ _CHOICES = {
 }
 
 
-def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | Path | None = None, env: typing.Mapping[str, str] | None = None
+) -> Config:
     """Load ``path`` (or ``$FOLLOWUP_CONFIG``; none means defaults), then apply env overrides."""
     env = os.environ if env is None else env
     chosen = path or env.get("FOLLOWUP_CONFIG") or None
@@ -215,6 +217,8 @@ def _check_values(config: Config) -> None:
         value = getattr(config.scheduler, key)
         hour, _, minute = value.partition(":")
         if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ConfigError(f"{config.source}: key 'scheduler.{key}': expected HH:MM, got {value!r}")
+            raise ConfigError(
+                f"{config.source}: key 'scheduler.{key}': expected HH:MM, got {value!r}"
+            )
     if config.sms.public_url and not config.sms.public_url.startswith(("https://", "http://")):
         raise ConfigError(f"{config.source}: key 'sms.public_url': must start with https://")

@@ -117,7 +117,9 @@ class KeyRing:
             masters = {kid: base64.b64decode(v, validate=True) for kid, v in data["keys"].items()}
             active = data["active"]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise KeyFileError(f"{source}: not a valid key file ({exc.__class__.__name__})") from None
+            raise KeyFileError(
+                f"{source}: not a valid key file ({exc.__class__.__name__})"
+            ) from None
         if any(len(m) != 32 for m in masters.values()):
             raise KeyFileError(f"{source}: every key must be 32 bytes")
         return cls(masters, active)

@@ -108,7 +108,9 @@ class Dispatcher:
             timeout = await self._idle_wait(name)
             stopper = asyncio.ensure_future(stop.wait())
             waker = asyncio.ensure_future(wake.wait())
-            await asyncio.wait({stopper, waker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {stopper, waker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             stopper.cancel()
             waker.cancel()
 
@@ -142,7 +144,9 @@ class Dispatcher:
                 await asyncio.sleep(0.02)
             total += handled
 
-    async def _handle(self, channel: Channel, limiter: RateLimiter, row: OutboxRow, address: str) -> None:
+    async def _handle(
+        self, channel: Channel, limiter: RateLimiter, row: OutboxRow, address: str
+    ) -> None:
         await self.outbox.mark_sending(row.id)
         try:
             if row.kind == "delete":
@@ -173,9 +177,14 @@ class Dispatcher:
             await self.outbox.mark_sent(tx, row.id, now)
             if ref is not None and row.participant_id is not None:
                 await self.transcript.record(
-                    tx, participant_id=row.participant_id, session_id=row.session_id,
-                    channel=row.channel, direction="out", ref=ref, now=now,
-                )  # fmt: skip
+                    tx,
+                    participant_id=row.participant_id,
+                    session_id=row.session_id,
+                    channel=row.channel,
+                    direction="out",
+                    ref=ref,
+                    now=now,
+                )
 
     async def _delete(self, channel: Channel, row: OutboxRow, address: str) -> None:
         if row.participant_id is None:

@@ -92,10 +92,19 @@ async def enrol(
             f"no catalog for language '{language}' (have: {', '.join(available_languages())})"
         )
     new = NewParticipant(
-        programme_id=programme_id, channel=channel, language=language, timezone=timezone,
-        enrolled_on=today, address=address, windows=windows, safe_word=safe_word,
-        code_word=code_word, duress_word=duress_word, start_on=start_on, end_on=end_on,
-    )  # fmt: skip
+        programme_id=programme_id,
+        channel=channel,
+        language=language,
+        timezone=timezone,
+        enrolled_on=today,
+        address=address,
+        windows=windows,
+        safe_word=safe_word,
+        code_word=code_word,
+        duress_word=duress_word,
+        start_on=start_on,
+        end_on=end_on,
+    )
     async with service.db.transaction() as tx:
         participant = await service.participants.create(tx, new, now)
         await tps.ensure(tx, participant.id, "T0", today)

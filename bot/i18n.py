@@ -50,7 +50,7 @@ class Translator:
         return self._t.gettext(msgid)
 
     def pgettext(self, context: str, msgid: str) -> str:
-        return self._t.pgettext(context, msgid)
+        return str(self._t.pgettext(context, msgid))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._t.ngettext(singular, plural, n)

@@ -34,11 +34,14 @@ def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords)
             lines.append(
                 tr.format(
                     m.SCALE_HINT,
-                    {"min": scale.minimum, "max": scale.maximum,
-                     "min_label": tr.gettext(scale.min_label),
-                     "max_label": tr.gettext(scale.max_label)},
+                    {
+                        "min": scale.minimum,
+                        "max": scale.maximum,
+                        "min_label": tr.gettext(scale.min_label),
+                        "max_label": tr.gettext(scale.max_label),
+                    },
                 )
-            )  # fmt: skip
+            )
         else:
             lines.append(tr.format(m.NUMBER_HINT, {"min": scale.minimum, "max": scale.maximum}))
         if style == "buttons" and scale.maximum - scale.minimum <= 10:

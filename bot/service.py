@@ -121,9 +121,14 @@ class FollowupService:
             stored = await self.sessions.current(participant.id)
             if msg.message_ref:
                 await self.transcript.record(
-                    tx, participant_id=participant.id, session_id=stored.id if stored else None,
-                    channel=msg.channel, direction="in", ref=msg.message_ref, now=now,
-                )  # fmt: skip
+                    tx,
+                    participant_id=participant.id,
+                    session_id=stored.id if stored else None,
+                    channel=msg.channel,
+                    direction="in",
+                    ref=msg.message_ref,
+                    now=now,
+                )
             event = Reply(msg.text, msg.choices, msg.for_item)
             if stored is None or participant.status != "active":
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
@@ -145,9 +150,14 @@ class FollowupService:
             state = stored.state if stored else SessionState(timepoint)
             await tps.ensure(tx, participant_id, timepoint, None)
             report = await self._run(
-                tx, participant, stored.id if stored else None, state, Begin(reminder), now,
+                tx,
+                participant,
+                stored.id if stored else None,
+                state,
+                Begin(reminder),
+                now,
                 priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
-            )  # fmt: skip
+            )
             if report.state.phase == "gate":
                 await tps.mark_contacted(tx, participant_id, timepoint, reminder, now)
             return report
@@ -208,7 +218,9 @@ class FollowupService:
         pid, timepoint = participant.id, state.timepoint
         for effect in effects:
             if isinstance(effect, Send):
-                await self._enqueue_send(tx, participant, programme, session_id, effect, now, priority)
+                await self._enqueue_send(
+                    tx, participant, programme, session_id, effect, now, priority
+                )
             elif isinstance(effect, SaveAnswer):
                 await self.answers.save(tx, pid, timepoint, effect.item_id, effect.answer, now)
                 await tps.update(tx, pid, timepoint, state="in_progress")
@@ -216,11 +228,17 @@ class FollowupService:
                 await self.answers.clear(tx, pid, timepoint, effect.item_id)
             elif isinstance(effect, Escalate):
                 raised = await raise_escalation(
-                    tx, level=effect.level, reasons=effect.reasons, now=now,
-                    participant_id=pid, programme_id=participant.programme_id,
-                    pseudonym=participant.pseudonym, session_id=session_id, timepoint=timepoint,
+                    tx,
+                    level=effect.level,
+                    reasons=effect.reasons,
+                    now=now,
+                    participant_id=pid,
+                    programme_id=participant.programme_id,
+                    pseudonym=participant.pseudonym,
+                    session_id=session_id,
+                    timepoint=timepoint,
                     hooks=self.escalation_hooks,
-                )  # fmt: skip
+                )
                 report.escalations.append(raised)
             elif isinstance(effect, DeleteTranscript):
                 await self._enqueue_deletion(tx, participant, session_id, effect.reason, now)
@@ -238,7 +256,9 @@ class FollowupService:
                 )
             elif isinstance(effect, PauseContact):
                 await self.participants.set_status(tx, pid, "paused", effect.reason, now)
-                await audit(tx, now, "participant", "contact_paused", participant.pseudonym, effect.reason)
+                await audit(
+                    tx, now, "participant", "contact_paused", participant.pseudonym, effect.reason
+                )
             elif isinstance(effect, OptOut):
                 await self.participants.set_status(tx, pid, "opted_out", "carrier_stop", now)
                 await audit(tx, now, "participant", "opted_out", participant.pseudonym)
@@ -246,8 +266,14 @@ class FollowupService:
                 await tx.execute(
                     "UPDATE participants SET opted_in_again_at = ? WHERE id = ?", (iso(now), pid)
                 )
-                await audit(tx, now, "participant", "opt_in_received", participant.pseudonym,
-                            "recorded; staff must resume contact")  # fmt: skip
+                await audit(
+                    tx,
+                    now,
+                    "participant",
+                    "opt_in_received",
+                    participant.pseudonym,
+                    "recorded; staff must resume contact",
+                )
 
     async def _enqueue_send(
         self,
@@ -264,7 +290,9 @@ class FollowupService:
             log.warning("participant %s has no address yet; message dropped", participant.pseudonym)
             return
         words = ProgrammeWords(
-            programme.sender_name, programme.emergency_number, programme.helpline or programme.emergency_number
+            programme.sender_name,
+            programme.emergency_number,
+            programme.helpline or programme.emergency_number,
         )
         style = self.styles.get(participant.channel, "numbered")
         rendered = render(effect.message, style, Translator(participant.language), words)
@@ -274,10 +302,16 @@ class FollowupService:
         elif kind not in ("opener", "reminder"):
             priority = min(priority, PRIORITY_LIVE)
         await self.outbox.enqueue(
-            tx, lane=lane_of(participant.id), channel=participant.channel, kind="message",
-            priority=priority, payload={"address": address, "message": rendered.to_json()},
-            now=now, participant_id=participant.id, session_id=session_id,
-        )  # fmt: skip
+            tx,
+            lane=lane_of(participant.id),
+            channel=participant.channel,
+            kind="message",
+            priority=priority,
+            payload={"address": address, "message": rendered.to_json()},
+            now=now,
+            participant_id=participant.id,
+            session_id=session_id,
+        )
 
     async def _enqueue_deletion(
         self,
@@ -296,11 +330,17 @@ class FollowupService:
             delay = timedelta(seconds=self.config.telegram.delete_after_seconds)
         address = participant.address(self.ring) or ""
         await self.outbox.enqueue(
-            tx, lane=lane, channel=participant.channel, kind="delete",
+            tx,
+            lane=lane,
+            channel=participant.channel,
+            kind="delete",
             priority=PRIORITY_URGENT if not delay else PRIORITY_LIVE,
-            payload={"address": address, "reason": reason}, now=now, not_before=now + delay,
-            participant_id=participant.id, session_id=session_id,
-        )  # fmt: skip
+            payload={"address": address, "reason": reason},
+            now=now,
+            not_before=now + delay,
+            participant_id=participant.id,
+            session_id=session_id,
+        )
 
     def _snooze_until(
         self, participant: Participant, programme: Programme, option: str, now: datetime

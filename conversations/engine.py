@@ -130,7 +130,7 @@ def _safe_word_exit(state: SessionState, ctx: Context) -> Result:
         Escalate("ROUTINE", ("safe_word_used",)),
     ]
     if ctx.decoy:
-        effects.append(_say("decoy", m.DECOY))
+        effects.append(_say("decoy", m.DECOY, sensitive=False))
     return state.evolve(phase="ended", outcome="safe_word"), [EndSession("safe_word"), *effects]
 
 

@@ -36,9 +36,20 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^[a-z0-9_]*[a-z_][a-z0-9_]*$")
 _TOP_KEYS = {"survey", "version", "title", "periods", "attributions", "items"}
 _ITEM_KEYS = {
-    "id", "type", "text", "hint", "timepoints", "when", "choices", "min", "max",
-    "labels", "exclusive", "risk", "attribution",
-}  # fmt: skip
+    "id",
+    "type",
+    "text",
+    "hint",
+    "timepoints",
+    "when",
+    "choices",
+    "min",
+    "max",
+    "labels",
+    "exclusive",
+    "risk",
+    "attribution",
+}
 _CHOICE_TYPES = ("single", "multi")
 _RANGE_TYPES = ("scale", "number")
 

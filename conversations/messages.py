@@ -53,10 +53,24 @@ STOPPED = N_("OK. Thank you, take care.")
 
 #: Lines that may be seen before she has said it is safe to talk.
 NEUTRAL: tuple[str, ...] = (
-    OPENER, REMINDER, RESUME, YES_NOW, NOT_NOW, GATE_AGAIN, SNOOZE_ASK, LATER_TODAY,
-    TOMORROW, NEXT_WEEK, SNOOZE_OK, SNOOZE_AGAIN, DECOY, LOCKED, CODE_ASK, CODE_WRONG,
+    OPENER,
+    REMINDER,
+    RESUME,
+    YES_NOW,
+    NOT_NOW,
+    GATE_AGAIN,
+    SNOOZE_ASK,
+    LATER_TODAY,
+    TOMORROW,
+    NEXT_WEEK,
+    SNOOZE_OK,
+    SNOOZE_AGAIN,
+    DECOY,
+    LOCKED,
+    CODE_ASK,
+    CODE_WRONG,
     CLOSING,
-)  # fmt: skip
+)
 
 SCALE_HINT = N_("Reply a number from {min} ({min_label}) to {max} ({max_label}).")
 NUMBER_HINT = N_("Reply a number from {min} to {max}.")

@@ -23,7 +23,10 @@ err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 ConfigOption = typer.Option(
-    None, "--config", "-c", help="TOML config file (default: $FOLLOWUP_CONFIG, else built-in defaults)."
+    None,
+    "--config",
+    "-c",
+    help="TOML config file (default: $FOLLOWUP_CONFIG, else built-in defaults).",
 )
 
 

@@ -7,6 +7,7 @@ exit code 0 and one line saying how, when the session ends or input runs out.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from datetime import date
 
@@ -18,7 +19,6 @@ from bot.channels.console import ConsoleChannel
 from bot.cli.common import CliError, out
 from bot.config import Config
 from bot.enrolment import EnrolmentError, enrol
-from bot.service import StepReport
 from bot.store.escalations import RaisedEscalation
 from bot.store.participants import Participant
 
@@ -51,14 +51,24 @@ async def _ensure_demo_programme(app: App) -> int:
         return existing.id
     async with app.db.transaction() as tx:
         return await app.service.programmes.add(
-            tx, DEMO_PROGRAMME, app.service.clock.now(), timezone="Europe/London",
-            language="en", helpline="the demo helpline on 0800 000 0000",
-            emergency_number="999", sender_name="Sam",
-        )  # fmt: skip
+            tx,
+            DEMO_PROGRAMME,
+            app.service.clock.now(),
+            timezone="Europe/London",
+            language="en",
+            helpline="the demo helpline on 0800 000 0000",
+            emergency_number="999",
+            sender_name="Sam",
+        )
 
 
 async def demo(
-    config: Config, language: str, safe_word: str, code_word: str | None, duress_word: str | None
+    config: Config,
+    language: str,
+    safe_word: str,
+    code_word: str | None,
+    duress_word: str | None,
+    address: str | None = None,
 ) -> None:
     console = ConsoleChannel(out)
     app = await open_app(config, {"console": console}, clock=None)
@@ -69,14 +79,22 @@ async def demo(
                 " without it the database cannot be read.[/]"
             )
         programme_id = await _ensure_demo_programme(app)
-        address = f"console:{int(app.service.clock.now().timestamp() * 1e6)}"
+        address = address or f"console:{secrets.token_hex(8)}"
         try:
             participant = await enrol(
-                app.service, programme_id=programme_id, channel="console", language=language,
-                timezone="Europe/London", today=date.today(), now=app.service.clock.now(),
-                address=address, safe_word=safe_word, code_word=code_word,
-                duress_word=duress_word, actor="demo",
-            )  # fmt: skip
+                app.service,
+                programme_id=programme_id,
+                channel="console",
+                language=language,
+                timezone="Europe/London",
+                today=date.today(),
+                now=app.service.clock.now(),
+                address=address,
+                safe_word=safe_word,
+                code_word=code_word,
+                duress_word=duress_word,
+                actor="demo",
+            )
         except EnrolmentError as exc:
             raise CliError(str(exc)) from None
         out.print(f"Demo participant [bold]{participant.pseudonym}[/] (language {language})")
@@ -114,7 +132,9 @@ async def converse(app: App, participant: Participant, timepoint: str, address: 
     report = await app.service.begin_contact(participant.id, timepoint)
     await app.dispatcher.drain_all()
     if report is None:
-        out.print(f"Session ended: {participant.pseudonym} is {participant.status}; no contact made.")
+        out.print(
+            f"Session ended: {participant.pseudonym} is {participant.status}; no contact made."
+        )
         return
     if report.ended:
         out.print(f"Session ended: {OUTCOME_TEXT.get(report.state.outcome or '', 'ended')}")
@@ -125,7 +145,9 @@ async def converse(app: App, participant: Participant, timepoint: str, address: 
             out.print("[bold green]you>[/] ", end="")
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line:
-            out.print("\nSession ended: end of input (her place is kept; carry on with followup chat)")
+            out.print(
+                "\nSession ended: end of input (her place is kept; carry on with followup chat)"
+            )
             return
         text = line.rstrip("\r\n")
         if not interactive:

@@ -18,18 +18,26 @@ app = typer.Typer(
 
 @app.command()
 def demo(
-    language: str = typer.Option("en", "--language", "-l", help="Her language (en, de, es, it, fr)."),
+    language: str = typer.Option(
+        "en", "--language", "-l", help="Her language (en, de, es, it, fr)."
+    ),
     safe_word: str = typer.Option("pineapple", help="Safe word for the demo participant."),
     code_word: str = typer.Option("bluebird", help="Code word asked before the first question."),
     no_code_word: bool = typer.Option(False, "--no-code-word", help="Enrol without a code word."),
     duress_word: str = typer.Option("", help="Optional duress word."),
+    address: str = typer.Option("", help="Her console address (default: a new random one)."),
     config: str | None = ConfigOption,
 ) -> None:
     """Enrol a demo participant and run T0 in the terminal (console channel, local SQLite)."""
     cfg = config_or_exit(config)
     run(
         lambda: console_cmds.demo(
-            cfg, language, safe_word, None if no_code_word else code_word, duress_word or None
+            cfg,
+            language,
+            safe_word,
+            None if no_code_word else code_word,
+            duress_word or None,
+            address or None,
         )
     )
 

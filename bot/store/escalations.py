@@ -52,9 +52,17 @@ async def raise_escalation(
     cur = await tx.execute(
         "INSERT INTO escalations (code, participant_id, programme_id, session_id, timepoint,"
         " level, reasons, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (code, participant_id, programme_id, session_id, timepoint, level,
-         json.dumps(list(reasons)), iso(now)),
-    )  # fmt: skip
+        (
+            code,
+            participant_id,
+            programme_id,
+            session_id,
+            timepoint,
+            level,
+            json.dumps(list(reasons)),
+            iso(now),
+        ),
+    )
     assert cur.lastrowid is not None
     raised = RaisedEscalation(
         cur.lastrowid, code, level, reasons, participant_id, programme_id, pseudonym, timepoint

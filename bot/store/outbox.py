@@ -68,9 +68,19 @@ class Outbox:
             "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
             " kind, priority, payload_enc, not_before, dedupe_key, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?)",
-            (participant_id, staff_id, session_id, lane, channel, kind, priority,
-             iso(not_before or now), dedupe_key, iso(now)),
-        )  # fmt: skip
+            (
+                participant_id,
+                staff_id,
+                session_id,
+                lane,
+                channel,
+                kind,
+                priority,
+                iso(not_before or now),
+                dedupe_key,
+                iso(now),
+            ),
+        )
         if cur.rowcount == 0 or cur.lastrowid is None:
             return None
         row_id = cur.lastrowid
@@ -91,11 +101,17 @@ class Outbox:
 
     def _row(self, r: aiosqlite.Row) -> OutboxRow:
         return OutboxRow(
-            id=r["id"], lane=r["lane"], channel=r["channel"], kind=r["kind"],
-            priority=r["priority"], attempts=r["attempts"], participant_id=r["participant_id"],
-            staff_id=r["staff_id"], session_id=r["session_id"],
+            id=r["id"],
+            lane=r["lane"],
+            channel=r["channel"],
+            kind=r["kind"],
+            priority=r["priority"],
+            attempts=r["attempts"],
+            participant_id=r["participant_id"],
+            staff_id=r["staff_id"],
+            session_id=r["session_id"],
             payload=json.loads(self.ring.open(r["payload_enc"], _aad(r["id"]))),
-        )  # fmt: skip
+        )
 
     async def next_due_at(self, channel: str) -> datetime | None:
         row = await self.db.fetchone(
@@ -146,6 +162,7 @@ class Outbox:
 
     async def pending_count(self, channel: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
-        row = await self.db.fetchone(sql + (" AND channel = ?" if channel else ""),
-                                     (channel,) if channel else ())  # fmt: skip
+        row = await self.db.fetchone(
+            sql + (" AND channel = ?" if channel else ""), (channel,) if channel else ()
+        )
         return int(row[0]) if row else 0

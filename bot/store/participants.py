@@ -119,9 +119,17 @@ class Programmes:
         cur = await tx.execute(
             "INSERT INTO programmes (name, timezone, language, helpline, emergency_number,"
             " sender_name, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, timezone, language, helpline, emergency_number, sender_name,
-             json.dumps(settings or {}), iso(now)),
-        )  # fmt: skip
+            (
+                name,
+                timezone,
+                language,
+                helpline,
+                emergency_number,
+                sender_name,
+                json.dumps(settings or {}),
+                iso(now),
+            ),
+        )
         assert cur.lastrowid is not None
         return cur.lastrowid
 
@@ -136,7 +144,9 @@ class Programmes:
         return _programme(row)
 
     async def all(self) -> list[Programme]:
-        return [_programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")]
+        return [
+            _programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")
+        ]
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,9 @@ class Participants:
         self.db = db
         self.ring = ring
 
-    async def create(self, tx: aiosqlite.Connection, new: NewParticipant, now: datetime) -> Participant:
+    async def create(
+        self, tx: aiosqlite.Connection, new: NewParticipant, now: datetime
+    ) -> Participant:
         """Insert her with sealed address and hashed secret words; returns the stored row."""
         pid = new_row_id()
         key = self.ring.secret_word_keys()[0]
@@ -178,9 +190,9 @@ class Participants:
         )
         for _ in range(20):
             pseudonym = new_pseudonym()
-            taken = await (await tx.execute(
-                "SELECT 1 FROM participants WHERE pseudonym = ?", (pseudonym,)
-            )).fetchone()  # fmt: skip
+            taken = await (
+                await tx.execute("SELECT 1 FROM participants WHERE pseudonym = ?", (pseudonym,))
+            ).fetchone()
             if not taken:
                 break
         await tx.execute(
@@ -188,11 +200,27 @@ class Participants:
             " address_enc, language, timezone, windows_enc, safe_hash, code_hash, duress_hash,"
             " status, enrolled_on, start_on, end_on, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (pid, pseudonym, new.programme_id, new.channel, address_idx, address_enc,
-             new.language, new.timezone, windows_enc, digest(new.safe_word),
-             digest(new.code_word), digest(new.duress_word), new.status,
-             new.enrolled_on.isoformat(), _d(new.start_on), _d(new.end_on), iso(now), iso(now)),
-        )  # fmt: skip
+            (
+                pid,
+                pseudonym,
+                new.programme_id,
+                new.channel,
+                address_idx,
+                address_enc,
+                new.language,
+                new.timezone,
+                windows_enc,
+                digest(new.safe_word),
+                digest(new.code_word),
+                digest(new.duress_word),
+                new.status,
+                new.enrolled_on.isoformat(),
+                _d(new.start_on),
+                _d(new.end_on),
+                iso(now),
+                iso(now),
+            ),
+        )
         row = await (await tx.execute("SELECT * FROM participants WHERE id = ?", (pid,))).fetchone()
         assert row is not None
         return _participant(row)
@@ -202,9 +230,12 @@ class Participants:
     ) -> None:
         await tx.execute(
             "UPDATE participants SET address_idx = ?, address_enc = ? WHERE id = ?",
-            (self.ring.blind_index(address_purpose(channel), address),
-             self.ring.seal_text(address, address_aad(participant_id)), participant_id),
-        )  # fmt: skip
+            (
+                self.ring.blind_index(address_purpose(channel), address),
+                self.ring.seal_text(address, address_aad(participant_id)),
+                participant_id,
+            ),
+        )
 
     async def by_address(self, channel: str, address: str) -> Participant | None:
         indexes = self.ring.blind_indexes(address_purpose(channel), address)

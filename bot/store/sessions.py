@@ -41,9 +41,12 @@ class Sessions:
     def _load(self, row: aiosqlite.Row) -> StoredSession:
         data = json.loads(self.ring.open(row["state_enc"], _state_aad(row["id"])))
         return StoredSession(
-            row["id"], row["participant_id"], row["timepoint"], SessionState.from_json(data),
+            row["id"],
+            row["participant_id"],
+            row["timepoint"],
+            SessionState.from_json(data),
             row["updated_at"],
-        )  # fmt: skip
+        )
 
     async def for_timepoint(self, participant_id: str, timepoint: str) -> StoredSession | None:
         row = await self.db.fetchone(
@@ -83,9 +86,18 @@ class Sessions:
             " ON CONFLICT (id) DO UPDATE SET state_enc = excluded.state_enc,"
             " phase = excluded.phase, outcome = excluded.outcome,"
             " updated_at = excluded.updated_at, ended_at = COALESCE(sessions.ended_at, excluded.ended_at)",
-            (sid, participant_id, state.timepoint, sealed, state.phase, state.outcome,
-             iso(now), iso(now), ended),
-        )  # fmt: skip
+            (
+                sid,
+                participant_id,
+                state.timepoint,
+                sealed,
+                state.phase,
+                state.outcome,
+                iso(now),
+                iso(now),
+                ended,
+            ),
+        )
         return sid
 
     async def idle_since(self, before: datetime) -> list[StoredSession]:
@@ -138,7 +150,9 @@ class Answers:
         return {
             r["item_id"]: Answer.from_json(
                 json.loads(
-                    self.ring.open(r["value_enc"], _answer_aad(participant_id, timepoint, r["item_id"]))
+                    self.ring.open(
+                        r["value_enc"], _answer_aad(participant_id, timepoint, r["item_id"])
+                    )
                 )
             )
             for r in rows

@@ -50,9 +50,16 @@ class Transcript:
         await tx.execute(
             "INSERT INTO transcript (participant_id, session_id, channel, direction, ref_enc, at,"
             " delete_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (participant_id, session_id, channel, direction,
-             self.ring.seal_text(ref, _aad(participant_id)), iso(now), iso(now + DELETE_WITHIN)),
-        )  # fmt: skip
+            (
+                participant_id,
+                session_id,
+                channel,
+                direction,
+                self.ring.seal_text(ref, _aad(participant_id)),
+                iso(now),
+                iso(now + DELETE_WITHIN),
+            ),
+        )
 
     async def undeleted(self, participant_id: str) -> list[TranscriptRef]:
         rows = await self.db.fetchall(
@@ -60,10 +67,15 @@ class Transcript:
             (participant_id,),
         )
         return [
-            TranscriptRef(r["id"], r["participant_id"], r["channel"], r["direction"],
-                          self.ring.open_text(r["ref_enc"], _aad(r["participant_id"])))
+            TranscriptRef(
+                r["id"],
+                r["participant_id"],
+                r["channel"],
+                r["direction"],
+                self.ring.open_text(r["ref_enc"], _aad(r["participant_id"])),
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     async def mark_deleted(self, tx: aiosqlite.Connection, ids: list[int], now: datetime) -> None:
         await tx.executemany(

@@ -1,0 +1,102 @@
+"""The service applies each step in one transaction: answers, state, outbox, escalations."""
+
+from __future__ import annotations
+
+from bot.app import App
+from bot.channels.base import Inbound
+from bot.channels.console import ConsoleChannel
+from conversations.answers import Answer
+
+from .conftest import enrol_console
+
+
+async def say(
+    app: App, text: str, address: str = "console:alice", provider_id: str | None = None
+) -> None:
+    await app.service.handle_inbound(Inbound("console", address, text, provider_id=provider_id))
+    await app.dispatcher.drain_all()
+
+
+async def started(app: App) -> str:
+    participant = await enrol_console(app)
+    await app.service.begin_contact(participant.id, "T0")
+    await app.dispatcher.drain_all()
+    await say(app, "yes")
+    return participant.id
+
+
+async def test_answers_are_stored_and_replies_sent(app: App, console: ConsoleChannel) -> None:
+    pid = await started(app)
+    await say(app, "1")  # safe_now yes
+    await say(app, "never")  # viol_physical
+    answers = await app.service.answers.for_timepoint(pid, "T0")
+    assert answers == {"safe_now": Answer("yes"), "viol_physical": Answer("never")}
+    assert console.sent[0].kind == "opener"
+    assert "sexual" in console.sent[-1].text
+
+
+async def test_unknown_sender_gets_nothing_and_leaves_a_counter(
+    app: App, console: ConsoleChannel
+) -> None:
+    await enrol_console(app)
+    await say(app, "hello", address="console:stranger")
+    await say(app, "hello again", address="console:stranger")
+    assert console.sent == []
+    row = await app.db.fetchone("SELECT value FROM counters WHERE name = 'unknown_sender:console'")
+    assert row is not None and row[0] == 2
+    for table in ("sessions", "transcript", "outbox", "inbound_seen"):
+        count = await app.db.fetchone(f"SELECT COUNT(*) FROM {table}")
+        assert count is not None and count[0] == 0, table
+
+
+async def test_duplicate_provider_id_is_processed_once(app: App) -> None:
+    pid = await started(app)
+    await say(app, "1", provider_id="upd-1")
+    await say(app, "2", provider_id="upd-1")  # a redelivery, even with other text
+    answers = await app.service.answers.for_timepoint(pid, "T0")
+    assert answers == {"safe_now": Answer("yes")}
+
+
+async def test_safe_word_pauses_contact_and_nothing_reactivates(
+    app: App, console: ConsoleChannel
+) -> None:
+    pid = await started(app)
+    await say(app, "Pineapple")
+    participant = await app.service.participants.get(pid)
+    assert participant.status == "paused"
+    assert console.sent[-1].kind == "decoy"
+    sent_before = len(console.sent)
+    await say(app, "yes")
+    await say(app, "hello, can we carry on?")
+    assert len(console.sent) == sent_before
+    assert await app.service.begin_contact(pid, "T1") is None
+    row = await app.db.fetchone("SELECT state FROM escalations")
+    assert row is not None
+
+
+async def test_risk_answer_escalates_in_same_transaction(app: App) -> None:
+    pid = await started(app)
+    await say(app, "1")
+    await say(app, "2")  # physical violence once -> HIGH
+    rows = await app.db.fetchall("SELECT level, reasons, participant_id FROM escalations")
+    assert [(r["level"], r["reasons"], r["participant_id"]) for r in rows] == [
+        ("HIGH", '["new_physical_violence"]', pid)
+    ]
+    audit = await app.db.fetchall("SELECT action FROM audit_log WHERE action = 'escalation_raised'")
+    assert len(audit) == 1
+
+
+async def test_pending_questions_are_cancelled_on_safe_word(
+    app: App, console: ConsoleChannel
+) -> None:
+    pid = await started(app)
+    await app.service.handle_inbound(
+        Inbound("console", "console:alice", "1")
+    )  # reply queued, not sent
+    await app.service.handle_inbound(Inbound("console", "console:alice", "pineapple"))
+    await app.dispatcher.drain_all()
+    kinds = [m.kind for m in console.sent]
+    assert kinds[-1] == "decoy"
+    assert kinds == ["opener", "info", "info", "question", "decoy"]  # viol_physical never sent
+    states = await app.db.fetchall("SELECT state FROM outbox WHERE participant_id = ?", (pid,))
+    assert "cancelled" in {r["state"] for r in states}
