@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -18,6 +19,9 @@ from bot.service import FollowupService
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook
 from bot.surveys import load_survey
+
+if TYPE_CHECKING:
+    from bot.runner import Component
 
 
 @dataclass
@@ -53,9 +57,20 @@ async def open_app(
         survey=survey,
         config=config,
         clock=clock,
-        styles={name: ch.style for name, ch in chans.items()},
         escalation_hooks=escalation_hooks,
     )
     dispatcher = Dispatcher(db, service.outbox, service.transcript, chans, clock)
     service.on_outbox = dispatcher.wake
     return App(config, db, ring, service, dispatcher, chans, created)
+
+
+def build_channels(config: Config) -> dict[str, Channel]:
+    """The channels this configuration turns on (a channel with no credentials is off)."""
+    channels: dict[str, Channel] = {}
+    return channels
+
+
+def build_components(app: App) -> list[Component]:
+    """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
+    components: list[Component] = []
+    return components

@@ -45,6 +45,7 @@ class SafetyConfig:
 @dataclass(frozen=True)
 class TelegramConfig:
     token: str = ""
+    bot_username: str = ""
     mode: str = "polling"
     api_base_url: str = "https://api.telegram.org/bot"
     webhook_url: str = ""

@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.channels.base import Inbound
+from bot.channels.base import CHANNEL_STYLES, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
 from bot.i18n import Translator
 from bot.render import ProgrammeWords, render
+from bot.scheduling import quiet_hours
 from bot.store import timepoints as tps
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
@@ -48,7 +49,7 @@ from conversations.events import Begin, Event, Expire, Idle, Reply
 from conversations.state import SessionState
 from conversations.survey import Survey
 from scheduler.contact import snooze_until
-from scheduler.windows import QuietHours, parse_windows
+from scheduler.windows import parse_windows
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,6 @@ class FollowupService:
         survey: Survey,
         config: Config,
         clock: Clock,
-        styles: dict[str, str],
         escalation_hooks: tuple[EscalationHook, ...] = (),
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
@@ -94,7 +94,6 @@ class FollowupService:
         self.survey = survey
         self.config = config
         self.clock = clock
-        self.styles = styles
         self.escalation_hooks = escalation_hooks
         self.on_outbox = on_outbox
         self.participants = Participants(db, ring)
@@ -294,7 +293,7 @@ class FollowupService:
             programme.emergency_number,
             programme.helpline or programme.emergency_number,
         )
-        style = self.styles.get(participant.channel, "numbered")
+        style = CHANNEL_STYLES.get(participant.channel, "numbered")
         rendered = render(effect.message, style, Translator(participant.language), words)
         kind = effect.message.kind
         if kind == "help":
@@ -345,14 +344,7 @@ class FollowupService:
     def _snooze_until(
         self, participant: Participant, programme: Programme, option: str, now: datetime
     ) -> datetime:
-        quiet = QuietHours(
-            _time(self.config.scheduler.quiet_start), _time(self.config.scheduler.quiet_end)
-        )
+        quiet = quiet_hours(self.config)
         windows = parse_windows(participant.windows(self.ring))
         until = snooze_until(now, option, windows, quiet, ZoneInfo(participant.timezone))
         return until or now + timedelta(days=1)
-
-
-def _time(text: str) -> time:
-    hour, minute = text.split(":")
-    return time(int(hour), int(minute))

@@ -32,7 +32,7 @@ __all__ = [
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_INDEX = {name: i for i, name in enumerate(DAY_NAMES)}
 _MINUTES_PER_DAY = 24 * 60
-_RANGE_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+_RANGE_RE = re.compile(r"^([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})$")
 
 DEFAULT_MIN_REMAINING = timedelta(minutes=15)
 """Never open a contact in the last 15 minutes of a window: she needs time to answer."""
@@ -64,6 +64,7 @@ class Window:
     end: time
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "days", frozenset(self.days))  # a plain set would break hashing
         if not self.days or not self.days <= frozenset(range(7)):
             raise WindowError(f"window days {sorted(self.days)} must be a non-empty subset of 0..6")
         _check_clock_time(self.start, "window start")
@@ -156,7 +157,7 @@ def _tokens(text: str) -> list[str]:
 
 def _parse_group(group: str) -> list[Window]:
     # Days are everything before the first digit, time ranges the rest.
-    split = re.search(r"\d", group)
+    split = re.search(r"[0-9]", group)
     day_part, time_part = (
         (group, "") if split is None else (group[: split.start()], group[split.start() :])
     )
@@ -165,8 +166,9 @@ def _parse_group(group: str) -> list[Window]:
         raise WindowError(f"missing days in '{group}'")
     if not time_tokens:
         raise WindowError(f"missing time range in '{group}'")
-    for extra in (*day_tokens[1:], *time_tokens[1:]):
-        raise WindowError(f"unexpected '{extra}' in '{group}'")
+    extra = day_tokens[1:] + time_tokens[1:]
+    if extra:
+        raise WindowError(f"unexpected '{extra[0]}' in '{group}'")
     days = _parse_days(day_tokens[0], group)
     windows = []
     for item in time_tokens[0].split(","):
@@ -383,6 +385,6 @@ def is_sendable(
     """May a contact start at ``at``? Same rule as ``next_send_time`` (which returns ``at``
     exactly when this is True); pass ``min_remaining=timedelta(0)`` for the bare safety check.
     """
-    return next_send_time(at, windows, quiet, tz, horizon_days=0, min_remaining=min_remaining) == (
-        _aware_utc(at, "at")
-    )
+    instant = _aware_utc(at, "at")
+    found = next_send_time(instant, windows, quiet, tz, horizon_days=0, min_remaining=min_remaining)
+    return found == instant

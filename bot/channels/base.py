@@ -106,3 +106,8 @@ class Channel(Protocol):
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:
         """Delete messages; return the refs now gone (deleted, or already gone)."""
         ...
+
+
+#: How each channel shows choices; fixed per channel so a message rendered by a CLI
+#: process (which opens no channel) looks right when the service sends it.
+CHANNEL_STYLES: dict[str, str] = {"console": "numbered", "sms": "numbered", "telegram": "buttons"}

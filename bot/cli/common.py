@@ -19,7 +19,7 @@ from bot.crypto import KeyFileError
 from conversations.loader import SurveyError
 
 T = TypeVar("T")
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
 ConfigOption = typer.Option(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import console_cmds
+from bot.cli import console_cmds, programmes
 from bot.cli.common import ConfigOption, config_or_exit, out, run
+from bot.cli.enrol_cmd import enrol_command
+from bot.cli.run_cmd import run_command
 
 app = typer.Typer(
     name="followup",
@@ -14,6 +16,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(programmes.app, name="programme")
+app.command("enrol")(enrol_command)
+app.command("run")(run_command)
 
 
 @app.command()

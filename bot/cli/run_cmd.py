@@ -1,0 +1,30 @@
+"""``followup run``: the service, until SIGTERM."""
+
+from __future__ import annotations
+
+from bot.app import build_channels, build_components, open_app
+from bot.cli.common import ConfigOption, config_or_exit, err, run
+from bot.config import Config
+from bot.logging_setup import setup_logging
+from bot.runner import serve
+
+
+def run_command(config: str | None = ConfigOption) -> None:
+    """Run the service: web endpoints, channels, scheduler and outbox in one process."""
+    cfg = config_or_exit(config)
+    setup_logging(cfg.logging.level)
+    run(lambda: _run(cfg))
+
+
+async def _run(cfg: Config) -> None:
+    channels = build_channels(cfg)
+    if not channels:
+        err.print(
+            "[yellow]warning:[/] no channel configured (telegram.token / sms.account_sid);"
+            " running scheduler and web only"
+        )
+    application = await open_app(cfg, channels)
+    try:
+        await serve(application, build_components(application))
+    finally:
+        await application.close()

@@ -1,0 +1,15 @@
+"""Logging that never carries her words, number or chat id: only codes and pseudonyms."""
+
+from __future__ import annotations
+
+import logging
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Library loggers would print request URLs (they contain the bot token) and bodies.
+    for noisy in ("httpx", "httpcore", "telegram", "twilio", "apscheduler", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
