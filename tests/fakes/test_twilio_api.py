@@ -8,8 +8,12 @@ that drifts from the real API or signs wrongly fails here before it misleads end
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
+import subprocess
+import sys
+import textwrap
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -311,12 +315,15 @@ async def test_opted_out_recipient_gets_21610(fake: FakeTwilio, client: Client) 
     assert (await client.messages.create_async(to=SURVIVOR, from_=SENDER, body="y")).sid
 
 
+@pytest.mark.parametrize("keyword", [" stop ", "Unsubscribe", "QUIT"])
 def test_inbound_stop_opts_out_and_start_opts_back_in(
-    fake: FakeTwilio, receiver: Receiver
+    fake: FakeTwilio, receiver: Receiver, keyword: str
 ) -> None:
-    fake.inbound(SURVIVOR, SENDER, " stop ", url=receiver.url("/sms"))
+    fake.inbound(SURVIVOR, SENDER, "Bitte stop, nicht mehr schreiben", url=receiver.url("/sms"))
+    assert fake.opted_out == set()  # only a whole-body keyword counts
+    fake.inbound(SURVIVOR, SENDER, keyword, url=receiver.url("/sms"))
     assert SURVIVOR in fake.opted_out
-    assert receiver.on("/sms")[0].form["Body"] == " stop "  # the service still hears it
+    assert receiver.on("/sms")[1].form["Body"] == keyword  # the service still hears it
     fake.inbound(SURVIVOR, SENDER, "START", url=receiver.url("/sms"))
     assert SURVIVOR not in fake.opted_out
 
@@ -341,7 +348,10 @@ async def test_delete_is_refused_with_20009_until_delivery_is_final(
     assert fake.deleted == {message.sid}
     assert fake.existing_sids(to=SURVIVOR) == []
     assert fake.bodies_to(SURVIVOR) == ["Termin?"]  # the phone still got it
-    for action in (client.messages(message.sid).fetch_async, client.messages(message.sid).delete_async):
+    for action in (
+        client.messages(message.sid).fetch_async,
+        client.messages(message.sid).delete_async,
+    ):
         with pytest.raises(TwilioRestException) as caught:
             await action()
         assert (caught.value.status, caught.value.code) == (404, 20404)
@@ -473,7 +483,11 @@ async def test_inbound_webhook_is_signed_and_recorded(
     assert (response.status, response.body) == (200, "<Response/>")
 
     fetched = await client.messages(sid).fetch_async()
-    assert (fetched.direction, fetched.status, fetched.body) == ("inbound", "received", form["Body"])
+    assert (fetched.direction, fetched.status, fetched.body) == (
+        "inbound",
+        "received",
+        form["Body"],
+    )
     assert fetched.date_sent is not None
 
 
@@ -484,6 +498,16 @@ def test_inbound_records_webhook_failures(fake: FakeTwilio, receiver: Receiver) 
     assert fake.webhook_responses[failing].status == 500
     assert fake.webhook_responses[unreachable].status is None
     assert fake.webhook_responses[unreachable].error
+
+
+def test_inbound_media_uses_mm_sids(fake: FakeTwilio, receiver: Receiver) -> None:
+    sid = fake.inbound(
+        SURVIVOR, SENDER, "", url=receiver.url("/mms"), media_urls=["https://x.test/a.jpg"]
+    )
+    assert re.fullmatch(r"MM[0-9a-f]{32}", sid)
+    form = receiver.on("/mms")[0].form
+    assert (form["NumMedia"], form["MediaUrl0"]) == ("1", "https://x.test/a.jpg")
+    assert fake.messages[sid]["num_media"] == "1"
 
 
 def test_signed_form_lets_tests_forge_and_tamper(fake: FakeTwilio, receiver: Receiver) -> None:
@@ -581,9 +605,7 @@ async def test_restart_on_the_same_port_keeps_state(fake: FakeTwilio, client: Cl
 # -- list ------------------------------------------------------------------------------------
 
 
-async def test_list_pages_filters_and_orders_newest_first(
-    fake: FakeTwilio, client: Client
-) -> None:
+async def test_list_pages_filters_and_orders_newest_first(fake: FakeTwilio, client: Client) -> None:
     for index in range(5):
         await client.messages.create_async(to=SURVIVOR, from_=SENDER, body=f"s{index}")
     await client.messages.create_async(to=OTHER, from_=SENDER, body="o")
@@ -610,7 +632,48 @@ async def test_list_pages_filters_and_orders_newest_first(
     assert len(await client.messages.list_async(from_=SENDER, to=OTHER)) == 1
 
 
+def test_serves_a_service_running_in_a_subprocess(fake: FakeTwilio) -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        from twilio.rest import Client
+
+        base_url, account_sid, token, to = sys.argv[1:]
+        client = Client(account_sid, token)  # the blocking client, as a CLI would use it
+        client.api.base_url = base_url
+        print(client.messages.create(to=to, from_="+15005550006", body="aus Subprozess").sid)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    result = subprocess.run(
+        [sys.executable, "-c", script, fake.base_url, fake.account_sid, fake.auth_token, OTHER],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=True,
+    )
+    assert fake.existing_sids(to=OTHER) == [result.stdout.strip()]
+    assert fake.bodies_to(OTHER) == ["aus Subprozess"]
+
+
+def test_reset_forgets_everything(fake: FakeTwilio, receiver: Receiver) -> None:
+    fake.opt_out(OTHER)
+    fake.fail_next("create", 500)
+    fake.inbound(SURVIVOR, SENDER, "x", url=receiver.url("/sms"))
+    fake.reset()
+    assert (fake.messages, fake.calls, fake.opted_out, fake.webhook_responses) == (
+        {},
+        [],
+        set(),
+        {},
+    )
+    with raw(fake) as http:
+        created = http.post(messages_path(fake), data={"To": OTHER, "From": SENDER, "Body": "x"})
+    assert created.status_code == 201
+
+
 def test_wait_for_explains_what_it_waited_for(fake: FakeTwilio) -> None:
-    with pytest.raises(AssertionError, match="timed out after 0.05s waiting for the moon"):
+    with pytest.raises(AssertionError, match=r"timed out after 0\.05s waiting for the moon"):
         fake.wait_for(lambda: False, timeout=0.05, what="the moon")
     assert fake.wait_for(lambda: 42) == 42

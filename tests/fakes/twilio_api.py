@@ -5,9 +5,9 @@ fields), checks HTTP Basic auth, validates like Twilio (21604, 21602, 21211, 216
 walks messages through queued -> sent -> delivered, POSTs signed status callbacks and inbound
 webhooks, and injects faults (errors, hangs, "sent but no answer", refused connections).
 
-Point twilio-python at it with `client.api.base_url = fake.base_url`; a subprocess gets the same
-URL through its configuration. Every server-side change happens under one lock, so tests may read
-`calls`, `messages`, ... from any thread.
+Point twilio-python at it with `client.api.base_url = fake.base_url`; a service in a subprocess
+gets the same URL through its configuration. All state is behind locks, so tests may read
+`calls`, `messages`, ... from any thread while the server thread changes them.
 """
 
 from __future__ import annotations
@@ -16,19 +16,17 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import copy
 import re
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
+from itertools import pairwise
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlparse
 
 import httpx
 from starlette.applications import Starlette
@@ -42,26 +40,15 @@ from .twilio_resources import (
     ACCOUNT_SID_RE,
     API_VERSION,
     FAILED_STATUSES,
-    FINAL_STATUSES,
-    OPT_IN_KEYWORDS,
-    OPT_OUT_KEYWORDS,
     STATUSES,
     error_body,
-    inbound_webhook_form,
-    is_valid_address,
-    message_resource,
     new_sid,
-    parse_rfc2822,
-    rfc2822,
-    status_callback_form,
-    utcnow,
 )
+from .twilio_store import DEFAULT_SENDER, MessageStore, Params, Result, error, not_found
 
 __all__ = ["Call", "CallbackAttempt", "FakeTwilio", "WebhookResponse"]
 
 T = TypeVar("T")
-Params = dict[str, str | list[str]]
-Result = tuple[int | None, dict[str, Any] | None]
 
 OPS = frozenset({"create", "fetch", "update", "delete", "list"})
 _LIST_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)/Messages\.json$")
@@ -70,15 +57,6 @@ _ITEM_PATH = re.compile(
 )
 _LIST_OPS = {"GET": "list", "POST": "create"}
 _ITEM_OPS = {"GET": "fetch", "POST": "update", "DELETE": "delete"}
-_DELIVERY_ERRORS = {
-    30003: "Unreachable destination handset",
-    30005: "Unknown destination handset",
-    30006: "Landline or unreachable carrier",
-    30007: "Message filtered",
-    30008: "Unknown error",
-}
-_DEFAULT_SENDER = "+15005550006"  # Twilio's "valid From" magic test number
-_MAX_BODY = 1600
 
 
 @dataclass(frozen=True)
@@ -133,38 +111,6 @@ class _Hang:
     then_apply: bool
 
 
-@dataclass
-class _State:
-    """Everything the fake remembers; survives stop()/start(), cleared by reset()."""
-
-    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sent_bodies: dict[str, str] = field(default_factory=dict)
-    status_callback_urls: dict[str, str] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)
-    calls: list[Call] = field(default_factory=list)
-    status_callbacks: list[CallbackAttempt] = field(default_factory=list)
-    webhook_responses: dict[str, WebhookResponse] = field(default_factory=dict)
-    opted_out: set[str] = field(default_factory=set)
-    delivery_outcomes: dict[str, tuple[str, int]] = field(default_factory=dict)
-    faults: dict[str, deque[_Fault]] = field(default_factory=dict)
-    hangs: dict[str, deque[_Hang]] = field(default_factory=dict)
-    internal_errors: list[str] = field(default_factory=list)
-
-
-def _one(params: Params, key: str) -> str | None:
-    value = params.get(key)
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
-def _many(params: Params, key: str) -> list[str]:
-    value = params.get(key)
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -192,29 +138,34 @@ class FakeTwilio:
         if not ACCOUNT_SID_RE.match(self.account_sid):
             raise ValueError(f"account_sid must be 'AC' + 32 hex digits, not {self.account_sid!r}")
         self.auth_token = auth_token
-        self.messaging_service_sid = messaging_service_sid
-        # Senders owned by the account; when given, any other From answers 21606.
+        self.messaging_service_sid = messaging_service_sid  # put into inbound webhooks
+        # Senders owned by the account: when set, any other From answers 21606.
         self.numbers = list(numbers) if numbers is not None else None
         self.auto_deliver = True
         self.deliver_delay = deliver_delay
         self.callback_timeout = callback_timeout
-        self.auto_opt_out = True  # inbound STOP/START keywords change `opted_out`, as Twilio does
+        self.auto_opt_out = True  # inbound STOP/START change opt-out, as Twilio's default does
         self._validator = RequestValidator(auth_token)
         self._api_keys: dict[str, str] = {}
         self._lock = threading.RLock()
-        self._state = _State()
+        self._store = MessageStore(self.account_sid)
+        self._calls: list[Call] = []
+        self._callbacks: list[CallbackAttempt] = []
+        self._webhooks: dict[str, WebhookResponse] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._hangs: dict[str, deque[_Hang]] = {}
+        self._internal_errors: list[str] = []
         self._stopping = threading.Event()
         self._tasks: set[asyncio.Task[Any]] = set()  # server-loop only
         self._chains: dict[str, asyncio.Task[Any]] = {}  # server-loop only
-        app = Starlette(
-            routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "DELETE", "PUT"])]
-        )
+        methods = ["GET", "POST", "DELETE", "PUT"]
+        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=methods)])
         self._server = ThreadedASGIServer(app, port=port, name="fake-twilio")
 
-    # -- lifecycle -------------------------------------------------------------------------
+    # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self, port: int | None = None) -> FakeTwilio:
-        """Serve on 127.0.0.1 (free port first, the same port again after `stop()`)."""
+        """Serve on 127.0.0.1 (a free port first, the same port again after `stop()`)."""
         self._stopping.clear()
         self._tasks = set()
         self._chains = {}
@@ -227,7 +178,7 @@ class FakeTwilio:
         self._server.stop()
 
     def refuse_connections(self, refuse: bool = True) -> None:
-        """Simulate api.twilio.com being unreachable (connection refused) on the same port."""
+        """Make api.twilio.com unreachable (connection refused), then back on the same port."""
         if refuse:
             self.stop()
         else:
@@ -260,7 +211,7 @@ class FakeTwilio:
         return self._server.base_url
 
     def add_api_key(self, sid: str | None = None, secret: str | None = None) -> tuple[str, str]:
-        """Accept an API key pair (SK..., secret) as Basic-auth credentials too."""
+        """Also accept an API key pair (SK..., secret) as Basic-auth credentials."""
         pair = (sid or new_sid("SK"), secret or uuid.uuid4().hex)
         with self._lock:
             self._api_keys[pair[0]] = pair[1]
@@ -269,83 +220,68 @@ class FakeTwilio:
     def reset(self) -> None:
         """Forget messages, records, opt-outs and pending faults (for shared fixtures)."""
         with self._lock:
-            self._state = _State()
+            self._store = MessageStore(self.account_sid)
+            self._calls, self._callbacks, self._webhooks = [], [], {}
+            self._faults, self._hangs, self._internal_errors = {}, {}, []
 
-    # -- records ---------------------------------------------------------------------------
+    # -- records --------------------------------------------------------------------------------
 
     @property
     def calls(self) -> list[Call]:
-        """Every request received, in order (including rejected ones)."""
+        """Every request received, in order (rejected ones too)."""
         with self._lock:
-            return list(self._state.calls)
+            return list(self._calls)
 
     @property
     def messages(self) -> dict[str, dict[str, Any]]:
-        """sid -> Message resource (copy), for every message ever created, deleted ones too."""
-        with self._lock:
-            return copy.deepcopy(self._state.messages)
+        """sid -> Message resource (a copy) for every message ever created, deleted ones too."""
+        return self._store.snapshot()
 
     @property
     def deleted(self) -> set[str]:
         """Sids deleted through the API."""
-        with self._lock:
-            return set(self._state.deleted)
+        return self._store.deleted()
 
     @property
     def status_callbacks(self) -> list[CallbackAttempt]:
-        """Every status-callback POST attempted, in order."""
+        """Every status-callback POST attempted, in order of completion."""
         with self._lock:
-            return list(self._state.status_callbacks)
+            return list(self._callbacks)
 
     @property
     def webhook_responses(self) -> dict[str, WebhookResponse]:
         """Inbound sid -> what the webhook answered."""
         with self._lock:
-            return dict(self._state.webhook_responses)
+            return dict(self._webhooks)
 
     @property
     def opted_out(self) -> set[str]:
-        """Numbers that outbound messages are refused to (21610)."""
-        with self._lock:
-            return set(self._state.opted_out)
+        """Numbers that sends are refused to (21610)."""
+        return self._store.opted_out()
 
     @property
     def internal_errors(self) -> list[str]:
         """Bugs inside the fake itself (answered 500); a test seeing any should fail."""
         with self._lock:
-            return list(self._state.internal_errors)
+            return list(self._internal_errors)
 
     def existing_sids(self, to: str | None = None) -> list[str]:
         """Sids not deleted, in creation order, optionally only those sent to `to`."""
-        with self._lock:
-            return [
-                sid
-                for sid, msg in self._state.messages.items()
-                if sid not in self._state.deleted and (to is None or msg["to"] == to)
-            ]
+        return self._store.existing_sids(to)
 
     def bodies_to(self, number: str, *, delivered_only: bool = False) -> list[str]:
         """Texts sent to `number`, in order, as the phone got them (before redaction/deletion)."""
-        with self._lock:
-            return [
-                self._state.sent_bodies[sid]
-                for sid, msg in self._state.messages.items()
-                if msg["to"] == number
-                and msg["direction"] != "inbound"
-                and (not delivered_only or msg["status"] == "delivered")
-            ]
+        return self._store.bodies_to(number, delivered_only)
 
-    # -- scenario controls -------------------------------------------------------------------
+    # -- scenario controls ----------------------------------------------------------------------
 
     def opt_out(self, number: str) -> None:
         """Make sends to `number` fail with 21610, as after the recipient texted STOP."""
-        with self._lock:
-            self._state.opted_out.add(number)
+        self._store.set_opted_out(number, True)
 
     def opt_in(self, number: str) -> None:
         """Undo `opt_out` (the recipient texted START)."""
-        with self._lock:
-            self._state.opted_out.discard(number)
+        self._store.set_opted_out(number, False)
 
     def fail_delivery_to(
         self, number: str, status: str = "undelivered", error_code: int = 30003
@@ -353,8 +289,7 @@ class FakeTwilio:
         """Auto-delivery to `number` ends in `status` ('undelivered'/'failed') with `error_code`."""
         if status not in FAILED_STATUSES:
             raise ValueError(f"status must be one of {sorted(FAILED_STATUSES)}")
-        with self._lock:
-            self._state.delivery_outcomes[number] = (status, error_code)
+        self._store.set_outcome(number, status, error_code)
 
     def fail_next(
         self,
@@ -379,19 +314,19 @@ class FakeTwilio:
             then_apply=then_apply,
         )
         with self._lock:
-            self._state.faults.setdefault(op, deque()).append(fault)
+            self._faults.setdefault(op, deque()).append(fault)
 
     def hang_next(self, op: str, seconds: float, times: int = 1, then_apply: bool = False) -> None:
         """Delay the next `times` `op` requests by `seconds`.
 
         then_apply=False: the request waits before anything happens; if the client gives up
-        meanwhile it has no effect (never reached Twilio), otherwise it is served normally.
+        meanwhile it has no effect (it never reached Twilio), otherwise it is served late.
         then_apply=True: the operation happens at once and only the answer is late ("sent but
         no answer"): a client that times out has sent the SMS anyway.
         """
         _check_op(op)
         with self._lock:
-            self._state.hangs.setdefault(op, deque()).append(_Hang(seconds, times, then_apply))
+            self._hangs.setdefault(op, deque()).append(_Hang(seconds, times, then_apply))
 
     def advance(
         self,
@@ -404,9 +339,8 @@ class FakeTwilio:
         """Set a message's status (from any thread) and fire its status callback, if any."""
         if status not in STATUSES:
             raise ValueError(f"unknown Message status {status!r}")
-        with self._lock:
-            if sid not in self._state.messages:
-                raise KeyError(sid)
+        if not self._store.has(sid):
+            raise KeyError(sid)
         self._transition(sid, status, error_code=error_code, error_message=error_message)
 
     def signed_form(
@@ -422,7 +356,7 @@ class FakeTwilio:
         }
         return headers, form
 
-    # -- inbound messages ---------------------------------------------------------------------
+    # -- inbound messages -----------------------------------------------------------------------
 
     def inbound(
         self,
@@ -437,19 +371,17 @@ class FakeTwilio:
         """Simulate an SMS to `to_number`: record it, POST the signed webhook, return its sid.
 
         Blocks the calling thread until the webhook answered; from a test whose service runs
-        in the same event loop use `inbound_async`.
+        in the test's own event loop, use `inbound_async`.
         """
-        sid, form = self._receive(from_number, to_number, body, list(media_urls))
-        headers, form = self.signed_form(url, form)
+        sid, headers, form = self._prepare_inbound(from_number, to_number, body, media_urls, url)
         try:
-            with httpx.Client(timeout=timeout) as client:
+            with httpx.Client(timeout=timeout, trust_env=False) as client:
                 response = client.post(url, data=form, headers=headers)
         except httpx.HTTPError as exc:
             self._record_webhook(sid, WebhookResponse(url, form, None, "", _describe(exc)))
         else:
-            self._record_webhook(
-                sid, WebhookResponse(url, form, response.status_code, response.text)
-            )
+            answer = WebhookResponse(url, form, response.status_code, response.text)
+            self._record_webhook(sid, answer)
         return sid
 
     async def inbound_async(
@@ -463,52 +395,36 @@ class FakeTwilio:
         timeout: float = 15.0,  # noqa: ASYNC109 - the webhook's HTTP timeout, as in `inbound`
     ) -> str:
         """`inbound` for async tests: the webhook is POSTed from the caller's event loop."""
-        sid, form = self._receive(from_number, to_number, body, list(media_urls))
-        headers, form = self.signed_form(url, form)
+        sid, headers, form = self._prepare_inbound(from_number, to_number, body, media_urls, url)
         try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
+            async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
                 response = await client.post(url, data=form, headers=headers)
         except httpx.HTTPError as exc:
             self._record_webhook(sid, WebhookResponse(url, form, None, "", _describe(exc)))
         else:
-            self._record_webhook(
-                sid, WebhookResponse(url, form, response.status_code, response.text)
-            )
+            answer = WebhookResponse(url, form, response.status_code, response.text)
+            self._record_webhook(sid, answer)
         return sid
 
-    def _receive(
-        self, from_number: str, to_number: str, body: str, media_urls: list[str]
-    ) -> tuple[str, dict[str, str]]:
-        sid = new_sid("MM" if media_urls else "SM")
-        now = utcnow()
-        resource = message_resource(
-            account_sid=self.account_sid,
-            sid=sid,
-            to=to_number,
-            from_=from_number,
-            body=body,
-            status="received",
-            direction="inbound",
+    def _prepare_inbound(
+        self, from_number: str, to_number: str, body: str, media_urls: Iterable[str], url: str
+    ) -> tuple[str, dict[str, str], dict[str, str]]:
+        sid, form = self._store.receive(
+            from_number,
+            to_number,
+            body,
+            list(media_urls),
             messaging_service_sid=self.messaging_service_sid,
-            num_media=len(media_urls),
-            created=now,
+            auto_opt_out=self.auto_opt_out,
         )
-        resource["date_sent"] = rfc2822(now)
-        keyword = body.strip().upper()
-        with self._lock:
-            self._state.messages[sid] = resource
-            self._state.sent_bodies[sid] = body
-            if self.auto_opt_out and keyword in OPT_OUT_KEYWORDS:
-                self._state.opted_out.add(from_number)
-            elif self.auto_opt_out and keyword in OPT_IN_KEYWORDS:
-                self._state.opted_out.discard(from_number)
-        return sid, inbound_webhook_form(resource, media_urls)
+        headers, form = self.signed_form(url, form)
+        return sid, headers, form
 
     def _record_webhook(self, sid: str, response: WebhookResponse) -> None:
         with self._lock:
-            self._state.webhook_responses[sid] = response
+            self._webhooks[sid] = response
 
-    # -- waiting ----------------------------------------------------------------------------
+    # -- waiting --------------------------------------------------------------------------------
 
     def wait_for(
         self,
@@ -521,16 +437,14 @@ class FakeTwilio:
         """Poll `predicate` until truthy and return its value; AssertionError with context else.
 
         Blocks the thread: if the service under test runs in the test's own event loop, use
-        `wait_for_async` so it keeps running.
+        `wait_for_async` so that it keeps running.
         """
         deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
+        while not (value := predicate()):
             if time.monotonic() >= deadline:
                 raise AssertionError(self._timeout_message(predicate, timeout, what))
             time.sleep(interval)
+        return value
 
     async def wait_for_async(
         self,
@@ -542,33 +456,30 @@ class FakeTwilio:
     ) -> T:
         """`wait_for` that yields to the event loop between polls."""
         deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
+        while not (value := predicate()):
             if time.monotonic() >= deadline:
                 raise AssertionError(self._timeout_message(predicate, timeout, what))
             await asyncio.sleep(interval)
+        return value
 
     def _timeout_message(
         self, predicate: Callable[[], Any], timeout: float, what: str | None
     ) -> str:
         name = what or getattr(predicate, "__qualname__", repr(predicate))
         with self._lock:
-            calls = [f"{c.method} {c.path} -> {c.status}" for c in self._state.calls[-8:]]
-            statuses = {sid: m["status"] for sid, m in list(self._state.messages.items())[-8:]}
+            calls = [f"{c.method} {c.path} -> {c.status}" for c in self._calls[-8:]]
             callbacks = [
                 f"{a.params.get('MessageStatus')} -> {a.status or a.error}"
-                for a in self._state.status_callbacks[-8:]
+                for a in self._callbacks[-8:]
             ]
-            errors = self._state.internal_errors[-3:]
+            errors = self._internal_errors[-3:]
         return (
             f"FakeTwilio: timed out after {timeout}s waiting for {name}\n"
-            f"  last calls: {calls}\n  message statuses: {statuses}\n"
+            f"  last calls: {calls}\n  message statuses: {self._store.statuses(8)}\n"
             f"  last status callbacks: {callbacks}\n  fake internal errors: {errors}"
         )
 
-    # -- HTTP side --------------------------------------------------------------------------
+    # -- HTTP side ------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
         """Single ASGI entry point, so every request is recorded the same way."""
@@ -580,10 +491,10 @@ class FakeTwilio:
             op, status, payload = await self._serve(request, method, path, params)
         except Exception as exc:
             with self._lock:
-                self._state.internal_errors.append(f"{method} {path}: {_describe(exc)}")
+                self._internal_errors.append(f"{method} {path}: {_describe(exc)}")
             status, payload = 500, error_body(500, 20500, "Internal Server Error")
         with self._lock:
-            self._state.calls.append(Call(method, path, op, params, status, time.time()))
+            self._calls.append(Call(method, path, op, params, status, time.time()))
         if status is None:
             return Response(status_code=499)  # the client has gone; nobody reads this
         if payload is None:
@@ -619,31 +530,30 @@ class FakeTwilio:
         if user == self.account_sid:
             return password == self.auth_token
         with self._lock:
-            return user in self._api_keys and self._api_keys[user] == password
+            return self._api_keys.get(user) == password
 
     async def _serve(
         self, request: Request, method: str, path: str, params: Params
     ) -> tuple[str | None, int | None, dict[str, Any] | None]:
         match = _LIST_PATH.match(path) or _ITEM_PATH.match(path)
         if not self._authenticated(request):
-            return None, *_error(401, 20003, "Authenticate")
+            return None, *error(401, 20003, "Authenticate")
         if match is None:
-            return None, *_error(404, 20404, f"The requested resource {path} was not found")
-        op = (_ITEM_OPS if "sid" in match.groupdict() else _LIST_OPS).get(method)
-        if op is None:
-            return None, *_error(405, 20004, "Method not allowed")
-        if match["account"] != self.account_sid:
-            # Valid credentials for another account: Twilio refuses with 20003 as well.
-            return op, *_error(401, 20003, "Authenticate")
+            return None, *not_found(path)
         sid = match.groupdict().get("sid")
-        hang = self._take(self._state.hangs, op)
-        fault = self._take(self._state.faults, op)
+        op = (_LIST_OPS if sid is None else _ITEM_OPS).get(method)
+        if op is None:
+            return None, *error(405, 20004, "Method not allowed")
+        if match["account"] != self.account_sid:
+            # Valid credentials used on another account's path: Twilio refuses with 20003 too.
+            return op, *error(401, 20003, "Authenticate")
+        hang, fault = self._take(self._hangs, op), self._take(self._faults, op)
         if hang and not hang.then_apply and not await self._linger(request, hang.seconds):
             return op, None, None  # the client gave up before Twilio did anything
         if fault is not None:
             if fault.then_apply:
                 self._apply(op, sid, params, path)
-            result = _error(fault.status, fault.code, fault.message)
+            result = error(fault.status, fault.code, fault.message)
         else:
             result = self._apply(op, sid, params, path)
         if hang and hang.then_apply and not await self._linger(request, hang.seconds):
@@ -672,161 +582,34 @@ class FakeTwilio:
 
     def _apply(self, op: str, sid: str | None, params: Params, path: str) -> Result:
         if op == "create":
-            return self._create(params)
+            result, created = self._store.create(params, numbers=self.numbers)
+            if created and self.auto_deliver:
+                self._spawn(self._auto_deliver(created))
+            return result
         if op == "list":
-            return self._list(params, path)
+            return self._store.list_page(params, path)
         assert sid is not None
-        with self._lock:
-            message = self._state.messages.get(sid)
-            if message is None or sid in self._state.deleted:
-                return _error(404, 20404, f"The requested resource {path} was not found")
-            if op == "fetch":
-                return 200, copy.deepcopy(message)
-            if op == "update":
-                return self._update(message, params)
-            if message["status"] not in FINAL_STATUSES:
-                # Twilio answers HTTP 409 Conflict with code 20009 here (the OpenAPI file lists
-                # only the 204; clients and Twilio's error docs show 409 / 20009).
-                return _error(409, 20009, _NOT_COMPLETED)
-            self._state.deleted.add(sid)
-            return 204, None
+        if op == "fetch":
+            return self._store.fetch(sid, path)
+        if op == "update":
+            return self._store.update(sid, params, path)
+        return self._store.delete(sid, path)
 
-    def _create(self, params: Params) -> Result:
-        to = _one(params, "To")
-        from_ = _one(params, "From") or None
-        service = _one(params, "MessagingServiceSid") or None
-        body = _one(params, "Body") or ""
-        media = _many(params, "MediaUrl")
-        callback = _one(params, "StatusCallback") or None
-        if not to:
-            return _error(400, 21604, "A 'To' phone number is required.")
-        if not is_valid_address(to):
-            return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-        if from_ is None and service is None:
-            return _error(400, 21603, "A 'From' phone number is required.")
-        if from_ is not None and self.numbers is not None and from_ not in self.numbers:
-            return _error(
-                400,
-                21606,
-                f"The From phone number {from_} is not a valid, SMS-capable inbound phone "
-                "number or short code for your account.",
-            )
-        if not body and not media and not _one(params, "ContentSid"):
-            return _error(400, 21602, "Message body is required.")
-        if len(body) > _MAX_BODY:
-            return _error(
-                400, 21617, "The concatenated message body exceeds the 1600 character limit."
-            )
-        if callback is not None and urlparse(callback).scheme not in ("http", "https"):
-            return _error(400, 21609, f"Invalid StatusCallback url: {callback}")
-        sid = new_sid("MM" if media else "SM")
-        resource = message_resource(
-            account_sid=self.account_sid,
-            sid=sid,
-            to=to,
-            from_=from_,
-            body=body,
-            # A Messaging Service first accepts the message, then picks a sender and queues it.
-            status="accepted" if service else "queued",
-            direction="outbound-api",
-            messaging_service_sid=service,
-            num_media=len(media),
-            created=utcnow(),
-        )
-        with self._lock:
-            if to in self._state.opted_out:
-                return _error(400, 21610, "Attempt to send to unsubscribed recipient")
-            self._state.messages[sid] = resource
-            self._state.sent_bodies[sid] = body
-            if callback:
-                self._state.status_callback_urls[sid] = callback
-            snapshot = copy.deepcopy(resource)
-        if self.auto_deliver:
-            self._spawn(self._auto_deliver(sid))
-        return 201, snapshot
+    # -- delivery and status callbacks ------------------------------------------------------
 
-    def _update(self, message: dict[str, Any], params: Params) -> Result:
-        """Redact (Body="") or cancel (Status=canceled), as POST .../Messages/{Sid}.json allows."""
-        status, body = _one(params, "Status"), _one(params, "Body")
-        if status is not None:
-            if status != "canceled" or message["status"] != "scheduled":
-                return _error(400, 30409, "This message cannot be canceled")
-            message["status"] = "canceled"
-        if body is not None:
-            if body != "":
-                # Approximation: Twilio only accepts an empty Body here (redaction).
-                return _error(400, 20001, "Body can only be updated to an empty string")
-            if message["status"] not in FINAL_STATUSES:
-                return _error(409, 20009, _NOT_COMPLETED)
-            message["body"] = ""
-        message["date_updated"] = rfc2822(utcnow())
-        return 200, copy.deepcopy(message)
-
-    def _list(self, params: Params, path: str) -> Result:
-        try:
-            page_size = min(max(int(_one(params, "PageSize") or 50), 1), 1000)
-            page = max(int(_one(params, "Page") or 0), 0)
-        except ValueError:
-            return _error(400, 20001, "Invalid paging parameter")
-        filters = {
-            key: value
-            for key in ("To", "From", "DateSent", "DateSent<", "DateSent>")
-            if (value := _one(params, key))
-        }
-        try:
-            days = {key: _parse_day(value) for key, value in filters.items() if "Date" in key}
-        except ValueError:
-            return _error(400, 20001, "Invalid DateSent filter")
-        with self._lock:
-            matching = [
-                copy.deepcopy(message)
-                for sid, message in reversed(self._state.messages.items())  # newest first
-                if sid not in self._state.deleted and _list_match(message, filters, days)
-            ]
-        start = page * page_size
-        chunk = matching[start : start + page_size]
-
-        def page_uri(number: int, token: str | None = None) -> str:
-            query: list[tuple[str, str | int]] = [*filters.items()]
-            query += [("PageSize", page_size), ("Page", number)]
-            if token:
-                query.append(("PageToken", token))
-            return f"{path}?{urlencode(query)}"
-
-        has_next = start + page_size < len(matching)
-        return 200, {
-            "end": start + len(chunk) - 1 if chunk else 0,
-            "first_page_uri": page_uri(0),
-            "messages": chunk,
-            "next_page_uri": page_uri(page + 1, "PA" + chunk[-1]["sid"][2:]) if has_next else None,
-            "page": page,
-            "page_size": page_size,
-            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
-            "start": start,
-            "uri": page_uri(page),
-        }
-
-    # -- lifecycle and callbacks ------------------------------------------------------------
-
-    def _spawn(self, coro: Any) -> None:
-        """Start a background task on the server loop (caller is on that loop)."""
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Start a background task on the server loop (the caller runs on that loop)."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _auto_deliver(self, sid: str) -> None:
         await asyncio.sleep(self.deliver_delay)
-        with self._lock:
-            message = self._state.messages[sid]
-            final, code = self._state.delivery_outcomes.get(message["to"], ("delivered", None))
-            path = ["accepted", "queued", "sent", final]
-            current = message["status"]
-        if current not in path[:-1]:
-            return  # a test moved it on by hand
-        for new in path[path.index(current) + 1 :]:
-            if not self._transition(sid, new, expected=current, error_code=code):
+        path = self._store.delivery_path(sid)  # [] once a test moved the message on by hand
+        for current, new in pairwise(path):
+            if not self._transition(sid, new, expected=current):
                 return
-            current = new
             await asyncio.sleep(0)
 
     def _transition(
@@ -838,38 +621,23 @@ class FakeTwilio:
         error_code: int | None = None,
         error_message: str | None = None,
     ) -> bool:
-        """Change status as Twilio would (sender, date_sent, error fields) and queue a callback."""
-        now = rfc2822(utcnow())
-        with self._lock:
-            message = self._state.messages[sid]
-            if sid in self._state.deleted or (expected and message["status"] != expected):
-                return False
-            message["status"] = status
-            message["date_updated"] = now
-            outbound = message["direction"] != "inbound"
-            if outbound and status not in ("accepted", "scheduled", "canceled"):
-                if message["from"] is None:  # the Messaging Service picked a sender
-                    message["from"] = self.numbers[0] if self.numbers else _DEFAULT_SENDER
-                if status not in ("queued", "sending") and message["date_sent"] is None:
-                    message["date_sent"] = now
-                    message["price_unit"] = "USD"
-            if status in FAILED_STATUSES:
-                code = error_code or 30008
-                message["error_code"] = code
-                message["error_message"] = error_message or _DELIVERY_ERRORS.get(
-                    code, "Unknown error"
-                )
-            url = self._state.status_callback_urls.get(sid)
-            form = status_callback_form(message) if url and outbound else None
-        if url and form is not None:
-            self._queue_status_callback(sid, url, form)
-        return True
+        changed, callback = self._store.transition(
+            sid,
+            status,
+            expected=expected,
+            error_code=error_code,
+            error_message=error_message,
+            sender=self.numbers[0] if self.numbers else DEFAULT_SENDER,
+        )
+        if callback is not None:
+            self._queue_status_callback(sid, *callback)
+        return changed
 
     def _queue_status_callback(self, sid: str, url: str, form: dict[str, str]) -> None:
-        """Send callbacks for one message in order, from the server loop, whoever calls."""
+        """Send one message's callbacks in order, from the server loop, whoever calls."""
         loop = self._server.loop
         if loop is None:
-            self._record_callback(sid, url, form, None, "", "fake not running")
+            self._record_callback(CallbackAttempt(sid, url, form, None, "", "fake stopped", 0.0))
             return
         try:
             on_loop = asyncio.get_running_loop() is loop
@@ -878,15 +646,12 @@ class FakeTwilio:
         if on_loop:
             self._chain_callback(sid, url, form)
         else:
-            with contextlib.suppress(RuntimeError):  # loop closing: callback dropped
+            with contextlib.suppress(RuntimeError):  # loop closing: the callback is dropped
                 loop.call_soon_threadsafe(self._chain_callback, sid, url, form)
 
     def _chain_callback(self, sid: str, url: str, form: dict[str, str]) -> None:
         previous = self._chains.get(sid)
-        task = asyncio.get_running_loop().create_task(self._post_callback(previous, sid, url, form))
-        self._chains[sid] = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._chains[sid] = self._spawn(self._post_callback(previous, sid, url, form))
 
     async def _post_callback(
         self, previous: asyncio.Task[Any] | None, sid: str, url: str, form: dict[str, str]
@@ -895,54 +660,16 @@ class FakeTwilio:
             await asyncio.wait([previous])
         headers, form = self.signed_form(url, form)
         try:
-            async with httpx.AsyncClient(timeout=self.callback_timeout) as client:
+            async with httpx.AsyncClient(timeout=self.callback_timeout, trust_env=False) as client:
                 response = await client.post(url, data=form, headers=headers)
         except httpx.HTTPError as exc:
-            self._record_callback(sid, url, form, None, "", _describe(exc))
+            attempt = CallbackAttempt(sid, url, form, None, "", _describe(exc), time.time())
         else:
-            self._record_callback(sid, url, form, response.status_code, response.text, None)
+            attempt = CallbackAttempt(
+                sid, url, form, response.status_code, response.text, None, time.time()
+            )
+        self._record_callback(attempt)
 
-    def _record_callback(
-        self,
-        sid: str,
-        url: str,
-        form: dict[str, str],
-        status: int | None,
-        body: str,
-        error: str | None,
-    ) -> None:
-        attempt = CallbackAttempt(sid, url, form, status, body, error, time.time())
+    def _record_callback(self, attempt: CallbackAttempt) -> None:
         with self._lock:
-            self._state.status_callbacks.append(attempt)
-
-
-_NOT_COMPLETED = "Cannot delete message because delivery has not been completed"
-
-
-def _error(status: int, code: int, message: str) -> Result:
-    return status, error_body(status, code, message)
-
-
-def _parse_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return parse_rfc2822(value).date()
-
-
-def _list_match(message: dict[str, Any], filters: dict[str, str], days: dict[str, date]) -> bool:
-    if "To" in filters and message["to"] != filters["To"]:
-        return False
-    if "From" in filters and message["from"] != filters["From"]:
-        return False
-    if not days:
-        return True
-    if message["date_sent"] is None:
-        return False
-    sent: date = parse_rfc2822(message["date_sent"]).date()
-    checks: dict[str, Callable[[date], bool]] = {
-        "DateSent": lambda day: sent == day,
-        "DateSent<": lambda day: sent <= day,
-        "DateSent>": lambda day: sent >= day,
-    }
-    return all(checks[key](day) for key, day in days.items())
+            self._callbacks.append(attempt)
