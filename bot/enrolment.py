@@ -25,6 +25,17 @@ class EnrolmentError(ValueError):
     """A value given at enrolment is not acceptable; nothing was stored."""
 
 
+_RESERVED: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
+
+
+def _reserved(survey: Survey, languages: tuple[str, ...]) -> frozenset[str]:
+    """Cached per survey object: enrolling 100,000 partners must not rebuild it each time."""
+    key = (id(survey), languages)
+    if key not in _RESERVED:
+        _RESERVED[key] = frozenset(reserved_words(survey, list(languages)))
+    return _RESERVED[key]
+
+
 def reserved_words(survey: Survey, languages: list[str]) -> set[str]:
     """Every word an ordinary reply could contain, in every shipped language."""
     words = set(CARRIER_KEYWORDS) | survey.answer_words()
@@ -44,7 +55,7 @@ def check_secret_words(
 ) -> None:
     """Refuse secret words that are not one word, too short, reserved, or equal to each other."""
     given = {"safe word": safe, "code word": code, "duress word": duress}
-    reserved = reserved_words(survey, available_languages())
+    reserved = _reserved(survey, tuple(available_languages()))
     folded: dict[str, str] = {}
     for name, word in given.items():
         if word is None:

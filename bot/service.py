@@ -8,6 +8,7 @@ never leave an answer without its state or a risk without its escalation.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,6 +53,8 @@ from scheduler.contact import snooze_until
 from scheduler.windows import parse_windows
 
 log = logging.getLogger(__name__)
+
+PROGRAMME_CACHE_SECONDS = 60.0
 
 #: Deletions that must not wait for anything (she may be in danger now).
 IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked"})
@@ -102,6 +105,7 @@ class FollowupService:
         self.answers = Answers(db, ring)
         self.outbox = Outbox(db, ring)
         self.transcript = Transcript(db, ring)
+        self._programme_cache: dict[int, tuple[float, Programme]] = {}
 
     # --- entry points -------------------------------------------------------
 
@@ -173,6 +177,15 @@ class FollowupService:
 
     # --- the step -------------------------------------------------------------
 
+    async def _programme(self, programme_id: int) -> Programme:
+        """Programme details change rarely (and from other processes): cached for a minute."""
+        now = time.monotonic()
+        cached = self._programme_cache.get(programme_id)
+        if cached is None or now - cached[0] > PROGRAMME_CACHE_SECONDS:
+            cached = (now, await self.programmes.get(programme_id))
+            self._programme_cache[programme_id] = cached
+        return cached[1]
+
     def context_for(self, participant: Participant) -> Context:
         return Context(
             secrets=participant.secrets(self.ring),
@@ -213,7 +226,7 @@ class FollowupService:
         report: StepReport,
         priority: int,
     ) -> None:
-        programme = await self.programmes.get(participant.programme_id)
+        programme = await self._programme(participant.programme_id)
         pid, timepoint = participant.id, state.timepoint
         for effect in effects:
             if isinstance(effect, Send):
@@ -222,7 +235,8 @@ class FollowupService:
                 )
             elif isinstance(effect, SaveAnswer):
                 await self.answers.save(tx, pid, timepoint, effect.item_id, effect.answer, now)
-                await tps.update(tx, pid, timepoint, state="in_progress")
+                if len(state.answers) == 1:  # her first answer of this timepoint
+                    await tps.update(tx, pid, timepoint, state="in_progress")
             elif isinstance(effect, ClearAnswer):
                 await self.answers.clear(tx, pid, timepoint, effect.item_id)
             elif isinstance(effect, Escalate):

@@ -14,16 +14,17 @@ async def first_time_seen(
     tx: aiosqlite.Connection, ring: KeyRing, channel: str, provider_id: str, now: datetime
 ) -> bool:
     """Record an inbound provider id; False if it was processed before (update_id, MessageSid)."""
-    keys = ring.blind_indexes(f"inbound:{channel}", provider_id)
-    marks = ",".join("?" * len(keys))
-    cur = await tx.execute(f"SELECT 1 FROM inbound_seen WHERE key IN ({marks})", keys)
-    if await cur.fetchone():
-        return False
-    await tx.execute(
-        "INSERT INTO inbound_seen (key, seen_at) VALUES (?, ?)",
-        (ring.blind_index(f"inbound:{channel}", provider_id), iso(now)),
+    purpose = f"inbound:{channel}"
+    if len(ring.key_ids) > 1:  # mid-rotation: an id may be recorded under an older key
+        keys = ring.blind_indexes(purpose, provider_id)
+        marks = ",".join("?" * len(keys))
+        if await tx.execute_fetchall(f"SELECT 1 FROM inbound_seen WHERE key IN ({marks})", keys):
+            return False
+    cur = await tx.execute(
+        "INSERT OR IGNORE INTO inbound_seen (key, seen_at) VALUES (?, ?)",
+        (ring.blind_index(purpose, provider_id), iso(now)),
     )
-    return True
+    return cur.rowcount == 1
 
 
 async def bump(tx: aiosqlite.Connection, name: str, by: int = 1) -> None:

@@ -38,8 +38,10 @@ class OutboxRow:
     payload: dict[str, Any]
 
 
-def _aad(row_id: int) -> str:
-    return f"outbox:payload:{row_id}"
+def _aad(lane: str) -> str:
+    """Bound to the lane (her queue), not the row id: sealing before the INSERT saves a round trip,
+    and a payload moved to another participant's lane no longer opens."""
+    return f"outbox:payload:{lane}"
 
 
 class Outbox:
@@ -64,10 +66,11 @@ class Outbox:
         dedupe_key: str | None = None,
     ) -> int | None:
         """Add a row; returns its id, or None when ``dedupe_key`` was already used."""
+        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(lane))
         cur = await tx.execute(
             "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
             " kind, priority, payload_enc, not_before, dedupe_key, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 participant_id,
                 staff_id,
@@ -76,6 +79,7 @@ class Outbox:
                 channel,
                 kind,
                 priority,
+                sealed,
                 iso(not_before or now),
                 dedupe_key,
                 iso(now),
@@ -83,10 +87,7 @@ class Outbox:
         )
         if cur.rowcount == 0 or cur.lastrowid is None:
             return None
-        row_id = cur.lastrowid
-        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(row_id))
-        await tx.execute("UPDATE outbox SET payload_enc = ? WHERE id = ?", (sealed, row_id))
-        return row_id
+        return cur.lastrowid
 
     async def due(self, channel: str, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Rows ready now, first in their lane, by priority then age."""
@@ -110,7 +111,7 @@ class Outbox:
             participant_id=r["participant_id"],
             staff_id=r["staff_id"],
             session_id=r["session_id"],
-            payload=json.loads(self.ring.open(r["payload_enc"], _aad(r["id"]))),
+            payload=json.loads(self.ring.open(r["payload_enc"], _aad(r["lane"]))),
         )
 
     async def next_due_at(self, channel: str) -> datetime | None:

@@ -190,9 +190,9 @@ class Participants:
         )
         for _ in range(20):
             pseudonym = new_pseudonym()
-            taken = await (
-                await tx.execute("SELECT 1 FROM participants WHERE pseudonym = ?", (pseudonym,))
-            ).fetchone()
+            taken = await tx.execute_fetchall(
+                "SELECT 1 FROM participants WHERE pseudonym = ?", (pseudonym,)
+            )
             if not taken:
                 break
         await tx.execute(
@@ -221,9 +221,8 @@ class Participants:
                 iso(now),
             ),
         )
-        row = await (await tx.execute("SELECT * FROM participants WHERE id = ?", (pid,))).fetchone()
-        assert row is not None
-        return _participant(row)
+        rows = await tx.execute_fetchall("SELECT * FROM participants WHERE id = ?", (pid,))
+        return _participant(next(iter(rows)))
 
     async def set_address(
         self, tx: aiosqlite.Connection, participant_id: str, channel: str, address: str
