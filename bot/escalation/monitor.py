@@ -108,6 +108,8 @@ class EscalationMonitor:
             (iso(now - UNDELIVERED_GRACE),),
         )
         shouted = []
+        current = {row["code"] for row in rows}
+        self._shouted = {c: t for c, t in self._shouted.items() if c in current}
         for row in rows:
             code = row["code"]
             last = self._shouted.get(code)
