@@ -33,5 +33,9 @@ translations: $(STAMP)
 		--no-location --sort-output --project partner-followup -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
+# Benchmarks: plain scripts that print figures (not timed tests). Each bench/*.py runs in turn.
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -6,18 +6,25 @@ handed what they need and import nothing of the service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, Inbound
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.crypto import KeyRing, load_or_create_keyring
 from bot.dispatch import Dispatcher
-from bot.service import FollowupService
+from bot.escalation.desk import Desk
+from bot.escalation.monitor import EscalationMonitor
+from bot.escalation.notifier import Notifier
+from bot.escalation.staff_inbound import StaffRouter
+from bot.escalation.unreachable import unreachable_handler
+from bot.service import FollowupService, StepReport
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook
+from bot.store.outbox import Outbox
+from bot.store.staff import StaffStore
 from bot.surveys import load_survey
 
 if TYPE_CHECKING:
@@ -33,6 +40,25 @@ class App:
     dispatcher: Dispatcher
     channels: dict[str, Channel]
     key_file_created: bool
+    staff: StaffStore
+    notifier: Notifier
+    desk: Desk
+    staff_router: StaffRouter
+
+    async def handle_inbound(self, msg: Inbound) -> StepReport | None:
+        """THE inbound entry point for every channel: staff replies first, then her path."""
+        if await self.staff_router.handle(msg):
+            return None
+        return await self.service.handle_inbound(msg)
+
+    def escalation_monitor(self) -> EscalationMonitor:
+        return EscalationMonitor(
+            self.db,
+            self.notifier,
+            self.service.clock,
+            interval=self.config.escalation.monitor_seconds,
+            wake=self.dispatcher.wake,
+        )
 
     async def close(self) -> None:
         await self.db.close()
@@ -51,17 +77,40 @@ async def open_app(
     db = await Database.open(config.path(config.database.path))
     clock = clock or SystemClock()
     chans = dict(channels)
+    staff = StaffStore(db, ring)
+    waker = _Waker()
+    notifier = Notifier(db, ring, Outbox(db, ring), staff, config, wake=waker)
     service = FollowupService(
         db=db,
         ring=ring,
         survey=survey,
         config=config,
         clock=clock,
-        escalation_hooks=escalation_hooks,
+        escalation_hooks=(notifier.hook, *escalation_hooks),
     )
-    dispatcher = Dispatcher(db, service.outbox, service.transcript, chans, clock)
+    dispatcher = Dispatcher(
+        db,
+        service.outbox,
+        service.transcript,
+        chans,
+        clock,
+        on_unreachable=unreachable_handler(service, clock),
+    )
     service.on_outbox = dispatcher.wake
-    return App(config, db, ring, service, dispatcher, chans, created)
+    waker.target = dispatcher.wake
+    desk = Desk(db, ring, clock, notifier)
+    router = StaffRouter(db, ring, staff, desk, service.outbox, clock, wake=dispatcher.wake)
+    return App(config, db, ring, service, dispatcher, chans, created, staff, notifier, desk, router)
+
+
+class _Waker:
+    """Calls the dispatcher's wake once it exists (the notifier is built before it)."""
+
+    def __init__(self) -> None:
+        self.target: Callable[[], None] = lambda: None
+
+    def __call__(self) -> None:
+        self.target()
 
 
 def build_channels(config: Config) -> dict[str, Channel]:
@@ -72,5 +121,5 @@ def build_channels(config: Config) -> dict[str, Channel]:
 
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
-    components: list[Component] = []
+    components: list[Component] = [app.escalation_monitor()]
     return components

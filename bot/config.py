@@ -85,6 +85,15 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class EscalationConfig:
+    urgent_repeat_minutes: float = 10.0
+    urgent_backup_minutes: float = 30.0
+    high_repeat_minutes: float = 60.0
+    digest_hour: int = 9
+    monitor_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -99,6 +108,7 @@ class Config:
     sms: SmsConfig = field(default_factory=SmsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    escalation: EscalationConfig = field(default_factory=EscalationConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "<defaults>"
 
@@ -210,10 +220,16 @@ def _check_values(config: Config) -> None:
         ("web", "port"),
         ("safety", "idle_minutes"),
         ("telegram", "enrol_token_days"),
+        ("escalation", "urgent_repeat_minutes"),
+        ("escalation", "urgent_backup_minutes"),
+        ("escalation", "high_repeat_minutes"),
+        ("escalation", "monitor_seconds"),
     ]
     for section, key in positives:
         if getattr(getattr(config, section), key) <= 0:
             raise ConfigError(f"{config.source}: key '{section}.{key}': must be above zero")
+    if not 0 <= config.escalation.digest_hour <= 23:
+        raise ConfigError(f"{config.source}: key 'escalation.digest_hour': must be 0 to 23")
     for key in ("quiet_start", "quiet_end"):
         value = getattr(config.scheduler, key)
         hour, _, minute = value.partition(":")

@@ -23,12 +23,15 @@ from bot.channels.base import (
 )
 from bot.clock import Clock
 from bot.store.db import Database
-from bot.store.outbox import Outbox, OutboxRow
+from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
 from bot.store.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=10)
+#: Escalation alerts and her help line retry at least this often, so a recovered route
+#: delivers within a minute, not after a ten-minute back-off.
+MAX_BACKOFF_URGENT = timedelta(minutes=1)
 #: Called when a channel says she cannot be reached (blocked, opted out).
 UnreachableHandler = Callable[[str, str], Awaitable[None]]
 
@@ -122,10 +125,15 @@ class Dispatcher:
 
     async def drain(self, name: str, limit: int = 100) -> int:
         """Send what is due now on one channel; returns how many rows were handled."""
+        wake = self._wake.get(name)
+        if wake is not None:
+            wake.clear()  # from here on, a wake means rows newer than this read
         rows = await self.outbox.due(name, self.clock.now(), limit)
         limiter = self.limiters[name]
         handled = 0
         for row in rows:
+            if handled and row.priority > PRIORITY_URGENT and wake is not None and wake.is_set():
+                break  # new rows arrived (maybe an escalation): re-read so they jump the queue
             address = str(row.payload.get("address", ""))
             if row.kind == "message" and not limiter.address_ready(address):
                 continue
@@ -207,7 +215,8 @@ class Dispatcher:
             await self.outbox.mark_sent(tx, row.id, self.clock.now())
 
     async def _retry(self, row: OutboxRow, exc: Exception, retry_after: float | None) -> None:
-        backoff = min(2 ** min(row.attempts, 10), MAX_BACKOFF.total_seconds())
+        cap = MAX_BACKOFF_URGENT if row.priority <= PRIORITY_URGENT else MAX_BACKOFF
+        backoff = min(2 ** min(row.attempts, 10), cap.total_seconds())
         delay = retry_after if retry_after else backoff * (0.5 + random.random() / 2)
         when: datetime = self.clock.now() + timedelta(seconds=delay)
         log.warning("outbox row %s (%s) retry in %.1fs: %s", row.id, row.kind, delay, exc)

@@ -25,7 +25,13 @@ class ConsoleChannel:
 
     async def send(self, address: str, message: Rendered) -> str | None:
         self.sent.append(message)
-        self.console.print(f"[bold cyan]bot>[/] {_escape(message.text)}")
+        if message.kind == "staff_alert":  # the WSS console route (followup demo)
+            body = _escape(message.text).replace("\n", "\n    ")
+            self.console.print(
+                f"[bold white on red] WSS ALERT to {_escape(address)} [/]\n    {body}"
+            )
+        else:
+            self.console.print(f"[bold cyan]bot>[/] {_escape(message.text)}")
         return f"console-{next(self._ids)}"
 
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:

@@ -37,11 +37,14 @@ OUTCOME_TEXT = {
 }
 
 
-def _alert(escalation: RaisedEscalation, pseudonym: str) -> str:
-    reasons = ", ".join(escalation.reasons)
+DEMO_WORKER = "demo-wss"
+
+
+def _digest_note(escalation: RaisedEscalation) -> str:
+    """ROUTINE goes to the daily digest, so the demo says where it went."""
     return (
-        f"[bold white on red] WSS ALERT [/] {escalation.level} {escalation.code} {pseudonym}"
-        f" programme={DEMO_PROGRAMME} reasons={reasons}"
+        f"[dim](WSS: {escalation.level} {escalation.code} {', '.join(escalation.reasons)}"
+        " queued for the daily digest)[/]"
     )
 
 
@@ -50,7 +53,12 @@ async def _ensure_demo_programme(app: App) -> int:
     if existing:
         return existing.id
     async with app.db.transaction() as tx:
-        return await app.service.programmes.add(
+        now = app.service.clock.now()
+        worker = await app.staff.by_name(DEMO_WORKER)
+        if worker is None:
+            # No Telegram id or phone: this worker's route is the console, printed in the demo.
+            worker = await app.staff.add(tx, name=DEMO_WORKER, role="wss", language="en", now=now)
+        programme_id = await app.service.programmes.add(
             tx,
             DEMO_PROGRAMME,
             app.service.clock.now(),
@@ -60,6 +68,8 @@ async def _ensure_demo_programme(app: App) -> int:
             emergency_number="999",
             sender_name="Sam",
         )
+        await app.staff.set_routes(tx, programme_id, [worker.id], [])
+        return programme_id
 
 
 async def demo(
@@ -152,12 +162,13 @@ async def converse(app: App, participant: Participant, timepoint: str, address: 
         text = line.rstrip("\r\n")
         if not interactive:
             out.print(f"[bold green]you>[/] {_safe(text)}")
-        result = await app.service.handle_inbound(Inbound("console", address, text))
+        result = await app.handle_inbound(Inbound("console", address, text))
         await app.dispatcher.drain_all()
         if result is None:
             continue
         for escalation in result.escalations:
-            out.print(_alert(escalation, participant.pseudonym))
+            if escalation.level == "ROUTINE":
+                out.print(_digest_note(escalation))
         if result.ended:
             out.print(f"Session ended: {OUTCOME_TEXT.get(result.state.outcome or '', 'ended')}")
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import console_cmds, programmes
+from bot.cli import console_cmds, escalation_cmds, programmes, staff_cmds
 from bot.cli.common import ConfigOption, config_or_exit, out, run
 from bot.cli.enrol_cmd import enrol_command
 from bot.cli.run_cmd import run_command
@@ -19,6 +19,10 @@ app = typer.Typer(
 app.add_typer(programmes.app, name="programme")
 app.command("enrol")(enrol_command)
 app.command("run")(run_command)
+app.add_typer(staff_cmds.app, name="staff")
+app.add_typer(escalation_cmds.app, name="escalations")
+programmes.app.command("set-routes")(staff_cmds.set_routes)
+app.command("audit")(escalation_cmds.audit_command)
 
 
 @app.command()

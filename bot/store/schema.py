@@ -182,4 +182,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_subject ON audit_log(subject, at);
     """,
+    # 2: escalation routes, notification bookkeeping, sealed staff notes
+    """
+    ALTER TABLE escalation_notifications ADD COLUMN outbox_id INTEGER;
+    CREATE UNIQUE INDEX escalation_notifications_once
+        ON escalation_notifications(escalation_id, staff_id, route, attempt);
+    CREATE INDEX escalation_notifications_due ON escalation_notifications(state, due_at);
+    CREATE INDEX escalations_participant ON escalations(participant_id);
+    CREATE TABLE escalation_routes (
+        programme_id INTEGER NOT NULL REFERENCES programmes(id) ON DELETE CASCADE,
+        staff_id INTEGER NOT NULL REFERENCES staff(id),
+        role TEXT NOT NULL CHECK (role IN ('on_call', 'backup')),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (programme_id, role, staff_id)
+    );
+    CREATE TABLE escalation_notes (
+        id INTEGER PRIMARY KEY,
+        escalation_id INTEGER NOT NULL REFERENCES escalations(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        note_enc BLOB NOT NULL
+    );
+    """,
 )

@@ -1,0 +1,188 @@
+"""``followup staff add|list`` and ``followup programme set-routes``: who is told about risk."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import typer
+from rich.table import Table
+
+from bot.app import App, open_app
+from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.validate import check_language, check_phone
+from bot.config import Config
+from bot.escalation.timings import timings_for
+from bot.store.housekeeping import audit
+from bot.store.staff import ROLES, StaffError, StaffMember
+
+app = typer.Typer(help="Staff who receive and act on escalations.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    name: str = typer.Option(..., "--name", help="Unique name, used in --by and the audit log."),
+    role: str = typer.Option(..., "--role", help="wss, programme or admin."),
+    telegram_user_id: str = typer.Option(
+        "", "--telegram-user-id", help="Numeric Telegram user id (alerts with buttons)."
+    ),
+    phone: str = typer.Option("", "--phone", help="On-call phone for SMS alerts."),
+    language: str = typer.Option("en", "--language", help="Language of their alerts."),
+    config: str | None = ConfigOption,
+) -> None:
+    """Add a staff member; Telegram id and phone are stored encrypted."""
+    cfg = config_or_exit(config)
+    if role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)}, got '{role}'")
+    if telegram_user_id and not re.fullmatch(r"[0-9]{1,20}", telegram_user_id):
+        fail("--telegram-user-id must be the numeric Telegram user id")
+    if not name.strip():
+        fail("--name must not be empty")
+    check_language(language)
+    e164 = check_phone(phone, cfg.sms.default_region) if phone else None
+    run(lambda: _add(cfg, name.strip(), role, telegram_user_id or None, e164, language))
+
+
+async def _add(
+    cfg: Config, name: str, role: str, telegram: str | None, phone: str | None, language: str
+) -> None:
+    application = await open_app(cfg, {})
+    try:
+        now = application.service.clock.now()
+        async with application.db.transaction() as tx:
+            try:
+                member = await application.staff.add(
+                    tx, name=name, role=role, language=language, now=now,
+                    telegram_user_id=telegram, phone=phone,
+                )  # fmt: skip
+            except StaffError as exc:
+                raise CliError(str(exc)) from None
+            await audit(tx, now, "cli", "staff_added", name, role)
+        out.print(
+            f"staff member {member.name} added ({role}; alerts by {_routes(application, member)})"
+        )
+    finally:
+        await application.close()
+
+
+def _routes(application: App, member: StaffMember) -> str:
+    return ", ".join(r.channel for r in member.routes(application.ring))
+
+
+@app.command("list")
+def list_(config: str | None = ConfigOption) -> None:
+    """List staff: role, language, how they are reached (never the numbers), where on call."""
+    cfg = config_or_exit(config)
+    run(lambda: _list(cfg))
+
+
+async def _list(cfg: Config) -> None:
+    application = await open_app(cfg, {})
+    try:
+        duty = await application.db.fetchall(
+            "SELECT r.staff_id, r.role, g.name FROM escalation_routes AS r"
+            " JOIN programmes AS g ON g.id = r.programme_id ORDER BY g.name"
+        )
+        table = Table("name", "role", "language", "alerts by", "on call", "backup", "active")
+        for m in await application.staff.all():
+            on_call = ", ".join(
+                d["name"] for d in duty if d["staff_id"] == m.id and d["role"] == "on_call"
+            )
+            backup = ", ".join(
+                d["name"] for d in duty if d["staff_id"] == m.id and d["role"] == "backup"
+            )
+            table.add_row(m.name, m.role, m.language, _routes(application, m), on_call, backup,
+                          "yes" if m.active else "no")  # fmt: skip
+        out.print(table)
+    finally:
+        await application.close()
+
+
+def set_routes(
+    name: str = typer.Argument(..., help="Programme name."),
+    on_call: str | None = typer.Option(None, "--on-call", help="Staff names, comma-separated."),
+    backup: str | None = typer.Option(
+        None, "--backup", help="Staff name(s) for the URGENT ladder."
+    ),
+    urgent_repeat: float | None = typer.Option(None, "--urgent-repeat-minutes", min=1),
+    urgent_backup: float | None = typer.Option(None, "--urgent-backup-minutes", min=0),
+    high_repeat: float | None = typer.Option(None, "--high-repeat-minutes", min=1),
+    digest_hour: int | None = typer.Option(None, "--digest-hour", min=0, max=23),
+    config: str | None = ConfigOption,
+) -> None:
+    """Set a programme's on-call and backup routes and, optionally, its alert timings."""
+    cfg = config_or_exit(config)
+    timings: dict[str, float | int | None] = {
+        "urgent_repeat_minutes": urgent_repeat,
+        "urgent_backup_minutes": urgent_backup,
+        "high_repeat_minutes": high_repeat,
+        "digest_hour": digest_hour,
+    }
+    run(lambda: _set_routes(cfg, name, _names(on_call), _names(backup), timings))
+
+
+def _names(value: str | None) -> list[str] | None:
+    return None if value is None else [n.strip() for n in value.split(",") if n.strip()]
+
+
+async def _set_routes(
+    cfg: Config,
+    name: str,
+    on_call: list[str] | None,
+    backup: list[str] | None,
+    timings: dict[str, float | int | None],
+) -> None:
+    application = await open_app(cfg, {})
+    try:
+        programme = await application.service.programmes.by_name(name)
+        if programme is None:
+            raise CliError(f"no programme named '{name}' (see followup programme list)")
+        if on_call is not None and not on_call:
+            raise CliError("--on-call needs at least one staff name")
+        members: dict[str, StaffMember] = {}
+        for who in (on_call or []) + (backup or []):
+            member = await application.staff.by_name(who)
+            if member is None:
+                raise CliError(f"no staff member named '{who}' (see followup staff list)")
+            if not member.responder:
+                raise CliError(
+                    f"{who} has role '{member.role}'; only wss or admin staff can be on call"
+                )
+            members[who] = member
+        settings = dict(programme.settings)
+        own = dict(settings.get("escalation", {}))
+        own.update({k: v for k, v in timings.items() if v is not None})
+        settings["escalation"] = own
+        now = application.service.clock.now()
+        async with application.db.transaction() as tx:
+            await application.staff.set_routes(
+                tx, programme.id,
+                None if on_call is None else [members[n].id for n in on_call],
+                None if backup is None else [members[n].id for n in backup],
+            )  # fmt: skip
+            await tx.execute(
+                "UPDATE programmes SET settings = ? WHERE id = ?",
+                (json.dumps(settings), programme.id),
+            )
+            await audit(tx, now, "cli", "routes_set", name,
+                        f"on_call={on_call} backup={backup} timings={own}")  # fmt: skip
+        current_on, current_backup = await application.staff.routes(programme.id)
+        t = timings_for(cfg.escalation, settings)
+        out.print(f"programme {name}: on call {', '.join(m.name for m in current_on) or '-'};"
+                  f" backup {', '.join(m.name for m in current_backup) or '-'}")  # fmt: skip
+        out.print(
+            f"  URGENT repeats every {_min(t.urgent_repeat.total_seconds())} min, backup after"
+            f" {_min(t.urgent_backup.total_seconds())} min; HIGH repeats every"
+            f" {_min(t.high_repeat.total_seconds())} min; ROUTINE digest at {t.digest_hour:02d}:00"
+            f" ({programme.timezone})"
+        )
+        for member in members.values():
+            if {r.channel for r in member.routes(application.ring)} == {"console"}:
+                out.print(f"[yellow]warning:[/] {member.name} has no Telegram id or phone: alerts"
+                          " reach them only in the console demo")  # fmt: skip
+    finally:
+        await application.close()
+
+
+def _min(seconds: float) -> str:
+    return f"{seconds / 60:g}"

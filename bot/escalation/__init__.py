@@ -1,0 +1,1 @@
+"""Escalation to the women's support service: routes, alerts, repeats, staff actions."""

@@ -1,0 +1,195 @@
+"""What a staff alert says, in the staff member's language (DESIGN.md §6).
+
+An alert carries the code, level, pseudonym, programme, reason codes with
+labels, her safe window and channel and the time, and NOTHING she wrote or
+answered: it is built only from the escalation row and her contact settings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+from babel.dates import format_datetime
+
+from bot.channels.base import Button, Rendered
+from bot.clock import parse_iso
+from bot.crypto import KeyRing
+from bot.i18n import Translator
+from conversations.messages import N_
+from scheduler.windows import DEFAULT_SPEC
+
+#: ``Rendered.kind`` of every staff message, so a channel can tell them from hers.
+STAFF_KIND = "staff_alert"
+
+LEVEL_LABELS = {"URGENT": N_("URGENT"), "HIGH": N_("HIGH"), "ROUTINE": N_("ROUTINE")}
+REASON_LABELS = {
+    "not_safe_wants_help": N_("not safe now and wants help today"),
+    "strangulation": N_("choked or strangled"),
+    "threat_to_kill": N_("threat to kill"),
+    "weapon": N_("weapon used or threatened"),
+    "fear_for_life": N_("afraid for her life"),
+    "duress_word": N_("duress word used"),
+    "new_physical_violence": N_("new physical violence"),
+    "new_sexual_violence": N_("new sexual violence"),
+    "children_afraid": N_("children very upset or afraid"),
+    "children_harmed": N_("children harmed"),
+    "police_called": N_("police called"),
+    "contact_request": N_("asks to be contacted"),
+    "safe_word_used": N_("safe word used, contact paused"),
+    "opted_out": N_("opted out"),
+    "unreachable": N_("cannot be reached"),
+    "code_word_locked": N_("locked after wrong code words"),
+}
+CHANNEL_LABELS = {"telegram": N_("Telegram"), "sms": N_("SMS"), "console": N_("console")}
+
+TITLE = N_("{level} alert {code}")
+REMINDER = N_("Reminder {attempt}: not acknowledged yet.")
+BACKUP = N_("You are the backup: nobody on call has acknowledged it.")
+WHO = N_("Partner {pseudonym}, programme {programme}")
+REASONS = N_("Reasons: {reasons}")
+WINDOW = N_("Safe to contact: {window} ({timezone}), by {channel}")
+RAISED = N_("Raised: {time}")
+SMS_REPLY = N_("Reply ACK {code} or DONE {code}")
+CONSOLE_REPLY = N_("Acknowledge with: followup escalations ack {code} --by NAME")
+ACKNOWLEDGE = N_("Acknowledge")
+RESOLVE = N_("Resolve")
+DIGEST_TITLE = N_("Daily digest: {count} routine escalation(s)")
+DIGEST_LINE = N_("{code} {pseudonym} ({programme}): {reasons}")
+DIGEST_REPLY = N_("Acknowledge each with ACK <code>, or from the command line.")
+DONE_ACK = N_("{code} acknowledged by {name}.")
+DONE_RESOLVE = N_("{code} resolved by {name}.")
+ALREADY = N_("{code} is already {state}.")
+NO_SUCH = N_("No open escalation {code}.")
+STATE_LABELS = {
+    "open": N_("open"),
+    "acknowledged": N_("acknowledged"),
+    "resolved": N_("resolved"),
+}
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """Everything an alert may say; deliberately no answers and no contact details."""
+
+    code: str
+    level: str
+    reasons: tuple[str, ...]
+    raised_at: datetime
+    pseudonym: str
+    programme: str
+    programme_zone: str
+    her_window: str
+    her_zone: str
+    her_channel: str
+
+
+async def load_facts(conn: aiosqlite.Connection, ring: KeyRing, escalation_id: int) -> AlertFacts:
+    """Read one escalation with her pseudonym, programme and contact settings."""
+    cur = await conn.execute(
+        "SELECT e.code, e.level, e.reasons, e.raised_at, e.participant_id,"
+        " p.pseudonym, p.windows_enc, p.timezone AS her_zone, p.channel,"
+        " g.name AS programme, g.timezone AS programme_zone"
+        " FROM escalations AS e LEFT JOIN participants AS p ON p.id = e.participant_id"
+        " LEFT JOIN programmes AS g ON g.id = e.programme_id WHERE e.id = ?",
+        (escalation_id,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise LookupError(f"no escalation {escalation_id}")
+    window = DEFAULT_SPEC
+    if row["windows_enc"]:
+        aad = f"participants:windows:{row['participant_id']}"
+        window = ring.open_text(row["windows_enc"], aad) or DEFAULT_SPEC
+    return AlertFacts(
+        code=row["code"],
+        level=row["level"],
+        reasons=tuple(json.loads(row["reasons"])),
+        raised_at=parse_iso(row["raised_at"]),
+        pseudonym=row["pseudonym"] or "-",
+        programme=row["programme"] or "-",
+        programme_zone=row["programme_zone"] or "UTC",
+        her_window=window,
+        her_zone=row["her_zone"] or "UTC",
+        her_channel=row["channel"] or "-",
+    )
+
+
+def reasons_text(tr: Translator, reasons: tuple[str, ...]) -> str:
+    """'choked or strangled (strangulation); ...': label in her worker's language, code kept."""
+    return "; ".join(
+        f"{tr.gettext(REASON_LABELS[r])} ({r})" if r in REASON_LABELS else r for r in reasons
+    )
+
+
+def when(moment: datetime, zone: str, language: str) -> str:
+    tz = ZoneInfo(zone)
+    return f"{format_datetime(moment, 'medium', tzinfo=tz, locale=language)} ({zone})"
+
+
+def alert(
+    facts: AlertFacts, channel: str, language: str, *, attempt: int = 1, backup: bool = False
+) -> Rendered:
+    """One alert for one route; Telegram gets Acknowledge/Resolve buttons, SMS a reply hint."""
+    tr = Translator(language)
+    level = tr.gettext(LEVEL_LABELS.get(facts.level, facts.level))
+    lines = [tr.format(TITLE, {"level": level, "code": facts.code})]
+    if attempt > 1:
+        lines.append(tr.format(REMINDER, {"attempt": attempt}))
+    if backup:
+        lines.append(tr.gettext(BACKUP))
+    lines += [
+        tr.format(WHO, {"pseudonym": facts.pseudonym, "programme": facts.programme}),
+        tr.format(REASONS, {"reasons": reasons_text(tr, facts.reasons)}),
+        tr.format(
+            WINDOW,
+            {
+                "window": facts.her_window,
+                "timezone": facts.her_zone,
+                "channel": tr.gettext(CHANNEL_LABELS.get(facts.her_channel, facts.her_channel)),
+            },
+        ),
+        tr.format(RAISED, {"time": when(facts.raised_at, facts.programme_zone, language)}),
+    ]
+    buttons: tuple[Button, ...] = ()
+    if channel == "telegram":
+        buttons = (
+            Button(tr.gettext(ACKNOWLEDGE), f"esc:ack:{facts.code}"),
+            Button(tr.gettext(RESOLVE), f"esc:resolve:{facts.code}"),
+        )
+    elif channel == "sms":
+        lines.append(tr.format(SMS_REPLY, {"code": facts.code}))
+    else:
+        lines.append(tr.format(CONSOLE_REPLY, {"code": facts.code}))
+    return Rendered(text="\n".join(lines), buttons=buttons, kind=STAFF_KIND)
+
+
+def digest(items: list[AlertFacts], language: str) -> Rendered:
+    """The daily ROUTINE digest for one staff route."""
+    tr = Translator(language)
+    lines = [tr.format(DIGEST_TITLE, {"count": len(items)})]
+    for facts in items:
+        lines.append(
+            tr.format(
+                DIGEST_LINE,
+                {
+                    "code": facts.code,
+                    "pseudonym": facts.pseudonym,
+                    "programme": facts.programme,
+                    "reasons": reasons_text(tr, facts.reasons),
+                },
+            )
+        )
+    lines.append(tr.gettext(DIGEST_REPLY))
+    return Rendered(text="\n".join(lines), kind=STAFF_KIND)
+
+
+def reply(msgid: str, language: str, **params: str) -> Rendered:
+    """A short answer to a staff action (confirmation, already done, unknown code)."""
+    tr = Translator(language)
+    if "state" in params:
+        params["state"] = tr.gettext(STATE_LABELS.get(params["state"], params["state"]))
+    return Rendered(text=tr.format(msgid, dict(params)), kind=STAFF_KIND)

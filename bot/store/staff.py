@@ -1,0 +1,200 @@
+"""Staff and escalation routes: who is told about risk, and how to reach them.
+
+A staff member's Telegram user id and phone are sealed and found by blind
+index, like her address; routes list, per programme, who is on call and who
+is the backup when an URGENT alert stays unacknowledged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import iso
+from bot.crypto import KeyRing
+from bot.store.db import Database
+
+ROLES = ("wss", "programme", "admin")
+#: Roles that may acknowledge and resolve escalations.
+RESPONDER_ROLES = frozenset({"wss", "admin"})
+TELEGRAM = "staff:telegram"
+PHONE = "staff:phone"
+
+
+class StaffError(ValueError):
+    """A staff change that cannot be made as asked (duplicate name, id or phone)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to reach one staff member: a channel and the address there."""
+
+    staff_id: int
+    channel: str
+    address: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+    role: str
+    language: str
+    active: bool
+    row: aiosqlite.Row
+
+    def telegram_user_id(self, ring: KeyRing) -> str | None:
+        blob = self.row["telegram_enc"]
+        return ring.open_text(blob, f"staff:telegram:{self.id}") if blob else None
+
+    def phone(self, ring: KeyRing) -> str | None:
+        blob = self.row["phone_enc"]
+        return ring.open_text(blob, f"staff:phone:{self.id}") if blob else None
+
+    def routes(self, ring: KeyRing) -> list[Route]:
+        """Telegram and SMS where given; a member with neither is reached on the console only."""
+        found: list[Route] = []
+        telegram, phone = self.telegram_user_id(ring), self.phone(ring)
+        if telegram:
+            found.append(Route(self.id, "telegram", telegram))
+        if phone:
+            found.append(Route(self.id, "sms", phone))
+        return found or [Route(self.id, "console", f"wss:{self.name}")]
+
+    @property
+    def responder(self) -> bool:
+        return self.active and self.role in RESPONDER_ROLES
+
+
+def _member(row: aiosqlite.Row) -> StaffMember:
+    return StaffMember(
+        row["id"], row["name"], row["role"], row["language"], bool(row["active"]), row
+    )
+
+
+class StaffStore:
+    def __init__(self, db: Database, ring: KeyRing) -> None:
+        self.db = db
+        self.ring = ring
+
+    async def add(
+        self,
+        tx: aiosqlite.Connection,
+        *,
+        name: str,
+        role: str,
+        language: str,
+        now: datetime,
+        telegram_user_id: str | None = None,
+        phone: str | None = None,
+    ) -> StaffMember:
+        """Insert a member with sealed contact details; StaffError on any duplicate."""
+        if role not in ROLES:
+            raise StaffError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        if await (await tx.execute("SELECT 1 FROM staff WHERE name = ?", (name,))).fetchone():
+            raise StaffError(f"a staff member named '{name}' exists already")
+        for purpose, value, what in ((TELEGRAM, telegram_user_id, "Telegram user id"),
+                                     (PHONE, phone, "phone number")):  # fmt: skip
+            if value and await self._find(tx, purpose, value):
+                raise StaffError(f"another staff member has this {what}")
+        cur = await tx.execute(
+            "INSERT INTO staff (name, role, language, created_at) VALUES (?, ?, ?, ?)",
+            (name, role, language, iso(now)),
+        )
+        assert cur.lastrowid is not None
+        staff_id = cur.lastrowid
+        if telegram_user_id:
+            await tx.execute(
+                "UPDATE staff SET telegram_idx = ?, telegram_enc = ? WHERE id = ?",
+                (
+                    self.ring.blind_index(TELEGRAM, telegram_user_id),
+                    self.ring.seal_text(telegram_user_id, f"staff:telegram:{staff_id}"),
+                    staff_id,
+                ),
+            )
+        if phone:
+            await tx.execute(
+                "UPDATE staff SET phone_idx = ?, phone_enc = ? WHERE id = ?",
+                (
+                    self.ring.blind_index(PHONE, phone),
+                    self.ring.seal_text(phone, f"staff:phone:{staff_id}"),
+                    staff_id,
+                ),
+            )
+        row = await (await tx.execute("SELECT * FROM staff WHERE id = ?", (staff_id,))).fetchone()
+        assert row is not None
+        return _member(row)
+
+    async def _find(
+        self, conn: aiosqlite.Connection, purpose: str, value: str
+    ) -> aiosqlite.Row | None:
+        column = "telegram_idx" if purpose == TELEGRAM else "phone_idx"
+        keys = self.ring.blind_indexes(purpose, value)
+        marks = ",".join("?" * len(keys))
+        cur = await conn.execute(f"SELECT * FROM staff WHERE {column} IN ({marks})", keys)
+        return await cur.fetchone()
+
+    async def by_telegram(self, user_id: str) -> StaffMember | None:
+        row = await self._find(self.db.conn, TELEGRAM, user_id)
+        return _member(row) if row else None
+
+    async def by_phone(self, phone: str) -> StaffMember | None:
+        row = await self._find(self.db.conn, PHONE, phone)
+        return _member(row) if row else None
+
+    async def by_name(self, name: str) -> StaffMember | None:
+        row = await self.db.fetchone("SELECT * FROM staff WHERE name = ?", (name,))
+        return _member(row) if row else None
+
+    async def get(self, staff_id: int) -> StaffMember | None:
+        row = await self.db.fetchone("SELECT * FROM staff WHERE id = ?", (staff_id,))
+        return _member(row) if row else None
+
+    async def all(self) -> list[StaffMember]:
+        return [_member(r) for r in await self.db.fetchall("SELECT * FROM staff ORDER BY name")]
+
+    async def set_routes(
+        self,
+        tx: aiosqlite.Connection,
+        programme_id: int,
+        on_call: list[int] | None,
+        backup: list[int] | None,
+    ) -> None:
+        """Replace the on-call and/or backup list of a programme (None leaves one as it is)."""
+        for role, ids in (("on_call", on_call), ("backup", backup)):
+            if ids is None:
+                continue
+            await tx.execute(
+                "DELETE FROM escalation_routes WHERE programme_id = ? AND role = ?",
+                (programme_id, role),
+            )
+            for position, staff_id in enumerate(ids):
+                await tx.execute(
+                    "INSERT OR IGNORE INTO escalation_routes (programme_id, staff_id, role,"
+                    " position) VALUES (?, ?, ?, ?)",
+                    (programme_id, staff_id, role, position),
+                )
+
+    async def routes(
+        self, programme_id: int | None, conn: aiosqlite.Connection | None = None
+    ) -> tuple[list[StaffMember], list[StaffMember]]:
+        """(on call, backup) active members of a programme, in their configured order."""
+        cur = await (conn or self.db.conn).execute(
+            "SELECT s.*, r.role AS route_role FROM escalation_routes AS r"
+            " JOIN staff AS s ON s.id = r.staff_id"
+            " WHERE r.programme_id = ? AND s.active = 1 ORDER BY r.role, r.position",
+            (programme_id,),
+        )
+        rows = list(await cur.fetchall())
+        on_call = [_member(r) for r in rows if r["route_role"] == "on_call"]
+        backup = [_member(r) for r in rows if r["route_role"] == "backup"]
+        return on_call, backup
+
+    async def fallback(self, conn: aiosqlite.Connection | None = None) -> list[StaffMember]:
+        """Every active WSS worker: who is told when a programme has no on-call route."""
+        cur = await (conn or self.db.conn).execute(
+            "SELECT * FROM staff WHERE role = 'wss' AND active = 1 ORDER BY id"
+        )
+        return [_member(r) for r in await cur.fetchall()]
