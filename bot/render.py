@@ -25,7 +25,7 @@ class ProgrammeWords:
 
 
 #: Line parameters whose value is itself a msgid (a choice label) and is shown translated.
-LABEL_PARAMS = frozenset({"label"})
+LABEL_PARAMS = frozenset({"label", "min_label", "max_label"})
 
 
 def _translated(params: Mapping[str, str | int], tr: Translator) -> dict[str, str | int]:
