@@ -84,7 +84,10 @@ def survey_messages() -> Iterator[tuple[str, Outgoing]]:
     for item in s.items:
         if item.type == "info":
             for tp in item.timepoints:
-                yield f"{item.id}@{tp}", Outgoing("info", (Line(item.text.for_timepoint(tp, s.periods)),))
+                yield (
+                    f"{item.id}@{tp}",
+                    Outgoing("info", (Line(item.text.for_timepoint(tp, s.periods)),)),
+                )
             continue
         seen: set[tuple[str, ...]] = set()
         for tp in item.timepoints:
@@ -107,10 +110,19 @@ def system_messages(language: str) -> Iterator[tuple[str, Outgoing]]:
             yield f"line {name}", Outgoing("notice", (Line(value, params),))
     for name, msgid in (("OPENER", m.OPENER), ("REMINDER", m.REMINDER), ("RESUME", m.RESUME),
                         ("GATE_AGAIN", m.GATE_AGAIN)):  # fmt: skip
-        yield f"gate {name}", Outgoing("opener", (Line(msgid),), engine.GATE_CHOICES, "choice", GATE)
+        yield (
+            f"gate {name}",
+            Outgoing("opener", (Line(msgid),), engine.GATE_CHOICES, "choice", GATE),
+        )
     for name, msgid in (("SNOOZE_ASK", m.SNOOZE_ASK), ("SNOOZE_AGAIN", m.SNOOZE_AGAIN)):
-        yield f"snooze {name}", Outgoing("snooze", (Line(msgid),), engine.SNOOZE_CHOICES, "choice", SNOOZE)
-    yield "help", Outgoing("help", (Line(m.HELP), Line(m.HELP_GO_ON)), engine.HELP_CHOICES, "choice", HELP)
+        yield (
+            f"snooze {name}",
+            Outgoing("snooze", (Line(msgid),), engine.SNOOZE_CHOICES, "choice", SNOOZE),
+        )
+    yield (
+        "help",
+        Outgoing("help", (Line(m.HELP), Line(m.HELP_GO_ON)), engine.HELP_CHOICES, "choice", HELP),
+    )
     yield "help again", Outgoing("help", (Line(m.HELP_AGAIN),), engine.HELP_CHOICES, "choice", HELP)
 
 
