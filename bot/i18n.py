@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -24,6 +25,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+
+log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -73,25 +76,30 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._t.ngettext(singular, plural, n)
 
+    def format(self, msgid: str, params: dict[str, str | int] | None = None) -> str:
+        """The translation with ``{name}`` placeholders filled."""
+        text = self.gettext(msgid)
+        if not params:
+            return text
+        return _fill(text, msgid, params)
+
     def nformat(
         self, singular: str, plural: str, n: int, params: dict[str, str | int] | None = None
     ) -> str:
         """The plural form for ``n``, filled; ``{n}`` is the count in this reader's digits."""
         text = self.ngettext(singular, plural, n)
         values: dict[str, str | int] = {"n": format_number(n, self.language), **(params or {})}
-        try:
-            return text.format(**values)
-        except (KeyError, IndexError, ValueError):
-            return (singular if n == 1 else plural).format(**values)
+        return _fill(text, singular if n == 1 else plural, values)
 
-    def format(self, msgid: str, params: dict[str, str | int] | None = None) -> str:
-        text = self.gettext(msgid)
-        if not params:
-            return text
+
+def _fill(text: str, source: str, params: Mapping[str, str | int]) -> str:
+    """Fill placeholders; a broken translation falls back to the source, and never raises."""
+    for candidate in (text, source):
         try:
-            return text.format(**params)
+            return candidate.format(**params)
         except (KeyError, IndexError, ValueError):
-            return msgid.format(**params)
+            log.warning("placeholders do not fit msgid %r", source[:60])
+    return text
 
 
 def babel_locale(language: str) -> Locale:
