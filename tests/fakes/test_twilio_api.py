@@ -311,9 +311,7 @@ async def test_opted_out_recipient_gets_21610(fake: FakeTwilio, client: Client) 
     assert (await client.messages.create_async(to=SURVIVOR, from_=SENDER, body="y")).sid
 
 
-def test_inbound_stop_opts_out_and_start_opts_back_in(
-    fake: FakeTwilio, receiver: Receiver
-) -> None:
+def test_inbound_stop_opts_out_and_start_opts_back_in(fake: FakeTwilio, receiver: Receiver) -> None:
     fake.inbound(SURVIVOR, SENDER, " stop ", url=receiver.url("/sms"))
     assert SURVIVOR in fake.opted_out
     assert receiver.on("/sms")[0].form["Body"] == " stop "  # the service still hears it
@@ -341,7 +339,10 @@ async def test_delete_is_refused_with_20009_until_delivery_is_final(
     assert fake.deleted == {message.sid}
     assert fake.existing_sids(to=SURVIVOR) == []
     assert fake.bodies_to(SURVIVOR) == ["Termin?"]  # the phone still got it
-    for action in (client.messages(message.sid).fetch_async, client.messages(message.sid).delete_async):
+    for action in (
+        client.messages(message.sid).fetch_async,
+        client.messages(message.sid).delete_async,
+    ):
         with pytest.raises(TwilioRestException) as caught:
             await action()
         assert (caught.value.status, caught.value.code) == (404, 20404)
@@ -473,7 +474,11 @@ async def test_inbound_webhook_is_signed_and_recorded(
     assert (response.status, response.body) == (200, "<Response/>")
 
     fetched = await client.messages(sid).fetch_async()
-    assert (fetched.direction, fetched.status, fetched.body) == ("inbound", "received", form["Body"])
+    assert (fetched.direction, fetched.status, fetched.body) == (
+        "inbound",
+        "received",
+        form["Body"],
+    )
     assert fetched.date_sent is not None
 
 
@@ -581,9 +586,7 @@ async def test_restart_on_the_same_port_keeps_state(fake: FakeTwilio, client: Cl
 # -- list ------------------------------------------------------------------------------------
 
 
-async def test_list_pages_filters_and_orders_newest_first(
-    fake: FakeTwilio, client: Client
-) -> None:
+async def test_list_pages_filters_and_orders_newest_first(fake: FakeTwilio, client: Client) -> None:
     for index in range(5):
         await client.messages.create_async(to=SURVIVOR, from_=SENDER, body=f"s{index}")
     await client.messages.create_async(to=OTHER, from_=SENDER, body="o")

@@ -83,14 +83,14 @@ def survey_messages() -> Iterator[tuple[str, Outgoing]]:
     s = survey()
     for item in s.items:
         if item.type == "info":
-            for tp in item.timepoints:
+            for tp in sorted(item.timepoints):
                 yield (
                     f"{item.id}@{tp}",
                     Outgoing("info", (Line(item.text.for_timepoint(tp, s.periods)),)),
                 )
             continue
         seen: set[tuple[str, ...]] = set()
-        for tp in item.timepoints:
+        for tp in sorted(item.timepoints):
             message = _question(item.id, tp)
             key = tuple(line.msgid for line in message.lines)
             if key not in seen:
@@ -136,7 +136,7 @@ def reprompt_messages() -> Iterator[tuple[str, Outgoing]]:
             continue
         params: dict[str, str | int] = {"min": item.minimum or 0, "max": item.maximum or 0}
         prefix = (Line(problems[item.type], params), Line(m.OFFER_SKIP))
-        for tp in item.timepoints:
+        for tp in sorted(item.timepoints):
             yield f"re-ask {item.id}@{tp}", _question(item.id, tp, prefix)
 
 

@@ -45,3 +45,14 @@ def test_languages_that_fit_gsm7_never_fall_back_to_ucs2(language: str) -> None:
 
 def test_english_source_keeps_the_two_segment_rule_of_the_survey_format() -> None:
     assert worst("en").segments <= 2
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_gsm7_messages_stay_within_two_segments(language: str) -> None:
+    """DESIGN §4: 2 GSM-7 segments where the language allows; only UCS-2 text may take 3."""
+    long_gsm = [
+        (sms.what, measure(sms.text).units)
+        for sms in sms_messages(language)
+        if measure(sms.text).encoding == "GSM-7" and measure(sms.text).segments > 2
+    ]
+    assert long_gsm == []
