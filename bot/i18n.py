@@ -51,6 +51,8 @@ def translations(language: str, locales_dir: Path = LOCALES_DIR) -> NullTranslat
     """The catalog for ``language`` (English source text when there is none)."""
     po_path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po_path.exists():
+        if language != SOURCE_LANGUAGE:  # she would silently get English: make it visible
+            log.error("no catalog for language %r in %s; English is used", language, locales_dir)
         return NullTranslations()
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale=language)

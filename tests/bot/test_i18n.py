@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from bot.i18n import (
     format_day,
     format_number,
     operator_language,
+    translations,
 )
 from bot.render import ProgrammeWords, render
 from conversations import messages as m
@@ -114,3 +117,12 @@ async def test_snooze_tomorrow_in_english(app: App, console: ConsoleChannel) -> 
     tomorrow = date(2026, 11, 24) + timedelta(days=1)
     assert console.sent[-1].text == f"Thanks. Talk again on {format_day(tomorrow, 'en')}."
     assert console.sent[-1].text == "Thanks. Talk again on Wednesday 25 November."
+
+
+def test_a_missing_catalog_is_logged_not_silent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="bot.i18n"):
+        fallback = translations("de", tmp_path)
+    assert fallback.gettext(m.OPENER) == m.OPENER
+    assert "no catalog for language 'de'" in caplog.text
