@@ -2,7 +2,9 @@
 
 Her words (yes, skip, labels...) and every message rendered from then on follow the
 new language; messages already queued were rendered in the old one, and the
-command says how many. The change is audited. What it prints is in the
+command says how many. The change is audited, and refused if one of her secret
+words is an ordinary reply in the new language (a catalog added after her
+enrolment): an everyday answer would otherwise end her session as a safe word. What it prints is in the
 operator's language (LANGUAGE/LANG), with plural forms from the catalog.
 """
 
@@ -14,6 +16,7 @@ from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
 from bot.cli.validate import check_language
 from bot.config import Config
+from bot.enrolment import reserved_words
 from bot.i18n import Translator, operator_language
 from bot.store.db import Database
 from bot.store.housekeeping import audit
@@ -59,6 +62,17 @@ async def _set_language(cfg: Config, pseudonym: str, language: str, tr: Translat
         }
         if participant.language == language:
             return [tr.format(UNCHANGED, params)]
+        secrets = participant.secrets(application.ring)
+        if any(
+            secrets.has_safe_word(word)
+            or secrets.has_duress_word(word)
+            or secrets.is_code_word(word)
+            for word in reserved_words(service.survey, [language])
+        ):
+            raise CliError(
+                f"{participant.pseudonym}: a secret word of hers is a reply word in '{language}';"
+                " language not changed"
+            )
         now = service.clock.now()
         async with application.db.transaction() as tx:
             await service.participants.set_language(tx, participant.id, language, now)

@@ -13,6 +13,7 @@ from bot.app import open_app
 from bot.cli.main import app as cli
 from bot.config import load_config
 from bot.enrolment import enrol
+from bot.store.participants import NewParticipant
 from tests.bot.conftest import add_programme
 
 runner = CliRunner()
@@ -118,3 +119,31 @@ def test_bad_input_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_refused_when_her_safe_word_is_a_reply_word_of_the_new_language(tmp_path: Path) -> None:
+    """Enrolled before German shipped with safe word 'weiter' (German for SKIP)."""
+    path = config_file(tmp_path)
+
+    async def legacy() -> str:
+        application = await open_app(load_config(path, env={}), {})
+        try:
+            programme_id = await add_programme(application)
+            new = NewParticipant(
+                programme_id=programme_id, channel="console", language="en",
+                timezone="Europe/London", enrolled_on=date(2026, 11, 24), safe_word="Weiter",
+            )  # fmt: skip
+            async with application.db.transaction() as tx:
+                created = await application.service.participants.create(
+                    tx, new, application.service.clock.now()
+                )
+            return created.pseudonym
+        finally:
+            await application.close()
+
+    pseudonym = asyncio.run(legacy())
+    refused = set_language(path, pseudonym, "de")
+    assert refused.exit_code == 2
+    assert "a secret word of hers is a reply word in 'de'" in refused.output
+    assert stored(path, pseudonym) == ("en", [])
+    assert set_language(path, pseudonym, "fr").exit_code == 0  # 'weiter' means nothing in French
