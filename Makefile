@@ -28,9 +28,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Extract code and survey strings into locales/messages.pot, then merge into every catalog.
+# Default keywords stay (gettext, ngettext, ...); -k only adds ours. No .mo: bot/i18n.py reads .po.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k pgettext:1c,2 --add-comments=Translators: \
-		--no-location --sort-output --project partner-followup -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k pgettext:1c,2 -k nformat:1,2 --add-comments=Translators: \
+		--no-location --sort-output --project partner-followup \
+		--copyright-holder partner-followup --msgid-bugs-address "" -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 # Benchmarks: plain scripts that print figures (not timed tests). Each bench/*.py runs in turn.

@@ -6,6 +6,7 @@ puts them on buttons whose data is ``item|code`` so old buttons can be told apar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.channels.base import Button, Rendered
@@ -23,9 +24,22 @@ class ProgrammeWords:
     helpline: str
 
 
+#: Line parameters whose value is itself a msgid (a choice label) and is shown translated.
+LABEL_PARAMS = frozenset({"label", "min_label", "max_label"})
+
+
+def _translated(params: Mapping[str, str | int], tr: Translator) -> dict[str, str | int]:
+    return {
+        key: tr.gettext(value) if key in LABEL_PARAMS and isinstance(value, str) else value
+        for key, value in params.items()
+    }
+
+
 def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords) -> Rendered:
     params = {"sender": words.sender, "emergency": words.emergency, "helpline": words.helpline}
-    lines = [tr.format(line.msgid, {**params, **line.params}) for line in message.lines]
+    lines = [
+        tr.format(line.msgid, {**params, **_translated(line.params, tr)}) for line in message.lines
+    ]
     buttons: tuple[Button, ...] = ()
     item = message.item_id or ""
     if message.scale is not None:

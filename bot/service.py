@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from bot.channels.base import CHANNEL_STYLES, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
-from bot.i18n import Translator
+from bot.i18n import Translator, format_day
 from bot.render import ProgrammeWords, render
 from bot.scheduling import quiet_hours
 from bot.store import timepoints as tps
@@ -32,14 +32,17 @@ from bot.store.participants import Participant, Participants, Programme, Program
 from bot.store.sessions import Answers, Sessions
 from bot.store.transcript import Transcript
 from bot.words import lexicon_for
+from conversations import messages as m
 from conversations.effects import (
     ClearAnswer,
     DeleteTranscript,
     Effect,
     EndSession,
     Escalate,
+    Line,
     OptIn,
     OptOut,
+    Outgoing,
     PauseContact,
     SaveAnswer,
     Send,
@@ -228,8 +231,12 @@ class FollowupService:
     ) -> None:
         programme = await self._programme(participant.programme_id)
         pid, timepoint = participant.id, state.timepoint
+        snoozes = [e for e in effects if isinstance(e, Snooze)]
+        until = self._snooze_until(participant, snoozes[0].option, now) if snoozes else None
         for effect in effects:
             if isinstance(effect, Send):
+                if until is not None:
+                    effect = Send(_with_snooze_day(effect.message, participant, now, until))
                 await self._enqueue_send(
                     tx, participant, programme, session_id, effect, now, priority
                 )
@@ -262,8 +269,7 @@ class FollowupService:
                     await tps.update(
                         tx, pid, timepoint, state=new_state, ended_at=iso(now) if final else None
                     )
-            elif isinstance(effect, Snooze):
-                until = self._snooze_until(participant, programme, effect.option, now)
+            elif isinstance(effect, Snooze) and until is not None:
                 await tps.update(
                     tx, pid, timepoint, state="snoozed", snoozed_until=until, next_action_at=until
                 )
@@ -355,10 +361,23 @@ class FollowupService:
             session_id=session_id,
         )
 
-    def _snooze_until(
-        self, participant: Participant, programme: Programme, option: str, now: datetime
-    ) -> datetime:
+    def _snooze_until(self, participant: Participant, option: str, now: datetime) -> datetime:
         quiet = quiet_hours(self.config)
         windows = parse_windows(participant.windows(self.ring))
         until = snooze_until(now, option, windows, quiet, ZoneInfo(participant.timezone))
         return until or now + timedelta(days=1)
+
+
+def _with_snooze_day(
+    message: Outgoing, participant: Participant, now: datetime, until: datetime
+) -> Outgoing:
+    """'Thanks. Talk soon.' becomes 'Thanks. Talk again on Tuesday 3 March.' when the snooze
+    ends on another day of her calendar; the day only, in her language (still a neutral line)."""
+    if tuple(line.msgid for line in message.lines) != (m.SNOOZE_OK,):
+        return message
+    zone = ZoneInfo(participant.timezone)
+    day = until.astimezone(zone).date()
+    if day <= now.astimezone(zone).date():
+        return message
+    line = Line(m.SNOOZE_OK_DAY, {"day": format_day(day, participant.language)})
+    return replace(message, lines=(line,))

@@ -17,6 +17,8 @@ def survey_messages(text: str, source: str) -> Iterator[tuple[str, str]]:
     survey = parse_survey(text, source)
     for item in survey.items:
         note = f"survey {survey.id}, item {item.id}"
+        if item.attribution:
+            note += f" ({item.attribution}: use the official translation)"
         for variant in item.text.all_texts():
             yield variant, note
         if item.hint is not None:

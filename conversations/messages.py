@@ -14,6 +14,9 @@ def N_(message: str) -> str:
     return message
 
 
+# Translators: first message of every contact; anyone may read it.
+# Keep it neutral: no word of violence, partner, programme, police,
+# support or survey. {sender} is a first name.
 OPENER = N_("Hi, it's {sender}. Is now a good time for a short chat?")
 REMINDER = N_("Hi, it's {sender} again. Is now a good time for a short chat?")
 RESUME = N_("Hi, it's {sender}. Is now a good time to carry on where we left off?")
@@ -25,12 +28,16 @@ LATER_TODAY = N_("Later today")
 TOMORROW = N_("Tomorrow")
 NEXT_WEEK = N_("Next week")
 SNOOZE_OK = N_("Thanks. Talk soon.")
+# Translators: {day} is a day, e.g. "Tuesday 3 March". Neutral line.
+SNOOZE_OK_DAY = N_("Thanks. Talk again on {day}.")
 SNOOZE_AGAIN = N_("Sorry, I didn't get that. When would suit you better?")
 DECOY = N_("OK, thanks. Have a nice day!")
 LOCKED = N_("Sorry, we can't go on right now. Bye for now.")
 
 CODE_ASK = N_("Please type your code word.")
 CODE_WRONG = N_("That's not it. Please try again.")
+# Translators: SKIP, BACK and LATER must be in your keyword lists
+# "skip", "back" and "later"; keep them in capitals.
 HOW_TO = N_("Reply SKIP to skip a question, BACK to go back, or LATER to stop for now.")
 REPROMPT_CHOICE = N_("Sorry, I didn't get that. Please reply with a number from the list.")
 REPROMPT_MULTI = N_(
@@ -39,6 +46,7 @@ REPROMPT_MULTI = N_(
 REPROMPT_EXCLUSIVE = N_("'{label}' can't be combined with other answers. Please choose again.")
 REPROMPT_NUMBER = N_("Sorry, I didn't get that. Please reply with a number from {min} to {max}.")
 REPROMPT_TEXT = N_("Sorry, I didn't get that. Please type your answer.")
+# Translators: SKIP must be in your "skip" keyword list.
 OFFER_SKIP = N_("You can also reply SKIP to move on.")
 FIRST_QUESTION = N_("This is the first question.")
 MULTI_HINT = N_("You can choose more than one, for example: 1 3")
@@ -64,6 +72,7 @@ NEUTRAL: tuple[str, ...] = (
     TOMORROW,
     NEXT_WEEK,
     SNOOZE_OK,
+    SNOOZE_OK_DAY,
     SNOOZE_AGAIN,
     DECOY,
     LOCKED,

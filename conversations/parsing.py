@@ -82,7 +82,10 @@ def _parse_multi(
             return Parsed(problem="multi")
     else:
         folded = fold(text)
-        if folded and all(t.isdigit() for t in folded.split()):
+        whole = None if folded.isdigit() else match_choice(text, choices, lexicon)
+        if whole is not None:  # one label typed in full, even if it contains "/" or "and"
+            parts = [text]
+        elif folded and all(t.isdigit() for t in folded.split()):
             parts = folded.split()
         else:
             parts = [p for p in _SEPARATORS.split(text.casefold()) if fold(p)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import console_cmds, escalation_cmds, programmes, staff_cmds
+from bot.cli import console_cmds, escalation_cmds, language_cmd, programmes, staff_cmds
 from bot.cli.common import ConfigOption, config_or_exit, out, run
 from bot.cli.enrol_cmd import enrol_command
 from bot.cli.run_cmd import run_command
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(programmes.app, name="programme")
+app.add_typer(language_cmd.app, name="participant")
 app.command("enrol")(enrol_command)
 app.command("run")(run_command)
 app.add_typer(staff_cmds.app, name="staff")

@@ -270,6 +270,15 @@ class Participants:
             (status, reason, iso(now), participant_id),
         )
 
+    async def set_language(
+        self, tx: aiosqlite.Connection, participant_id: str, language: str, now: datetime
+    ) -> None:
+        """Her language for every message rendered from now on (staff decide; see language_cmd)."""
+        await tx.execute(
+            "UPDATE participants SET language = ?, updated_at = ? WHERE id = ?",
+            (language, iso(now), participant_id),
+        )
+
 
 def _d(value: date | None) -> str | None:
     return value.isoformat() if value else None

@@ -1,0 +1,150 @@
+"""What the locale tests share: shipped languages, catalogs, and every SMS a locale can send.
+
+Messages are built the way the engine builds them (``engine._question`` and the
+engine's own choice tuples) and rendered with ``bot.render`` in the "numbered"
+style of SMS, so the tests measure what her phone would receive.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, available_languages, format_day
+from bot.render import ProgrammeWords, render
+from bot.surveys import load_survey
+from conversations import engine
+from conversations import messages as m
+from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing
+from conversations.state import SessionState
+from conversations.survey import Survey
+
+LANGUAGES = available_languages()
+TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE]
+SHIPPED = ("en", "de", "es", "it", "fr")
+TIMEPOINTS = ("T0", "T1", "T2", "T3", "T4")
+
+#: Placeholder values as long as real ones tend to be (a programme's helpline with its name).
+WORDS = ProgrammeWords(
+    sender="Annemarie", emergency="112", helpline="Hilfetelefon 0800 116 016 (24 h)"
+)
+
+
+def po_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+
+
+@functools.cache
+def catalog(language: str) -> Catalog:
+    with po_path(language).open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+@functools.cache
+def template() -> Catalog:
+    with (LOCALES_DIR / "messages.pot").open("rb") as handle:
+        return read_po(handle)
+
+
+@functools.cache
+def survey() -> Survey:
+    return load_survey()
+
+
+@functools.cache
+def longest_day(language: str) -> str:
+    """The longest 'Tuesday 3 March' of a year in this language (what {day} can cost)."""
+    days = (date(2026, 1, 1) + timedelta(days=n) for n in range(365))
+    return max((format_day(d, language) for d in days), key=len)
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One message as her phone gets it, and where it came from."""
+
+    what: str
+    text: str
+
+
+def _question(item_id: str, timepoint: str, prefix: tuple[Line, ...] = ()) -> Outgoing:
+    s = survey()
+    send = engine._question(s, s.item(item_id), SessionState(timepoint), prefix=prefix)
+    return send.message
+
+
+def survey_messages() -> Iterator[tuple[str, Outgoing]]:
+    """Every survey item at every timepoint it is asked, as the engine sends it."""
+    s = survey()
+    for item in s.items:
+        if item.type == "info":
+            for tp in sorted(item.timepoints):
+                yield (
+                    f"{item.id}@{tp}",
+                    Outgoing("info", (Line(item.text.for_timepoint(tp, s.periods)),)),
+                )
+            continue
+        seen: set[tuple[str, ...]] = set()
+        for tp in sorted(item.timepoints):
+            message = _question(item.id, tp)
+            key = tuple(line.msgid for line in message.lines)
+            if key not in seen:
+                seen.add(key)
+                yield f"{item.id}@{tp}", message
+
+
+def system_messages(language: str) -> Iterator[tuple[str, Outgoing]]:
+    """Every system line alone, and the engine's composite system messages."""
+    params: dict[str, str | int] = {
+        "min": 0, "max": 10, "label": "None of these", "day": longest_day(language),
+        "min_label": "Not afraid at all", "max_label": "Extremely afraid",
+    }  # fmt: skip
+    for name in sorted(vars(m)):
+        value = getattr(m, name)
+        if name.isupper() and isinstance(value, str):
+            yield f"line {name}", Outgoing("notice", (Line(value, params),))
+    for name, msgid in (("OPENER", m.OPENER), ("REMINDER", m.REMINDER), ("RESUME", m.RESUME),
+                        ("GATE_AGAIN", m.GATE_AGAIN)):  # fmt: skip
+        yield (
+            f"gate {name}",
+            Outgoing("opener", (Line(msgid),), engine.GATE_CHOICES, "choice", GATE),
+        )
+    for name, msgid in (("SNOOZE_ASK", m.SNOOZE_ASK), ("SNOOZE_AGAIN", m.SNOOZE_AGAIN)):
+        yield (
+            f"snooze {name}",
+            Outgoing("snooze", (Line(msgid),), engine.SNOOZE_CHOICES, "choice", SNOOZE),
+        )
+    yield (
+        "help",
+        Outgoing("help", (Line(m.HELP), Line(m.HELP_GO_ON)), engine.HELP_CHOICES, "choice", HELP),
+    )
+    yield "help again", Outgoing("help", (Line(m.HELP_AGAIN),), engine.HELP_CHOICES, "choice", HELP)
+
+
+def reprompt_messages() -> Iterator[tuple[str, Outgoing]]:
+    """The longest re-asks: the question again after a wrong answer, with the SKIP offer."""
+    s = survey()
+    problems = {"single": m.REPROMPT_CHOICE, "yesno": m.REPROMPT_CHOICE, "multi": m.REPROMPT_MULTI,
+                "scale": m.REPROMPT_NUMBER, "number": m.REPROMPT_NUMBER, "text": m.REPROMPT_TEXT}  # fmt: skip
+    for item in s.items:
+        if item.type == "info":
+            continue
+        params: dict[str, str | int] = {"min": item.minimum or 0, "max": item.maximum or 0}
+        prefix = (Line(problems[item.type], params), Line(m.OFFER_SKIP))
+        for tp in sorted(item.timepoints):
+            yield f"re-ask {item.id}@{tp}", _question(item.id, tp, prefix)
+
+
+def rendered(language: str, messages: Iterator[tuple[str, Outgoing]]) -> list[Sms]:
+    tr = Translator(language)
+    return [Sms(what, render(msg, "numbered", tr, WORDS).text) for what, msg in messages]
+
+
+def sms_messages(language: str) -> list[Sms]:
+    """Every survey item and every system line of ``language``, as SMS text."""
+    return rendered(language, survey_messages()) + rendered(language, system_messages(language))
