@@ -155,7 +155,8 @@ class Dispatcher:
     async def _handle(
         self, channel: Channel, limiter: RateLimiter, row: OutboxRow, address: str
     ) -> None:
-        await self.outbox.mark_sending(row.id)
+        if not await self.outbox.mark_sending(row.id):
+            return
         try:
             if row.kind == "delete":
                 await self._delete(channel, row, address)

@@ -215,7 +215,7 @@ class FollowupService:
         report = StepReport(participant, new_state, effects)
         await self._apply(tx, participant, session_id, new_state, effects, now, report, priority)
         if any(isinstance(e, Send | DeleteTranscript) for e in effects):
-            self.on_outbox()
+            self.db.after_commit(self.on_outbox)
         return report
 
     async def _apply(

@@ -9,7 +9,7 @@ only a power cut could lose the last commits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ class Database:
         self.conn = conn
         self.path = path
         self._write = asyncio.Lock()
+        self._after_commit: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -64,13 +65,26 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on any exception."""
         async with self._write:
+            self._after_commit = []
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
             except BaseException:
                 await self.conn.execute("ROLLBACK")
+                self._after_commit = []
                 raise
             await self.conn.execute("COMMIT")
+            callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current transaction has committed (never on rollback).
+
+        Other coroutines share this connection and would see uncommitted rows: wake them
+        only when what they will read is final.
+        """
+        self._after_commit.append(callback)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """One round trip to the database thread (execute, fetch and close together)."""

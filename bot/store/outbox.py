@@ -121,12 +121,20 @@ class Outbox:
         )
         return parse_iso(row[0]) if row and row[0] else None
 
-    async def mark_sending(self, row_id: int) -> None:
+    async def mark_sending(self, row_id: int) -> bool:
+        """Claim a row for sending; False if it is no longer pending.
+
+        The dispatcher shares the service's connection and may have read a row of a
+        transaction still open; claiming waits for that transaction, so a row it rolled
+        back or cancelled (safe word) is never sent.
+        """
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?",
+            cur = await tx.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
+                " WHERE id = ? AND state = 'pending'",
                 (row_id,),
             )
+            return cur.rowcount == 1
 
     async def mark_sent(self, tx: aiosqlite.Connection, row_id: int, now: datetime) -> None:
         await tx.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.app import App
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
@@ -100,3 +102,37 @@ async def test_pending_questions_are_cancelled_on_safe_word(
     assert kinds == ["opener", "info", "info", "question", "decoy"]  # viol_physical never sent
     states = await app.db.fetchall("SELECT state FROM outbox WHERE participant_id = ?", (pid,))
     assert "cancelled" in {r["state"] for r in states}
+
+
+async def test_message_of_a_rolled_back_step_is_never_sent(
+    app: App, console: ConsoleChannel
+) -> None:
+    """The dispatcher shares the connection: a row it saw mid-transaction must not go out."""
+    from bot.store.outbox import PRIORITY_LIVE
+
+    participant = await enrol_console(app)
+    sent_before = len(console.sent)
+    try:
+        async with app.db.transaction() as tx:
+            await app.service.outbox.enqueue(
+                tx, lane=f"p:{participant.id}", channel="console", kind="message",
+                priority=PRIORITY_LIVE, now=app.service.clock.now(),
+                payload={"address": "console:alice", "message": {"text": "never"}},
+            )  # fmt: skip
+            rows = await app.service.outbox.due("console", app.service.clock.now())
+            assert rows, "the dispatcher can see the uncommitted row"
+            pending = asyncio.create_task(app.dispatcher.drain("console"))
+            await asyncio.sleep(0.05)
+            raise RuntimeError("step failed")
+    except RuntimeError:
+        pass
+    await pending
+    assert len(console.sent) == sent_before
+
+
+async def test_dispatcher_is_woken_only_after_commit(app: App) -> None:
+    woken: list[bool] = []
+    app.service.on_outbox = lambda: woken.append(app.db._write.locked())
+    participant = await enrol_console(app)
+    await app.service.begin_contact(participant.id, "T0")
+    assert woken == [False]
