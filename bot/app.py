@@ -72,5 +72,8 @@ def build_channels(config: Config) -> dict[str, Channel]:
 
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
+    from bot.datarights.retention import RetentionJob
+
     components: list[Component] = []
+    components.append(RetentionJob(app.db, app.config.retention, app.service.clock))
     return components

@@ -85,6 +85,14 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    contact_days: int = 90
+    records_days: int = 30
+    dedupe_days: int = 14
+    run_at: str = "03:30"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -99,6 +107,7 @@ class Config:
     sms: SmsConfig = field(default_factory=SmsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "<defaults>"
 
@@ -210,16 +219,23 @@ def _check_values(config: Config) -> None:
         ("web", "port"),
         ("safety", "idle_minutes"),
         ("telegram", "enrol_token_days"),
+        ("retention", "contact_days"),
+        ("retention", "records_days"),
+        ("retention", "dedupe_days"),
     ]
     for section, key in positives:
         if getattr(getattr(config, section), key) <= 0:
             raise ConfigError(f"{config.source}: key '{section}.{key}': must be above zero")
-    for key in ("quiet_start", "quiet_end"):
-        value = getattr(config.scheduler, key)
+    for section, key in (
+        ("scheduler", "quiet_start"),
+        ("scheduler", "quiet_end"),
+        ("retention", "run_at"),
+    ):
+        value = getattr(getattr(config, section), key)
         hour, _, minute = value.partition(":")
         if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
             raise ConfigError(
-                f"{config.source}: key 'scheduler.{key}': expected HH:MM, got {value!r}"
+                f"{config.source}: key '{section}.{key}': expected HH:MM, got {value!r}"
             )
     if config.sms.public_url and not config.sms.public_url.startswith(("https://", "http://")):
         raise ConfigError(f"{config.source}: key 'sms.public_url': must start with https://")

@@ -26,6 +26,8 @@ def _keyword_lists(tr: Translator) -> dict[str, str]:
         "later_today": tr.pgettext("keyword", "later today, today"),
         "tomorrow": tr.pgettext("keyword", "tomorrow"),
         "next_week": tr.pgettext("keyword", "next week"),
+        # Translators: words that end her part in the study for good (any time, any state).
+        "withdraw": tr.pgettext("keyword", "withdraw"),
     }
 
 
