@@ -136,7 +136,12 @@ async def purge_erased(db: Database, now: datetime, *, dry_run: bool = False) ->
         return int(row[0]) if row else 0
     async with db.transaction() as tx:
         cur = await tx.execute(f"DELETE FROM participants WHERE {_PURGEABLE}", params)
-        return cur.rowcount
+        purged = cur.rowcount
+    if purged:
+        # Old page images in the WAL would still hold her rows: fold them in and truncate
+        # (best effort: a reader in another process can keep part of the WAL alive).
+        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return purged
 
 
 async def _cancel_messages(tx: aiosqlite.Connection, lane: str) -> None:

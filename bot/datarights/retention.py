@@ -72,11 +72,9 @@ async def run_retention(
     }
     counts: dict[str, int] = {}
     if dry_run:
-        row = await db.fetchone(f"SELECT COUNT(*) FROM participants WHERE {_FINISHED}", cutoffs)
-        counts["contact_details"] = int(row[0]) if row else 0
+        counts["contact_details"] = await _count(db, "participants", _FINISHED, cutoffs)
         for kind, table, where in _PRUNE:
-            row = await db.fetchone(f"SELECT COUNT(*) FROM {table} WHERE {where}", cutoffs)
-            counts[kind] = int(row[0]) if row else 0
+            counts[kind] = await _count(db, table, where, cutoffs)
         counts["erased_tombstones"] = await purge_erased(db, now, dry_run=True)
         return counts
     async with db.transaction() as tx:
@@ -105,6 +103,12 @@ async def run_retention(
         await audit(tx, now, "system", "retention_run", None, summary)
     log.info("retention: %s", summary)
     return counts
+
+
+async def _count(db: Database, table: str, where: str, params: dict[str, str]) -> int:
+    async with db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 class RetentionJob:
