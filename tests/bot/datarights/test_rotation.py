@@ -103,7 +103,7 @@ def test_every_sealed_column_is_registered(tmp_path: Path) -> None:
 async def test_rotation_interrupted_and_resumed(
     app: App, config: Config, clock: ManualClock, console: ConsoleChannel
 ) -> None:
-    token = await populate(app)
+    await populate(app)
     path = key_path(config)
     total = sum(sum(c.values()) for c in (await fields_per_key(app.db, app.ring)).values())
     assert total > 40
