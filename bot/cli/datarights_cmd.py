@@ -161,7 +161,7 @@ async def _export(cfg: Config, name: str, fmt: str, out_dir: Path, actor: str) -
         except OSError as exc:
             raise CliError(f"{out_dir}: cannot write ({exc.strerror})") from None
         await log_access(application, actor, "research_export", name, f"{fmt}, {len(records)} rows")
-        out.print(f"{len(records)} rows: " + ", ".join(str(f) for f in files))
+        out.print(f"{len(records)} row(s): " + ", ".join(str(f) for f in files))
     finally:
         await application.close()
 

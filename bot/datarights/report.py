@@ -136,13 +136,17 @@ def _png(fig: Any) -> str:
 
 
 def _score_plot(score: Score) -> str | None:
-    kept = [(p.timepoint, p.mean) for p in score.points if p.mean is not None]
-    if not kept:
+    if all(p.mean is None for p in score.points):
         return None
     fig, ax = plt.subplots(figsize=(5.5, 3))
-    xs = list(TIMEPOINTS)
+    xs = list(range(len(TIMEPOINTS)))
     ys = [p.mean if p.mean is not None else float("nan") for p in score.points]
     ax.plot(xs, ys, marker="o", color="#5b3f8c")
+    for x, p in zip(xs, score.points, strict=True):
+        if p.mean is None:
+            ax.text(x, score.low, SUPPRESSED, ha="center", va="bottom", fontsize=8, color="#777")
+    ax.set_xticks(xs, list(TIMEPOINTS))
+    ax.set_xlim(-0.5, len(xs) - 0.5)
     ax.set_ylim(score.low, score.high)
     ax.set_title(score.title)
     ax.set_ylabel("mean")
