@@ -14,6 +14,7 @@ from datetime import date
 from bench.common import NullChannel, bench_app, summary
 from bot.channels.base import Inbound
 from bot.enrolment import enrol
+from bot.store.consent import Consent
 
 PARTICIPANTS = 1_000
 ROUNDS = 8  # gate "yes" + 7 answers each
@@ -30,6 +31,7 @@ async def main() -> None:
             service, programme_id=programme, channel="console", language="en",
             timezone="Europe/London", today=date.today(), now=now, address=f"console:{n}",
             safe_word="pineapple",
+            consent=Consent("bench", date.today(), "bench"),
         )  # fmt: skip
         await service.begin_contact(p.id, "T0")
     script = ["yes", "1", "never", "2", "skip", "1", "1 2", "5"]

@@ -121,5 +121,8 @@ def build_channels(config: Config) -> dict[str, Channel]:
 
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
+    from bot.datarights.retention import RetentionJob
+
     components: list[Component] = [app.escalation_monitor()]
+    components.append(RetentionJob(app.db, app.config.retention, app.service.clock))
     return components

@@ -94,6 +94,14 @@ class EscalationConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    contact_days: int = 90
+    records_days: int = 30
+    dedupe_days: int = 14
+    run_at: str = "03:30"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -109,6 +117,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "<defaults>"
 
@@ -224,18 +233,25 @@ def _check_values(config: Config) -> None:
         ("escalation", "urgent_backup_minutes"),
         ("escalation", "high_repeat_minutes"),
         ("escalation", "monitor_seconds"),
+        ("retention", "contact_days"),
+        ("retention", "records_days"),
+        ("retention", "dedupe_days"),
     ]
     for section, key in positives:
         if getattr(getattr(config, section), key) <= 0:
             raise ConfigError(f"{config.source}: key '{section}.{key}': must be above zero")
     if not 0 <= config.escalation.digest_hour <= 23:
         raise ConfigError(f"{config.source}: key 'escalation.digest_hour': must be 0 to 23")
-    for key in ("quiet_start", "quiet_end"):
-        value = getattr(config.scheduler, key)
+    for section, key in (
+        ("scheduler", "quiet_start"),
+        ("scheduler", "quiet_end"),
+        ("retention", "run_at"),
+    ):
+        value = getattr(getattr(config, section), key)
         hour, _, minute = value.partition(":")
         if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
             raise ConfigError(
-                f"{config.source}: key 'scheduler.{key}': expected HH:MM, got {value!r}"
+                f"{config.source}: key '{section}.{key}': expected HH:MM, got {value!r}"
             )
     if config.sms.public_url and not config.sms.public_url.startswith(("https://", "http://")):
         raise ConfigError(f"{config.source}: key 'sms.public_url': must start with https://")

@@ -15,7 +15,9 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -42,10 +44,46 @@ class _Key:
     secret_key: bytes
 
 
-class KeyRing:
-    """All keys known to this process; ``active`` seals, every key opens and looks up."""
+@dataclass(frozen=True)
+class RetiredKey:
+    """What stays of a retired key: verify-only subkeys, never the master.
 
-    def __init__(self, masters: dict[str, bytes], active: str) -> None:
+    ``secret_key`` checks secret-word digests made before the rotation (they cannot be
+    re-hashed without her clear word); ``lookup_key`` finds enrolment tokens and inbound
+    de-duplication entries hashed before it, until ``lookup_until`` (ISO UTC) passes.
+    Neither can decrypt a field.
+    """
+
+    secret_key: bytes
+    lookup_key: bytes | None = None
+    lookup_until: str | None = None
+
+    def lookup_valid(self) -> bool:
+        if self.lookup_key is None or self.lookup_until is None:
+            return False
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") < self.lookup_until
+
+
+class KeyRing:
+    """All keys known to this process; ``active`` seals, every key opens and looks up.
+
+    A ring that ``watch``es its key file reloads it when the file changes, so a running
+    service follows ``followup keys rotate`` in another process without a restart.
+    """
+
+    def __init__(
+        self,
+        masters: dict[str, bytes],
+        active: str,
+        verify_only: Mapping[str, RetiredKey] | None = None,
+    ) -> None:
+        self._path: Path | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._load(masters, active, verify_only or {})
+
+    def _load(
+        self, masters: dict[str, bytes], active: str, verify_only: Mapping[str, RetiredKey]
+    ) -> None:
         if active not in masters:
             raise KeyFileError(f"active key '{active}' is not in the key ring")
         self._keys = {
@@ -59,12 +97,64 @@ class KeyRing:
         }
         self.active = active
         self._masters = dict(masters)
+        self.verify_only = {k: v for k, v in verify_only.items() if k not in masters}
+
+    # --- following the key file ----------------------------------------------
+
+    def watch(self, path: Path) -> None:
+        """Reload from ``path`` whenever it changes (checked with one stat per use)."""
+        self._path = path
+        self._stamp = _stamp(path)
+
+    def refresh(self) -> bool:
+        """Re-read the watched key file if it changed; True when it did."""
+        if self._path is None:
+            return False
+        stamp = _stamp(self._path)
+        if stamp is None or stamp == self._stamp:
+            return False
+        try:
+            fresh = KeyRing.from_json(self._path.read_text(), str(self._path))
+        except (OSError, KeyFileError):
+            return False  # half-visible or broken file: keep what works, try next time
+        self._load(fresh._masters, fresh.active, fresh.verify_only)
+        self._stamp = stamp
+        return True
+
+    # --- rotation --------------------------------------------------------------
+
+    def next_key_id(self) -> str:
+        used = {*self._keys, *self.verify_only}
+        number = 1
+        while f"k{number}" in used:
+            number += 1
+        return f"k{number}"
+
+    def with_new_active(self) -> KeyRing:
+        """A copy with a fresh key added and made active (the old ones still open fields)."""
+        kid = self.next_key_id()
+        masters = {**self._masters, kid: secrets.token_bytes(32)}
+        return KeyRing(masters, kid, self.verify_only)
+
+    def retiring(self, kid: str, lookup_until: str | None) -> KeyRing:
+        """A copy without ``kid``'s master; its verify-only subkeys stay (see RetiredKey)."""
+        if kid == self.active:
+            raise KeyFileError(f"key '{kid}' is active and cannot be retired")
+        key = self._keys[kid]
+        masters = {k: m for k, m in self._masters.items() if k != kid}
+        retired = RetiredKey(key.secret_key, key.index_key if lookup_until else None, lookup_until)
+        return KeyRing(masters, self.active, {**self.verify_only, kid: retired})
+
+    def without_verify_only(self, kids: set[str]) -> KeyRing:
+        kept = {k: v for k, v in self.verify_only.items() if k not in kids}
+        return KeyRing(dict(self._masters), self.active, kept)
 
     @property
     def key_ids(self) -> tuple[str, ...]:
         return tuple(self._keys)
 
     def seal(self, plaintext: bytes, aad: str) -> bytes:
+        self.refresh()
         key = self._keys[self.active]
         nonce = os.urandom(_NONCE)
         kid = key.kid.encode()
@@ -77,6 +167,8 @@ class KeyRing:
         kid_len = blob[1]
         header = blob[: 2 + kid_len]
         kid = header[2:].decode()
+        if kid not in self._keys:
+            self.refresh()
         if kid not in self._keys:
             raise KeyFileError(f"field sealed with key '{kid}', which is not in the key ring")
         nonce = blob[2 + kid_len : 2 + kid_len + _NONCE]
@@ -94,21 +186,54 @@ class KeyRing:
 
     def blind_index(self, purpose: str, value: str, kid: str | None = None) -> bytes:
         """Keyed hash for equality look-ups; the active key unless ``kid`` is given."""
+        if kid is None:
+            self.refresh()
         key = self._keys[kid or self.active].index_key
-        return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()[:20]
+        return _index(key, purpose, value)
 
     def blind_indexes(self, purpose: str, value: str) -> list[bytes]:
         """The index under every key, for look-ups while a rotation is under way."""
-        return [self.blind_index(purpose, value, kid) for kid in self._keys]
+        self.refresh()
+        found = [self.blind_index(purpose, value, kid) for kid in self._keys]
+        for retired in self.verify_only.values():
+            if retired.lookup_key is not None and retired.lookup_valid():
+                found.append(_index(retired.lookup_key, purpose, value))
+        return found
 
     def secret_word_keys(self) -> tuple[bytes, ...]:
-        """Keys for secret-word digests; the active one first."""
+        """Keys for secret-word digests; the active one first, verify-only ones last."""
+        self.refresh()
         order = [self.active, *(k for k in self._keys if k != self.active)]
-        return tuple(self._keys[k].secret_key for k in order)
+        return (
+            *(self._keys[k].secret_key for k in order),
+            *(r.secret_key for r in self.verify_only.values()),
+        )
+
+    def secret_word_key_ids(self) -> tuple[str, ...]:
+        """Key ids in the order of ``secret_word_keys``."""
+        order = [self.active, *(k for k in self._keys if k != self.active)]
+        return (*order, *self.verify_only)
 
     def to_json(self) -> str:
         keys = {kid: base64.b64encode(m).decode() for kid, m in self._masters.items()}
-        return json.dumps({"version": 1, "active": self.active, "keys": keys}, indent=2)
+        data: dict[str, object] = {"version": 1, "active": self.active, "keys": keys}
+        retired = {
+            kid: {
+                "secret_words": base64.b64encode(r.secret_key).decode(),
+                **(
+                    {
+                        "lookup": base64.b64encode(r.lookup_key).decode(),
+                        "lookup_until": r.lookup_until,
+                    }
+                    if r.lookup_key is not None and r.lookup_valid()
+                    else {}
+                ),
+            }
+            for kid, r in self.verify_only.items()
+        }
+        if retired:
+            data["verify_only"] = retired
+        return json.dumps(data, indent=2)
 
     @classmethod
     def from_json(cls, text: str, source: str) -> KeyRing:
@@ -116,17 +241,37 @@ class KeyRing:
             data = json.loads(text)
             masters = {kid: base64.b64decode(v, validate=True) for kid, v in data["keys"].items()}
             active = data["active"]
+            verify_only = {
+                kid: RetiredKey(
+                    base64.b64decode(v["secret_words"], validate=True),
+                    base64.b64decode(v["lookup"], validate=True) if v.get("lookup") else None,
+                    v.get("lookup_until"),
+                )
+                for kid, v in data.get("verify_only", {}).items()
+            }
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyFileError(
                 f"{source}: not a valid key file ({exc.__class__.__name__})"
             ) from None
         if any(len(m) != 32 for m in masters.values()):
             raise KeyFileError(f"{source}: every key must be 32 bytes")
-        return cls(masters, active)
+        return cls(masters, active, verify_only)
 
     @classmethod
     def generate(cls, kid: str = "k1") -> KeyRing:
         return cls({kid: secrets.token_bytes(32)}, kid)
+
+
+def _index(key: bytes, purpose: str, value: str) -> bytes:
+    return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()[:20]
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def load_or_create_keyring(path: Path) -> tuple[KeyRing, bool]:
@@ -140,9 +285,12 @@ def load_or_create_keyring(path: Path) -> tuple[KeyRing, bool]:
             raise KeyFileError(
                 f"{path}: key file is readable by others (mode {mode:o}); run: chmod 600 {path}"
             )
-        return KeyRing.from_json(path.read_text(), str(path)), False
+        ring = KeyRing.from_json(path.read_text(), str(path))
+        ring.watch(path)
+        return ring, False
     ring = KeyRing.generate()
     write_keyring(path, ring)
+    ring.watch(path)
     return ring, True
 
 

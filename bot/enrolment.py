@@ -11,6 +11,7 @@ from datetime import date, datetime
 from bot.i18n import available_languages
 from bot.service import FollowupService
 from bot.store import timepoints as tps
+from bot.store.consent import Consent, record_consent
 from bot.store.housekeeping import audit
 from bot.store.participants import NewParticipant, Participant
 from bot.words import lexicon_for
@@ -87,6 +88,7 @@ async def enrol(
     timezone: str,
     today: date,
     now: datetime,
+    consent: Consent | None,
     address: str | None = None,
     safe_word: str | None = None,
     code_word: str | None = None,
@@ -96,7 +98,16 @@ async def enrol(
     end_on: date | None = None,
     actor: str = "staff",
 ) -> Participant:
-    """Validate and store a new participant with T0 scheduled; one transaction."""
+    """Validate and store a new participant, her consent and T0; one transaction.
+
+    Without a consent record nothing is stored: no contact may ever be made without one.
+    """
+    if consent is None:
+        raise EnrolmentError(
+            "a consent record is required (consent text version, date, who recorded it)"
+        )
+    if consent.consented_on > today:
+        raise EnrolmentError(f"the consent date {consent.consented_on} is in the future")
     check_secret_words(service.survey, safe_word, code_word, duress_word)
     if language not in available_languages():
         raise EnrolmentError(
@@ -118,6 +129,7 @@ async def enrol(
     )
     async with service.db.transaction() as tx:
         participant = await service.participants.create(tx, new, now)
+        await record_consent(tx, participant.id, consent, now)
         await tps.ensure(tx, participant.id, "T0", today)
         await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)
     return participant

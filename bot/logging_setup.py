@@ -11,5 +11,8 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Library loggers would print request URLs (they contain the bot token) and bodies.
-    for noisy in ("httpx", "httpcore", "telegram", "twilio", "apscheduler", "uvicorn.access"):
+    # aiosqlite at DEBUG logs every SQL parameter (pseudonyms, blind indexes).
+    for noisy in (
+        "httpx", "httpcore", "telegram", "twilio", "apscheduler", "uvicorn.access", "aiosqlite",
+    ):  # fmt: skip
         logging.getLogger(noisy).setLevel(logging.WARNING)

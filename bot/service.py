@@ -20,10 +20,13 @@ from bot.channels.base import CHANNEL_STYLES, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
+from bot.datarights.core import withdraw_in_tx
+from bot.datarights.secret_words import refresh_secret_digests
 from bot.i18n import Translator, format_day
 from bot.render import ProgrammeWords, render
 from bot.scheduling import quiet_hours
 from bot.store import timepoints as tps
+from bot.store.consent import consent_of
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
 from bot.store.housekeeping import audit, bump, first_time_seen
@@ -47,6 +50,7 @@ from conversations.effects import (
     SaveAnswer,
     Send,
     Snooze,
+    Withdraw,
 )
 from conversations.engine import Context, step
 from conversations.events import Begin, Event, Expire, Idle, Reply
@@ -60,7 +64,7 @@ log = logging.getLogger(__name__)
 PROGRAMME_CACHE_SECONDS = 60.0
 
 #: Deletions that must not wait for anything (she may be in danger now).
-IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked"})
+IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked", "withdrawn", "erased"})
 
 
 def lane_of(participant_id: str) -> str:
@@ -122,8 +126,9 @@ class FollowupService:
             ):
                 return None
             if participant is None or participant.status in ("erased", "withdrawn"):
-                await bump(tx, f"unknown_sender:{msg.channel}")
+                await bump(tx, f"unknown_sender:{msg.channel}", now=now)
                 return None
+            await refresh_secret_digests(tx, self.ring, participant, msg.text)
             stored = await self.sessions.current(participant.id)
             if msg.message_ref:
                 await self.transcript.record(
@@ -150,6 +155,9 @@ class FollowupService:
         now = self.clock.now()
         participant = await self.participants.get(participant_id)
         if participant.status != "active":
+            return None
+        if await consent_of(self.db, participant_id) is None:
+            log.warning("no consent recorded for %s; no contact made", participant.pseudonym)
             return None
         async with self.db.transaction() as tx:
             stored = await self.sessions.for_timepoint(participant_id, timepoint)
@@ -281,6 +289,16 @@ class FollowupService:
             elif isinstance(effect, OptOut):
                 await self.participants.set_status(tx, pid, "opted_out", "carrier_stop", now)
                 await audit(tx, now, "participant", "opted_out", participant.pseudonym)
+            elif isinstance(effect, Withdraw):
+                await withdraw_in_tx(
+                    tx,
+                    self.ring,
+                    participant,
+                    programme,
+                    now,
+                    actor="participant",
+                    lane=lane_of(pid),
+                )
             elif isinstance(effect, OptIn):
                 await tx.execute(
                     "UPDATE participants SET opted_in_again_at = ? WHERE id = ?", (iso(now), pid)
@@ -331,6 +349,23 @@ class FollowupService:
             participant_id=participant.id,
             session_id=session_id,
         )
+
+    async def delete_chat(
+        self, tx: aiosqlite.Connection, participant: Participant, reason: str, now: datetime
+    ) -> bool:
+        """Queue deletion of every message of her chat that can still be deleted."""
+        row = await (
+            await tx.execute(
+                "SELECT 1 FROM transcript WHERE participant_id = ? AND deleted_at IS NULL"
+                " AND delete_by > ? LIMIT 1",
+                (participant.id, iso(now)),
+            )
+        ).fetchone()
+        if row is None or participant.address(self.ring) is None:
+            return False
+        await self._enqueue_deletion(tx, participant, None, reason, now)
+        self.on_outbox()
+        return True
 
     async def _enqueue_deletion(
         self,

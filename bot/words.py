@@ -39,6 +39,8 @@ def _keyword_lists(tr: Translator) -> dict[str, str]:
         "tomorrow": tr.pgettext("keyword", "tomorrow"),
         # Translators: ways to say "next week" when asked when suits her.
         "next_week": tr.pgettext("keyword", "next week"),
+        # Translators: words that end her part in the study for good (any time, any state).
+        "withdraw": tr.pgettext("keyword", "withdraw"),
     }
 
 

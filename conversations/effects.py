@@ -107,6 +107,12 @@ class OptIn:
     """She sent START: recorded, but only staff re-activate her."""
 
 
+@dataclass(frozen=True)
+class Withdraw:
+    """She withdrew from the study: no contact ever again; her programme's policy decides
+    whether her answers are erased or kept only under an unlinkable research id."""
+
+
 Effect = (
     Send
     | SaveAnswer
@@ -118,4 +124,5 @@ Effect = (
     | PauseContact
     | OptOut
     | OptIn
+    | Withdraw
 )

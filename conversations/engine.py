@@ -31,6 +31,7 @@ from conversations.effects import (
     Scale,
     Send,
     Snooze,
+    Withdraw,
 )
 from conversations.events import Begin, Event, Expire, Idle, Reply
 from conversations.lexicon import CARRIER_START, CARRIER_STOP, Lexicon
@@ -104,6 +105,8 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
         return state.evolve(phase="ended", outcome=state.outcome or "opted_out"), effects
     if folded in CARRIER_START:
         return state, [OptIn()]
+    if ctx.lexicon.means(text, "withdraw"):
+        return _withdraw(state, ctx)
     if state.phase == "ended":
         return state, []
     if ctx.secrets.has_duress_word(text):
@@ -132,6 +135,18 @@ def _safe_word_exit(state: SessionState, ctx: Context) -> Result:
     if ctx.decoy:
         effects.append(_say("decoy", m.DECOY, sensitive=False))
     return state.evolve(phase="ended", outcome="safe_word"), [EndSession("safe_word"), *effects]
+
+
+def _withdraw(state: SessionState, ctx: Context) -> Result:
+    """Like STOP, but for good: honoured in every state, seen as an ordinary goodbye."""
+    effects: list[Effect] = [
+        DeleteTranscript("withdrawn"),
+        Withdraw(),
+        Escalate("ROUTINE", ("withdrawn",)),
+    ]
+    if ctx.decoy:
+        effects.append(_say("decoy", m.DECOY, sensitive=False))
+    return state.evolve(phase="ended", outcome="withdrawn"), [*effects, EndSession("withdrawn")]
 
 
 # --- before the questions -----------------------------------------------------

@@ -31,6 +31,7 @@ ENGLISH_KEYWORDS: Mapping[str, frozenset[str]] = {
     "later_today": frozenset({"later today", "today"}),
     "tomorrow": frozenset({"tomorrow"}),
     "next_week": frozenset({"next week"}),
+    "withdraw": frozenset({"withdraw"}),
 }
 
 #: Keyword sets that are commands during questions (not answers).

@@ -18,11 +18,15 @@ from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.cli.common import CliError, out
 from bot.config import Config
+from bot.datarights.access import log_access
 from bot.enrolment import EnrolmentError, enrol
+from bot.store.consent import Consent
 from bot.store.escalations import RaisedEscalation
 from bot.store.participants import Participant
 
 DEMO_PROGRAMME = "demo"
+#: The demo records a consent like staff would: no contact is ever made without one.
+DEMO_CONSENT_VERSION = "demo-1"
 OUTCOME_TEXT = {
     "completed": "completed: every answer saved",
     "safe_word": "safe word: session ended, chat cleared, contact paused",
@@ -34,6 +38,7 @@ OUTCOME_TEXT = {
     "opted_out": "opted out (STOP)",
     "stopped": "she chose to stop after seeing the helpline",
     "expired": "expired",
+    "withdrawn": "withdrawn from the study: no contact ever again",
 }
 
 
@@ -99,6 +104,7 @@ async def demo(
                 timezone="Europe/London",
                 today=date.today(),
                 now=app.service.clock.now(),
+                consent=Consent(DEMO_CONSENT_VERSION, date.today(), "demo"),
                 address=address,
                 safe_word=safe_word,
                 code_word=code_word,
@@ -131,7 +137,9 @@ async def chat(config: Config, pseudonym: str, timepoint: str) -> None:
                 f"{participant.pseudonym} is enrolled on {participant.channel}; chat works for console participants"
             )
         address = participant.address(app.ring)
-        assert address is not None
+        if address is None:
+            raise CliError(f"{participant.pseudonym} has no contact details any more")
+        await log_access(app, "cli", "participant_chat_opened", participant.pseudonym, timepoint)
         await converse(app, participant, timepoint, address)
     finally:
         await app.close()

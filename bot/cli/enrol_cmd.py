@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.enrol_tokens import new_token, store_token
 from bot.enrolment import EnrolmentError, enrol
 from bot.scheduling import quiet_hours
+from bot.store.consent import Consent
 
 CHANNELS = ("telegram", "sms", "console")
 
@@ -36,6 +37,7 @@ class EnrolRequest:
     start: date | None
     end: date | None
     window: str
+    consent: Consent
 
 
 def enrol_command(
@@ -60,11 +62,21 @@ def enrol_command(
     timezone: str | None = typer.Option(
         None, "--timezone", help="Her time zone (default: the programme's)."
     ),
+    consent_version: str | None = typer.Option(
+        None, "--consent-version", help="Version of the consent text she agreed to (required)."
+    ),
+    consent_date: str | None = typer.Option(
+        None, "--consent-date", help="Date she consented, YYYY-MM-DD (required)."
+    ),
+    consent_by: str | None = typer.Option(
+        None, "--consent-by", help="Staff member who recorded her consent (required)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     config: str | None = ConfigOption,
 ) -> None:
     """Enrol a partner; prints her pseudonym (and, for Telegram, her one-time link)."""
     cfg = config_or_exit(config)
+    consent = _consent(consent_version, consent_date, consent_by)
     if channel not in CHANNELS:
         fail(f"--channel must be one of {', '.join(CHANNELS)}, got '{channel}'")
     if language is not None:
@@ -87,7 +99,7 @@ def enrol_command(
         fail(f"{cfg.source}: key 'telegram.bot_username' is empty; it is needed for the link")
     request = EnrolRequest(
         programme, channel, language, timezone, address, safe_word, code_word, duress_word,
-        start_on, end_on, window,
+        start_on, end_on, window, consent,
     )  # fmt: skip
     result = run(lambda: _enrol(cfg, request))
     if not safe_word:
@@ -98,6 +110,25 @@ def enrol_command(
     out.print(f"enrolled [bold]{result['participant']}[/] on {channel}")
     if "link" in result:
         out.print(f"one-time link (valid {cfg.telegram.enrol_token_days} days): {result['link']}")
+
+
+def _consent(version: str | None, on: str | None, by: str | None) -> Consent:
+    """No enrolment without a consent record: all three options, or exit 2 with nothing stored."""
+    missing = [
+        name
+        for name, value in (
+            ("--consent-version", version),
+            ("--consent-date", on),
+            ("--consent-by", by),
+        )
+        if not (value and value.strip())
+    ]
+    if missing:
+        fail(f"no consent recorded: {', '.join(missing)} required (nothing was stored)")
+    assert version and by
+    consented_on = check_date(on, "--consent-date")
+    assert consented_on is not None
+    return Consent(version.strip(), consented_on, by.strip())
 
 
 async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
@@ -117,7 +148,7 @@ async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
                 timezone=req.timezone or programme.timezone, today=now.date(), now=now,
                 address=req.phone, safe_word=req.safe_word, code_word=req.code_word,
                 duress_word=req.duress_word, windows=req.window, start_on=req.start,
-                end_on=req.end, actor="cli",
+                end_on=req.end, actor="cli", consent=req.consent,
             )  # fmt: skip
         except EnrolmentError as exc:
             raise CliError(str(exc)) from None

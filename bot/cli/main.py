@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import console_cmds, escalation_cmds, language_cmd, programmes, staff_cmds
+from bot.cli import (
+    console_cmds,
+    datarights_cmd,
+    escalation_cmds,
+    language_cmd,
+    programmes,
+    staff_cmds,
+)
 from bot.cli.common import ConfigOption, config_or_exit, out, run
 from bot.cli.enrol_cmd import enrol_command
 from bot.cli.run_cmd import run_command
@@ -24,6 +31,7 @@ app.add_typer(staff_cmds.app, name="staff")
 app.add_typer(escalation_cmds.app, name="escalations")
 programmes.app.command("set-routes")(staff_cmds.set_routes)
 app.command("audit")(escalation_cmds.audit_command)
+datarights_cmd.register(app)
 
 
 @app.command()

@@ -27,11 +27,16 @@ async def first_time_seen(
     return cur.rowcount == 1
 
 
-async def bump(tx: aiosqlite.Connection, name: str, by: int = 1) -> None:
+async def bump(
+    tx: aiosqlite.Connection, name: str, by: int = 1, now: datetime | None = None
+) -> None:
+    """Add to a counter; ``updated_at`` lets retention prune counters nobody touched."""
+    stamp = iso(now) if now else None
     await tx.execute(
-        "INSERT INTO counters (name, value) VALUES (?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-        (name, by),
+        "INSERT INTO counters (name, value, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value,"
+        " updated_at = excluded.updated_at",
+        (name, by, stamp),
     )
 
 

@@ -177,6 +177,7 @@ class Participants:
         """Insert her with sealed address and hashed secret words; returns the stored row."""
         pid = new_row_id()
         key = self.ring.secret_word_keys()[0]
+        secret_words = (new.safe_word, new.code_word, new.duress_word)
 
         def digest(word: str | None) -> bytes | None:
             return secret_digest(key, pid, word) if word else None
@@ -198,8 +199,9 @@ class Participants:
         await tx.execute(
             "INSERT INTO participants (id, pseudonym, programme_id, channel, address_idx,"
             " address_enc, language, timezone, windows_enc, safe_hash, code_hash, duress_hash,"
-            " status, enrolled_on, start_on, end_on, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " status, enrolled_on, start_on, end_on, created_at, updated_at,"
+            " safe_kid, code_kid, duress_kid)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 pid,
                 pseudonym,
@@ -219,6 +221,7 @@ class Participants:
                 _d(new.end_on),
                 iso(now),
                 iso(now),
+                *((self.ring.active if w else None) for w in secret_words),
             ),
         )
         rows = await tx.execute_fetchall("SELECT * FROM participants WHERE id = ?", (pid,))

@@ -204,4 +204,39 @@ MIGRATIONS: tuple[str, ...] = (
         note_enc BLOB NOT NULL
     );
     """,
+    # 3: her data, her rules (issue 8): consent, research ids, anonymous research rows,
+    # key ids of secret-word digests, retention bookkeeping.
+    """
+    CREATE TABLE consents (
+        participant_id TEXT PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE,
+        consent_version TEXT NOT NULL,
+        consented_on TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    ALTER TABLE participants ADD COLUMN research_enc BLOB;
+    ALTER TABLE participants ADD COLUMN safe_kid TEXT;
+    ALTER TABLE participants ADD COLUMN code_kid TEXT;
+    ALTER TABLE participants ADD COLUMN duress_kid TEXT;
+    ALTER TABLE participants ADD COLUMN withdrawn_at TEXT;
+    ALTER TABLE participants ADD COLUMN contact_deleted_at TEXT;
+    ALTER TABLE participants ADD COLUMN erased_at TEXT;
+    ALTER TABLE counters ADD COLUMN updated_at TEXT;
+    CREATE TABLE research_timepoints (
+        research_id TEXT NOT NULL,
+        programme_id INTEGER NOT NULL REFERENCES programmes(id),
+        timepoint TEXT NOT NULL,
+        state TEXT NOT NULL,
+        invited INTEGER NOT NULL DEFAULT 0,
+        week TEXT,
+        PRIMARY KEY (research_id, timepoint)
+    );
+    CREATE TABLE research_answers (
+        research_id TEXT NOT NULL,
+        timepoint TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        value_enc BLOB NOT NULL,
+        PRIMARY KEY (research_id, timepoint, item_id)
+    );
+    """,
 )

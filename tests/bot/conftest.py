@@ -14,6 +14,7 @@ from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.enrolment import enrol
+from bot.store.consent import Consent
 from bot.store.participants import Participant
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -36,7 +37,7 @@ async def app(config: Config, clock: ManualClock, console: ConsoleChannel) -> As
     await opened.close()
 
 
-async def add_programme(app: App, name: str = "demo") -> int:
+async def add_programme(app: App, name: str = "demo", **settings: str) -> int:
     async with app.db.transaction() as tx:
         return await app.service.programmes.add(
             tx,
@@ -45,6 +46,7 @@ async def add_programme(app: App, name: str = "demo") -> int:
             timezone="Europe/London",
             helpline="Helpline 0800 000 0000",
             emergency_number="999",
+            settings=dict(settings),
         )
 
 
@@ -61,6 +63,7 @@ async def enrol_console(
         timezone="Europe/London",
         today=date(2026, 11, 24),
         now=app.service.clock.now(),
+        consent=Consent("v1", date(2026, 11, 20), "Test Worker"),
         address=address,
         safe_word="pineapple",
         code_word=code_word,

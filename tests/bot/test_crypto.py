@@ -76,3 +76,38 @@ def test_broken_key_file_names_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     path.chmod(0o600)
     with pytest.raises(KeyFileError, match=str(path)):
         load_or_create_keyring(path)
+
+
+def test_retired_key_keeps_only_verify_only_subkeys(tmp_path: Path) -> None:
+    from bot.crypto import write_keyring
+
+    ring = KeyRing.generate().with_new_active()
+    old_blob = KeyRing(dict(ring._masters), "k1").seal_text("x", "t:c:1")
+    retired = ring.retiring("k1", "2999-01-01T00:00:00Z")
+    assert retired.key_ids == ("k2",) and set(retired.verify_only) == {"k1"}
+    with pytest.raises(KeyFileError):
+        retired.open_text(old_blob, "t:c:1")  # the master is gone: nothing old decrypts
+    assert ring.secret_word_keys()[1] in retired.secret_word_keys()  # digests still verify
+    assert ring.blind_index("enrol-token", "t", "k1") in retired.blind_indexes("enrol-token", "t")
+    path = tmp_path / "keys"
+    write_keyring(path, retired)
+    again = KeyRing.from_json(path.read_text(), "keys")
+    assert again.verify_only == retired.verify_only
+    expired = ring.retiring("k1", "2000-01-01T00:00:00Z")
+    assert ring.blind_index("enrol-token", "t", "k1") not in expired.blind_indexes(
+        "enrol-token", "t"
+    )
+    assert "lookup" not in expired.to_json()
+
+
+def test_watched_ring_follows_its_key_file(tmp_path: Path) -> None:
+    from bot.crypto import write_keyring
+
+    path = tmp_path / "keys"
+    ring, created = load_or_create_keyring(path)
+    assert created and ring.active == "k1"
+    other, _ = load_or_create_keyring(path)  # another process
+    write_keyring(path, ring.with_new_active())
+    blob = other.seal_text("x", "a")  # the other process seals with the new key at once
+    assert other.sealed_with(blob) == "k2"
+    assert ring.open_text(blob, "a") == "x"  # an unknown key id makes the ring re-read the file

@@ -21,6 +21,7 @@ from bot.i18n import (
     translations,
 )
 from bot.render import ProgrammeWords, render
+from bot.store.consent import Consent
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
 
@@ -90,6 +91,7 @@ async def _snooze(app: App, language: str, option_words: tuple[str, str]) -> Non
         app.service, programme_id=programme_id, channel="console", language=language,
         timezone="Europe/Berlin", today=date(2026, 11, 24), now=app.service.clock.now(),
         address="console:berta", safe_word="pineapple",
+        consent=Consent("v1", date(2026, 11, 20), "Test Worker"),
     )  # fmt: skip
     await app.service.begin_contact(participant.id, "T0")
     for text in option_words:

@@ -13,6 +13,7 @@ from bot.app import open_app
 from bot.cli.main import app as cli
 from bot.config import load_config
 from bot.enrolment import enrol
+from bot.store.consent import Consent
 from bot.store.participants import NewParticipant
 from tests.bot.conftest import add_programme
 
@@ -37,7 +38,7 @@ def enrolled(path: Path, contacts: int = 0) -> str:
             participant = await enrol(
                 application.service, programme_id=programme_id, channel="console", language="en",
                 timezone="Europe/London", today=date(2026, 11, 24),
-                now=application.service.clock.now(), address="console:carla", safe_word="pineapple",
+                now=application.service.clock.now(), address="console:carla", safe_word="pineapple", consent=Consent("v1", date(2026, 11, 20), "Test Worker"),
             )  # fmt: skip
             for _ in range(contacts):
                 await application.service.begin_contact(participant.id, "T0")

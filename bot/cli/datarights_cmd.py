@@ -1,0 +1,231 @@
+"""Staff commands for her data: withdraw, erase, retention, export, report, policy.
+
+Every command that shows or exports participant data writes an audit entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+
+from bot.app import App, open_app
+from bot.cli import keys_cmd, programmes
+from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.config import Config
+from bot.datarights.access import default_actor, log_access
+from bot.datarights.actions import erase, withdraw
+from bot.datarights.core import POLICIES
+from bot.datarights.export import FORMATS, write_export
+from bot.datarights.report import escalation_counts, render_report
+from bot.datarights.retention import run_retention
+from bot.store.housekeeping import audit
+from bot.store.participants import Participant, Programme
+from bot.store.research import all_records
+
+ByOption = typer.Option(None, "--by", help="Who does this (default: cli:<login name>).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add every data-rights command to ``followup`` (one line in main.py)."""
+    app.command("withdraw")(withdraw_command)
+    app.command("erase")(erase_command)
+    app.command("retention")(retention_command)
+    app.command("export")(export_command)
+    app.command("report")(report_command)
+    app.add_typer(keys_cmd.app, name="keys")
+    programmes.app.command("policy")(policy_command)
+
+
+async def _participant(application: App, pseudonym: str) -> Participant:
+    found = await application.service.participants.by_pseudonym(pseudonym)
+    if found is None or found.status == "erased":
+        raise CliError(f"no participant with pseudonym {pseudonym}")
+    return found
+
+
+async def _programme(application: App, name: str) -> Programme:
+    found = await application.service.programmes.by_name(name)
+    if found is None:
+        raise CliError(f"no programme named '{name}' (see: followup programme list)")
+    return found
+
+
+def withdraw_command(
+    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    by: str | None = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """She withdraws: no contact ever again; her answers follow the programme's policy."""
+    cfg = config_or_exit(config)
+    run(lambda: _withdraw(cfg, pseudonym, by or default_actor()))
+
+
+async def _withdraw(cfg: Config, pseudonym: str, actor: str) -> None:
+    application = await open_app(cfg, {})
+    try:
+        participant = await _participant(application, pseudonym)
+        if participant.status == "withdrawn":
+            raise CliError(f"{participant.pseudonym} has already withdrawn")
+        policy = await withdraw(application.service, participant, actor)
+        what = (
+            "kept only under an unlinkable research id" if policy == "keep_anonymous" else "erased"
+        )
+        out.print(f"{participant.pseudonym} withdrawn: no further contact; her answers were {what}")
+    finally:
+        await application.close()
+
+
+def erase_command(
+    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    confirm: bool = typer.Option(False, "--confirm", help="Required: erasure cannot be undone."),
+    all_answers: bool = typer.Option(
+        False,
+        "--all-answers",
+        help="Erase her answers even if the programme keeps them anonymously.",
+    ),
+    by: str | None = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Erase her: contact details, secret words, tokens, messages, sessions, answers per policy."""
+    cfg = config_or_exit(config)
+    if not confirm:
+        fail("erasure cannot be undone; add --confirm to erase her")
+    run(lambda: _erase(cfg, pseudonym, all_answers, by or default_actor()))
+
+
+async def _erase(cfg: Config, pseudonym: str, all_answers: bool, actor: str) -> None:
+    application = await open_app(cfg, {})
+    try:
+        participant = await _participant(application, pseudonym)
+        result = await erase(application.service, participant, actor, all_answers=all_answers)
+        out.print(
+            f"erased: contact details, secret words, links, sessions, messages; answers {result.answers}"
+        )
+        if result.chat_deletion_queued:
+            out.print(
+                "messages still on her phone are being deleted by the running service;"
+                " the last nameless trace goes once that is done (at the latest in 3 days)"
+            )
+    finally:
+        await application.close()
+
+
+def retention_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
+    config: str | None = ConfigOption,
+) -> None:
+    """Delete what has outlived its retention period (see [retention] in the config)."""
+    cfg = config_or_exit(config)
+    run(lambda: _retention(cfg, dry_run))
+
+
+async def _retention(cfg: Config, dry_run: bool) -> None:
+    application = await open_app(cfg, {})
+    try:
+        counts = await run_retention(
+            application.db, cfg.retention, application.service.clock.now(), dry_run=dry_run
+        )
+        verb = "would delete" if dry_run else "deleted"
+        for kind, n in counts.items():
+            out.print(f"{verb} {n:>6} {kind.replace('_', ' ')}")
+    finally:
+        await application.close()
+
+
+def export_command(
+    programme: str = typer.Option(..., "--programme", help="Programme name."),
+    fmt: str = typer.Option("csv", "--format", help="csv or json."),
+    out_dir: str = typer.Option(..., "--out", help="Directory for the files."),
+    by: str | None = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Research export: coded answers per research id and timepoint, codebook, summary."""
+    cfg = config_or_exit(config)
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    run(lambda: _export(cfg, programme, fmt, Path(out_dir), by or default_actor()))
+
+
+async def _export(cfg: Config, name: str, fmt: str, out_dir: Path, actor: str) -> None:
+    application = await open_app(cfg, {})
+    try:
+        programme = await _programme(application, name)
+        records = await all_records(application.db, application.ring, programme.id)
+        try:
+            files = await asyncio.to_thread(
+                write_export, out_dir, fmt, application.service.survey, records
+            )
+        except OSError as exc:
+            raise CliError(f"{out_dir}: cannot write ({exc.strerror})") from None
+        await log_access(application, actor, "research_export", name, f"{fmt}, {len(records)} rows")
+        out.print(f"{len(records)} row(s): " + ", ".join(str(f) for f in files))
+    finally:
+        await application.close()
+
+
+def report_command(
+    programme: str = typer.Option(..., "--programme", help="Programme name."),
+    out_file: str = typer.Option(..., "--out", help="The HTML file to write."),
+    by: str | None = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Outcome report: one self-contained HTML page; cells under 5 women suppressed."""
+    cfg = config_or_exit(config)
+    run(lambda: _report(cfg, programme, Path(out_file), by or default_actor()))
+
+
+async def _report(cfg: Config, name: str, out_file: Path, actor: str) -> None:
+    application = await open_app(cfg, {})
+    try:
+        programme = await _programme(application, name)
+        records = await all_records(application.db, application.ring, programme.id)
+        levels = await escalation_counts(application.db, programme.id)
+        html = render_report(name, records, levels, application.service.clock.now())
+        try:
+            await asyncio.to_thread(_write, out_file, html)
+        except OSError as exc:
+            raise CliError(f"{out_file}: cannot write ({exc.strerror})") from None
+        await log_access(application, actor, "outcome_report", name, str(out_file.name))
+        out.print(f"report written to {out_file}")
+    finally:
+        await application.close()
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def policy_command(
+    name: str = typer.Argument(..., help="Programme name."),
+    on_withdrawal: str = typer.Option(
+        ..., "--on-withdrawal", help="erase, or keep_anonymous (answers kept under a research id)."
+    ),
+    by: str | None = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Set what happens to a woman's answers when she withdraws or is erased."""
+    cfg = config_or_exit(config)
+    if on_withdrawal not in POLICIES:
+        fail(f"--on-withdrawal must be one of {', '.join(POLICIES)}, got '{on_withdrawal}'")
+    run(lambda: _policy(cfg, name, on_withdrawal, by or default_actor()))
+
+
+async def _policy(cfg: Config, name: str, policy: str, actor: str) -> None:
+    application = await open_app(cfg, {})
+    try:
+        programme = await _programme(application, name)
+        settings = {**programme.settings, "on_withdrawal": policy}
+        now = application.service.clock.now()
+        async with application.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE programmes SET settings = ? WHERE id = ?",
+                (json.dumps(settings), programme.id),
+            )
+            await audit(tx, now, actor, "programme_policy", name, f"on_withdrawal={policy}")
+        out.print(f"{name}: on withdrawal, answers are {policy.replace('_', ' ')}")
+    finally:
+        await application.close()

@@ -1,0 +1,1 @@
+"""Her data, her rules: consent, withdrawal, erasure, retention, key rotation, exports."""

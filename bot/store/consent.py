@@ -1,0 +1,54 @@
+"""Consent records: no contact is ever made with a woman whose consent was not recorded.
+
+One row per participant: the date she consented, the version of the consent text she
+was shown, and who recorded it (a staff name for now).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.clock import iso
+from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class Consent:
+    version: str
+    consented_on: date
+    recorded_by: str
+
+    def __post_init__(self) -> None:
+        if not self.version.strip():
+            raise ValueError("the consent text version is empty")
+        if not self.recorded_by.strip():
+            raise ValueError("who recorded the consent is empty")
+
+
+async def record_consent(
+    tx: aiosqlite.Connection, participant_id: str, consent: Consent, now: datetime
+) -> None:
+    await tx.execute(
+        "INSERT INTO consents (participant_id, consent_version, consented_on, recorded_by,"
+        " recorded_at) VALUES (?, ?, ?, ?, ?)",
+        (
+            participant_id,
+            consent.version.strip(),
+            consent.consented_on.isoformat(),
+            consent.recorded_by.strip(),
+            iso(now),
+        ),
+    )
+
+
+async def consent_of(db: Database, participant_id: str) -> Consent | None:
+    row = await db.fetchone(
+        "SELECT consent_version, consented_on, recorded_by FROM consents WHERE participant_id = ?",
+        (participant_id,),
+    )
+    if row is None:
+        return None
+    return Consent(row[0], date.fromisoformat(row[1]), row[2])

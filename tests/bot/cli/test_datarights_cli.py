@@ -1,0 +1,137 @@
+"""The data-rights commands as staff type them: consent, withdraw, erase, retention, keys,
+export, report, policy. Exit 2 and one line for every refusal; access is audited."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+
+PHONE = "+447911123456"
+CONSENT = ["--consent-version", "v2", "--consent-date", "2026-11-20", "--consent-by", "Ana W"]
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var in ("FOLLOWUP_CONFIG", "FOLLOWUP_KEYS", "FOLLOWUP_KEY_FILE", "FOLLOWUP_DATABASE"):
+        monkeypatch.delenv(var, raising=False)
+    path = tmp_path / "f.toml"
+    path.write_text(
+        f'[database]\npath = "{tmp_path / "f.db"}"\n[security]\nkey_file = "{tmp_path / "f.keys"}"\n'
+    )
+    return path
+
+
+def cli(cfg: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [*args, "--config", str(cfg)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def db(cfg: Path) -> sqlite3.Connection:
+    return sqlite3.connect(cfg.parent / "f.db")
+
+
+def enrol(cfg: Path, *extra: str) -> str:
+    code, output = cli(cfg, "enrol", "--programme", "p1", "--channel", "sms", "--phone", PHONE,
+                       "--safe-word", "pineapple", *extra)  # fmt: skip
+    assert code == 0, output
+    return output.split("enrolled ")[1].split()[0]
+
+
+@pytest.fixture
+def programme(cfg: Path) -> Path:
+    code, output = cli(cfg, "programme", "add", "--name", "p1", "--timezone", "Europe/London")
+    assert code == 0, output
+    return cfg
+
+
+@pytest.mark.parametrize("drop", ["--consent-version", "--consent-date", "--consent-by"])
+def test_enrol_refuses_without_consent_and_stores_nothing(programme: Path, drop: str) -> None:
+    given = CONSENT.copy()
+    at = given.index(drop)
+    del given[at : at + 2]
+    code, output = cli(programme, "enrol", "--programme", "p1", "--channel", "sms",
+                       "--phone", PHONE, *given)  # fmt: skip
+    assert code == 2 and drop in output and "nothing was stored" in output
+    assert db(programme).execute("SELECT COUNT(*) FROM participants").fetchone() == (0,)
+
+
+def test_enrol_records_consent(programme: Path) -> None:
+    pseudonym = enrol(programme, *CONSENT)
+    row = (
+        db(programme)
+        .execute(
+            "SELECT c.consent_version, c.consented_on, c.recorded_by FROM consents c"
+            " JOIN participants p ON p.id = c.participant_id WHERE p.pseudonym = ?",
+            (pseudonym,),
+        )
+        .fetchone()
+    )
+    assert row == ("v2", "2026-11-20", "Ana W")
+
+
+def test_withdraw_and_erase(programme: Path) -> None:
+    first = enrol(programme, *CONSENT)
+    code, output = cli(programme, "erase", first)
+    assert code == 2 and "--confirm" in output
+    code, output = cli(programme, "programme", "policy", "p1", "--on-withdrawal", "keep_anonymous")
+    assert code == 0, output
+    code, output = cli(programme, "withdraw", first, "--by", "Ana W")
+    assert code == 0 and "unlinkable research id" in output
+    code, output = cli(programme, "withdraw", first)
+    assert code == 2 and "already withdrawn" in output
+    code, output = cli(programme, "erase", first, "--confirm", "--by", "Ana W")
+    assert code == 0, output
+    code, output = cli(programme, "erase", first, "--confirm")
+    assert code == 2 and f"no participant with pseudonym {first}" in output
+    conn = db(programme)
+    assert conn.execute("SELECT COUNT(*) FROM participants").fetchone() == (0,)
+    actions = conn.execute("SELECT actor, action, subject FROM audit_log ORDER BY id").fetchall()
+    assert ("Ana W", "participant_erased", None) in actions
+    assert all(first not in str(a) for a in actions)
+
+
+def test_retention_dry_run_and_run(programme: Path) -> None:
+    enrol(programme, *CONSENT)
+    code, output = cli(programme, "retention", "--dry-run")
+    assert code == 0 and "would delete" in output and "contact details" in output
+    code, output = cli(programme, "retention")
+    assert code == 0 and "deleted" in output
+
+
+def test_keys_status_and_rotate(programme: Path) -> None:
+    enrol(programme, *CONSENT)
+    code, output = cli(programme, "keys", "status")
+    assert code == 0 and "participants.address_enc" in output and "active key: k1" in output
+    code, output = cli(programme, "keys", "rotate", "--batch-size", "2")
+    assert code == 0 and "active key k2" in output and "retired: k1" in output
+    code, output = cli(programme, "keys", "status")
+    assert code == 0 and "active key: k2" in output and "retired key k1: verify-only" in output
+    assert '"k1"' not in (programme.parent / "f.keys").read_text().split('"verify_only"')[0]
+
+
+def test_export_and_report_are_audited_and_name_no_one(programme: Path, tmp_path: Path) -> None:
+    pseudonym = enrol(programme, *CONSENT)
+    code, output = cli(programme, "export", "--programme", "p1", "--format", "json",
+                       "--out", str(tmp_path / "out" / "x"), "--by", "Researcher R")  # fmt: skip
+    assert code == 0, output
+    code, output = cli(
+        programme, "report", "--programme", "p1", "--out", str(tmp_path / "out" / "r.html")
+    )
+    assert code == 0, output
+    code, output = cli(programme, "export", "--programme", "p1", "--format", "xml", "--out", "x")
+    assert code == 2 and "--format" in output
+    code, output = cli(programme, "report", "--programme", "nope", "--out", "r.html")
+    assert code == 2 and "no programme named 'nope'" in output
+    blob = b"".join(f.read_bytes() for f in (tmp_path / "out").rglob("*") if f.is_file())
+    assert b"<html" in blob and b"research_id" in blob
+    for needle in (pseudonym, PHONE, PHONE[1:]):
+        assert needle.encode() not in blob
+    actions = db(programme).execute("SELECT actor, action, subject FROM audit_log").fetchall()
+    assert ("Researcher R", "research_export", "p1") in actions
+    assert any(a[1] == "outcome_report" and a[2] == "p1" for a in actions)

@@ -1,0 +1,131 @@
+"""Outcome report: self-contained HTML, plots embedded, every cell under 5 women suppressed.
+
+Rendered once for the module (matplotlib is the slow part).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.datarights.report import (
+    SUPPRESSED,
+    EscalationCount,
+    Point,
+    render_report,
+    score_phq4,
+    score_violence,
+    scores,
+)
+from bot.store.research import ResearchRecord
+from conversations.answers import Answer
+
+#: Women answering per timepoint: T2 has 4 (suppressed), T1 exactly 5 (shown).
+WOMEN = {"T0": 7, "T1": 5, "T2": 4, "T3": 6, "T4": 3}
+
+
+def answers(i: int, tp: str) -> dict[str, Answer]:
+    step = ["T0", "T1", "T2", "T3", "T4"].index(tp)
+    return {
+        "fear": Answer(max(8 - step - i % 2, 0)),
+        "feel_safe": Answer(min(3 + step, 10)),
+        "phq4_1": Answer("more_than_half"),
+        "phq4_2": Answer("several_days"),
+        "phq4_3": Answer("not_at_all"),
+        "phq4_4": Answer("nearly_every_day"),
+        "viol_physical": Answer("once" if step < 2 else "never"),
+        "viol_sexual": Answer("never"),
+        "viol_psychological": Answer("monthly"),
+        "viol_controlling": Answer(None, skipped=True),
+        "viol_stalking": Answer("few_times"),
+    }
+
+
+def records() -> list[ResearchRecord]:
+    out = []
+    for tp, n in WOMEN.items():
+        for i in range(8):
+            if i < n:
+                out.append(
+                    ResearchRecord(f"R-{i}", tp, "completed", True, "2026-W48", answers(i, tp))
+                )
+            else:
+                out.append(ResearchRecord(f"R-{i}", tp, "missed", True, "2026-W48", {}))
+    return out
+
+
+ESCALATIONS = [
+    EscalationCount("URGENT", 4, 4),
+    EscalationCount("HIGH", 9, 5),
+    EscalationCount("ROUTINE", 7, 4),
+]
+
+
+@pytest.fixture(scope="module")
+def html() -> str:
+    return render_report("berlin-2027", records(), ESCALATIONS, datetime(2026, 11, 24, tzinfo=UTC))
+
+
+class Structure(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.external: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                if value.startswith("data:image/png;base64,"):
+                    self.images.append(value.split(",", 1)[1])
+                else:
+                    self.external.append(value)
+
+
+def test_page_is_self_contained_with_embedded_plots(html: str) -> None:
+    page = Structure()
+    page.feed(html)
+    assert page.external == []  # no script, stylesheet or image from anywhere
+    assert "script" not in page.tags and "link" not in page.tags
+    assert len(page.images) == 6  # response rate, four outcomes, escalations
+    for image in page.images:
+        assert base64.b64decode(image).startswith(b"\x89PNG\r\n\x1a\n")
+    for heading in ("Response per timepoint", "Fear of him", "Feeling safe", "PHQ-4",
+                    "Violence frequency", "Escalations by level"):  # fmt: skip
+        assert heading in html
+
+
+def test_small_numbers_are_suppressed(html: str) -> None:
+    fear = next(s for s in scores(records()) if s.key == "fear")
+    by_tp = {p.timepoint: p for p in fear.points}
+    assert by_tp["T1"].n == 5 and by_tp["T1"].mean is not None  # 5 women: shown
+    assert by_tp["T2"].n == 4 and by_tp["T2"].mean is None  # 4 women: suppressed
+    assert by_tp["T4"].cell == SUPPRESSED and by_tp["T1"].cell.endswith("(n=5)")
+    rows = re.findall(r"<tr><td>(T\d)</td>(.*?)</tr>", html)
+    table = {tp: re.findall(r"<td>(.*?)</td>", cells) for tp, cells in rows}
+    # invited, completed, missed, withdrawn, rate
+    assert table["T0"] == ["8", "7", "&lt;5", "&lt;5", "88%"]
+    assert table["T1"] == ["8", "5", "&lt;5", "&lt;5", "62%"]
+    assert table["T2"] == ["8", "&lt;5", "&lt;5", "&lt;5", "&lt;5"]
+    assert "<td>HIGH</td><td>9</td>" in html
+    assert "<td>URGENT</td><td>&lt;5</td>" in html
+    assert "<td>ROUTINE</td><td>&lt;5</td>" in html  # 7 escalations but only 4 women
+    assert "4.0 (n=4)" not in html
+
+
+def test_scores() -> None:
+    full = answers(0, "T0")
+    assert score_phq4(full) == 2 + 1 + 0 + 3
+    assert score_phq4({**full, "phq4_2": Answer(None, skipped=True)}) is None
+    assert score_violence(full) == pytest.approx((1 + 0 + 3 + 2) / 4)
+    assert score_violence({"viol_sexual": Answer("never")}) is None
+    assert Point("T0", 5, 2.0).cell == "2.0 (n=5)"
+
+
+def test_report_shows_no_ids(html: str) -> None:
+    assert "R-0" not in html  # not even research ids (pseudonyms: see tests/bot/cli)
