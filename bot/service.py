@@ -54,7 +54,7 @@ from scheduler.windows import parse_windows
 log = logging.getLogger(__name__)
 
 #: Deletions that must not wait for anything (she may be in danger now).
-IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked"})
+IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked", "unreachable"})
 
 
 def lane_of(participant_id: str) -> str:
@@ -140,26 +140,72 @@ class FollowupService:
         self, participant_id: str, timepoint: str, *, reminder: int = 0, wave: bool = False
     ) -> StepReport | None:
         """Open (or re-open) her session for ``timepoint`` with a neutral opener."""
-        now = self.clock.now()
         participant = await self.participants.get(participant_id)
         if participant.status != "active":
             return None
         async with self.db.transaction() as tx:
-            stored = await self.sessions.for_timepoint(participant_id, timepoint)
-            state = stored.state if stored else SessionState(timepoint)
-            await tps.ensure(tx, participant_id, timepoint, None)
-            report = await self._run(
-                tx,
-                participant,
-                stored.id if stored else None,
-                state,
-                Begin(reminder),
-                now,
-                priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
+            return await self.begin_contact_tx(
+                tx, participant, timepoint, self.clock.now(), reminder=reminder, wave=wave
             )
-            if report.state.phase == "gate":
-                await tps.mark_contacted(tx, participant_id, timepoint, reminder, now)
-            return report
+
+    async def begin_contact_tx(
+        self,
+        tx: aiosqlite.Connection,
+        participant: Participant,
+        timepoint: str,
+        now: datetime,
+        *,
+        reminder: int = 0,
+        wave: bool = False,
+    ) -> StepReport:
+        """``begin_contact`` inside the caller's transaction (e.g. the one linking her chat)."""
+        stored = await self.sessions.for_timepoint(participant.id, timepoint)
+        state = stored.state if stored else SessionState(timepoint)
+        await tps.ensure(tx, participant.id, timepoint, None)
+        report = await self._run(
+            tx,
+            participant,
+            stored.id if stored else None,
+            state,
+            Begin(reminder),
+            now,
+            priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
+        )
+        if report.state.phase == "gate":
+            await tps.mark_contacted(tx, participant.id, timepoint, reminder, now)
+        return report
+
+    async def mark_unreachable(self, participant_id: str, reason: str) -> None:
+        """The channel says she cannot be reached (blocked the bot): stop, tell staff (ROUTINE).
+
+        Once only: later failures of rows already queued change nothing. Unsent
+        messages are cancelled and whatever can still be deleted from her chat is.
+        """
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            participant = await self.participants.get(participant_id)
+            if participant.status in ("unreachable", "erased", "withdrawn"):
+                return
+            await self.participants.set_status(tx, participant_id, "unreachable", reason, now)
+            stored = await self.sessions.current(participant_id)
+            await raise_escalation(
+                tx,
+                level="ROUTINE",
+                reasons=("unreachable",),
+                now=now,
+                participant_id=participant_id,
+                programme_id=participant.programme_id,
+                pseudonym=participant.pseudonym,
+                session_id=stored.id if stored else None,
+                timepoint=stored.state.timepoint if stored else None,
+                hooks=self.escalation_hooks,
+            )
+            await audit(tx, now, "system", "participant_unreachable", participant.pseudonym, reason)
+            await self._enqueue_deletion(
+                tx, participant, stored.id if stored else None, "unreachable", now
+            )
+        log.info("participant %s is unreachable (%s)", participant.pseudonym, reason)
+        self.on_outbox()
 
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None:
         """The scheduler's word that a session went idle or its timepoint expired."""

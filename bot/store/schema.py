@@ -182,4 +182,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_subject ON audit_log(subject, at);
     """,
+    # 2: Telegram: throttle repeated bad /start tokens per chat (blind-indexed key only)
+    """
+    CREATE TABLE throttle (
+        key BLOB PRIMARY KEY,
+        count INTEGER NOT NULL,
+        since TEXT NOT NULL
+    );
+    """,
 )
