@@ -13,3 +13,6 @@ def setup_logging(level: str) -> None:
     # Library loggers would print request URLs (they contain the bot token) and bodies.
     for noisy in ("httpx", "httpcore", "telegram", "twilio", "apscheduler", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # PTB logs an unparsable answer (a proxy's error page) with a traceback and the body; the
+    # channel maps it to a retry and the dispatcher logs that in one line.
+    logging.getLogger("telegram.request").setLevel(logging.CRITICAL)

@@ -110,12 +110,13 @@ class FollowupService:
         now = self.clock.now()
         participant = await self.participants.by_address(msg.channel, msg.address)
         async with self.db.transaction() as tx:
+            if participant is None or participant.status in ("erased", "withdrawn"):
+                # Checked before de-dup so a stranger leaves no trace but the counter (§1.6).
+                await bump(tx, f"unknown_sender:{msg.channel}")
+                return None
             if msg.provider_id is not None and not await first_time_seen(
                 tx, self.ring, msg.channel, msg.provider_id, now
             ):
-                return None
-            if participant is None or participant.status in ("erased", "withdrawn"):
-                await bump(tx, f"unknown_sender:{msg.channel}")
                 return None
             stored = await self.sessions.current(participant.id)
             if msg.message_ref:
@@ -133,8 +134,19 @@ class FollowupService:
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
                 timepoint = stored.state.timepoint if stored else "T0"
                 state = SessionState(timepoint, phase="ended", outcome="inactive")
-                return await self._run(tx, participant, None, state, event, now, persist=False)
-            return await self._run(tx, participant, stored.id, stored.state, event, now)
+                report = await self._run(tx, participant, None, state, event, now, persist=False)
+            else:
+                report = await self._run(tx, participant, stored.id, stored.state, event, now)
+            if (
+                msg.message_ref
+                and not report.state.active
+                and not any(isinstance(e, DeleteTranscript) for e in report.effects)
+            ):
+                # Outside a session (ended, paused) her message must not stay in her chat either.
+                session_id = stored.id if stored else None
+                await self._enqueue_deletion(tx, participant, session_id, "stray", now)
+                self.on_outbox()
+            return report
 
     async def begin_contact(
         self, participant_id: str, timepoint: str, *, reminder: int = 0, wave: bool = False

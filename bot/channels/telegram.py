@@ -91,13 +91,16 @@ class TelegramChannel:
     name = "telegram"
     style = "buttons"
 
-    def __init__(self, config: TelegramConfig, *, pool_size: int = 16) -> None:
+    def __init__(
+        self, config: TelegramConfig, *, pool_size: int = 16, read_timeout: float = 5.0
+    ) -> None:
         self.config = config
         self.limits = Limits(
             per_second=config.max_per_second * RATE_MARGIN,
             per_address_per_second=config.max_per_chat_per_second * RATE_MARGIN,
         )
         self._pool_size = pool_size
+        self._read_timeout = read_timeout
         self._bot: Bot | None = None
         self._ready = False
         self._lock = asyncio.Lock()
@@ -109,7 +112,9 @@ class TelegramChannel:
             self._bot = Bot(
                 self.config.token,
                 base_url=self.config.api_base_url,
-                request=HTTPXRequest(connection_pool_size=self._pool_size),
+                request=HTTPXRequest(
+                    connection_pool_size=self._pool_size, read_timeout=self._read_timeout
+                ),
                 # getUpdates long-polls on its own connection so sends never wait for it.
                 get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0),
             )

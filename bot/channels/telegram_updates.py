@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from json import JSONDecodeError
 
@@ -34,6 +35,7 @@ ALLOWED_UPDATES = ("message", "callback_query")
 POLL_TIMEOUT = 10
 TICK_SECONDS = 60.0
 MAX_TRIES = 3
+RECENT_CALLBACKS = 10_000
 Counter = Callable[[str], Awaitable[None]]
 Tick = Callable[[], Awaitable[object]]
 
@@ -65,6 +67,9 @@ class TelegramUpdates:
         self._tasks: list[asyncio.Task[None]] = []
         self._side: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        # Presses seen lately, so a redelivered one edits nothing; after a restart the
+        # service's de-dup and the +/- toggle data keep a redelivery harmless anyway.
+        self._recent: OrderedDict[str, None] = OrderedDict()
         self._fetch: asyncio.Future[tuple[Update, ...]] | None = None
         if config.mode == "webhook":
             if not config.webhook_secret:
@@ -207,7 +212,7 @@ class TelegramUpdates:
         """Turn an update into an Inbound and hand it on; False if handling failed."""
         try:
             if update.callback_query is not None:
-                await self._callback(update.update_id, update.callback_query)
+                await self._callback(update.callback_query)
             elif update.message is not None:
                 await self._message(update.update_id, update.message)
             return True
@@ -239,7 +244,19 @@ class TelegramUpdates:
             )
         )
 
-    async def _callback(self, update_id: int, query: CallbackQuery) -> None:
+    async def _callback(self, query: CallbackQuery) -> None:
+        if query.id in self._recent:
+            return  # redelivered: already answered, edited and handed on
+        self._recent[query.id] = None
+        while len(self._recent) > RECENT_CALLBACKS:
+            self._recent.popitem(last=False)
+        try:
+            await self._press(query)
+        except BaseException:
+            self._recent.pop(query.id, None)  # not handled: a retry must go through
+            raise
+
+    async def _press(self, query: CallbackQuery) -> None:
         self._aside(self.channel.answer_callback(query.id))
         message = query.message
         if message is None or message.chat.type != "private":
