@@ -115,8 +115,7 @@ class TelegramUpdates:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, 10)
         self._tasks.clear()
-        if self._side:
-            await asyncio.wait(self._side, timeout=3)
+        await self.settle(within=3)
         if self.config.mode != "webhook" and self.offset is not None:
             with contextlib.suppress(TelegramError):
                 bot = await self.channel.bot()  # confirm what was handled, as PTB does
@@ -290,6 +289,11 @@ class TelegramUpdates:
                 extra=extra,
             )
         )
+
+    async def settle(self, within: float = 5.0) -> None:
+        """Wait (at most ``within`` seconds) for answers and keyboard edits still under way."""
+        if self._side:
+            await asyncio.wait(set(self._side), timeout=within)
 
     def _aside(self, work: Awaitable[object]) -> None:
         """Fire-and-forget calls that must not hold up her answer (tracked for a clean stop)."""
