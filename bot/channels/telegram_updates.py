@@ -180,17 +180,34 @@ class TelegramUpdates:
     # --- webhook -------------------------------------------------------------------
 
     async def _set_webhook(self) -> None:
+        """Register our URL and secret; if Telegram cannot be reached now, keep trying."""
         try:
-            bot = await self.channel.bot()
-            await bot.set_webhook(
-                url=self.config.webhook_url,
-                secret_token=self.config.webhook_secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
+            await self._register_webhook()
         except InvalidToken:
             raise ConfigError("telegram.token was refused by Telegram (check the token)") from None
         except TelegramError as exc:
-            log.error("setWebhook failed (%s); updates will not arrive", exc.__class__.__name__)
+            log.error("setWebhook failed (%s); retrying", exc.__class__.__name__)
+            self._tasks.append(asyncio.create_task(self._retry_webhook(), name="telegram-hook"))
+
+    async def _register_webhook(self) -> None:
+        bot = await self.channel.bot()
+        await bot.set_webhook(
+            url=self.config.webhook_url,
+            secret_token=self.config.webhook_secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+    async def _retry_webhook(self) -> None:
+        delay = 2.0
+        while not self._stopping.is_set():
+            await self._pause(delay)
+            try:
+                await self._register_webhook()
+                log.info("webhook registered")
+                return
+            except TelegramError as exc:
+                log.warning("setWebhook failed again (%s)", exc.__class__.__name__)
+                delay = min(delay * 2, 300.0)
 
     async def _webhook(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()

@@ -87,3 +87,22 @@ def test_webhook_mode_without_a_secret_refuses_to_start(
     assert done.returncode == 2
     assert "webhook_secret" in done.stderr and "Traceback" not in done.stderr
     assert json.dumps(fake.webhook_info()) == "null"
+
+
+def test_a_refused_token_stops_run_with_one_line(
+    make_service: MakeService, fake: FakeTelegram
+) -> None:
+    service = make_service()
+    service.env["TELEGRAM_BOT_TOKEN"] = "999:not-the-token"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(service.config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=service.env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "telegram.token was refused" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "not-the-token" not in done.stderr + done.stdout
