@@ -11,21 +11,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel, Inbound
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_updates import TelegramUpdates
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.crypto import KeyRing, load_or_create_keyring
+from bot.deletion_sweep import sweep_deletions
 from bot.dispatch import Dispatcher
 from bot.escalation.desk import Desk
 from bot.escalation.monitor import EscalationMonitor
 from bot.escalation.notifier import Notifier
 from bot.escalation.staff_inbound import StaffRouter
-from bot.escalation.unreachable import unreachable_handler
 from bot.service import FollowupService, StepReport
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook
+from bot.store.housekeeping import bump
 from bot.store.outbox import Outbox
 from bot.store.staff import StaffStore
 from bot.surveys import load_survey
+from bot.telegram_enrol import TelegramEnrolment
 
 if TYPE_CHECKING:
     from bot.runner import Component
@@ -61,6 +65,10 @@ class App:
         )
 
     async def close(self) -> None:
+        for channel in self.channels.values():
+            closer = getattr(channel, "close", None)
+            if closer is not None:
+                await closer()
         await self.db.close()
 
 
@@ -94,7 +102,7 @@ async def open_app(
         service.transcript,
         chans,
         clock,
-        on_unreachable=unreachable_handler(service, clock),
+        on_unreachable=service.mark_unreachable,
     )
     service.on_outbox = dispatcher.wake
     waker.target = dispatcher.wake
@@ -116,6 +124,8 @@ class _Waker:
 def build_channels(config: Config) -> dict[str, Channel]:
     """The channels this configuration turns on (a channel with no credentials is off)."""
     channels: dict[str, Channel] = {}
+    if config.telegram.token:
+        channels["telegram"] = TelegramChannel(config.telegram)
     return channels
 
 
@@ -125,4 +135,26 @@ def build_components(app: App) -> list[Component]:
 
     components: list[Component] = [app.escalation_monitor()]
     components.append(RetentionJob(app.db, app.config.retention, app.service.clock))
+    telegram = app.channels.get("telegram")
+    if isinstance(telegram, TelegramChannel):
+        service = app.service
+
+        async def to_service(msg: Inbound) -> None:
+            await app.handle_inbound(msg)  # staff buttons first, then her path
+
+        enrolment = TelegramEnrolment(service, to_service)
+
+        async def count(name: str) -> None:
+            async with app.db.transaction() as tx:
+                await bump(tx, name)
+
+        components.append(
+            TelegramUpdates(
+                app.config.telegram,
+                telegram,
+                enrolment.handle,
+                count=count,
+                tick=lambda: sweep_deletions(service, "telegram"),
+            )
+        )
     return components

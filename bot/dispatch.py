@@ -21,7 +21,7 @@ from bot.channels.base import (
     TransientError,
     UnreachableError,
 )
-from bot.clock import Clock
+from bot.clock import Clock, parse_iso
 from bot.store.db import Database
 from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
 from bot.store.transcript import Transcript
@@ -199,7 +199,10 @@ class Dispatcher:
         if row.participant_id is None:
             await self._done(row)
             return
-        refs = await self.transcript.undeleted(row.participant_id)
+        due = row.payload.get("due_before")
+        refs = await self.transcript.undeleted(
+            row.participant_id, parse_iso(due) if isinstance(due, str) else None
+        )
         refs = [r for r in refs if r.channel == row.channel]
         gone = await channel.delete(address, [r.ref for r in refs]) if refs else set()
         now = self.clock.now()

@@ -16,3 +16,6 @@ def setup_logging(level: str) -> None:
         "httpx", "httpcore", "telegram", "twilio", "apscheduler", "uvicorn.access", "aiosqlite",
     ):  # fmt: skip
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # PTB logs an unparsable answer (a proxy's error page) with a traceback and the body; the
+    # channel maps it to a retry and the dispatcher logs that in one line.
+    logging.getLogger("telegram.request").setLevel(logging.CRITICAL)

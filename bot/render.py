@@ -37,8 +37,10 @@ def _translated(params: Mapping[str, str | int], tr: Translator) -> dict[str, st
 
 def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords) -> Rendered:
     params = {"sender": words.sender, "emergency": words.emergency, "helpline": words.helpline}
+    msgids = [_for_style(line.msgid, style) for line in message.lines]
     lines = [
-        tr.format(line.msgid, {**params, **_translated(line.params, tr)}) for line in message.lines
+        tr.format(msgid, {**params, **_translated(line.params, tr)})
+        for msgid, line in zip(msgids, message.lines, strict=True)
     ]
     buttons: tuple[Button, ...] = ()
     item = message.item_id or ""
@@ -69,6 +71,8 @@ def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords)
                 Button(label, f"{item}|{choice.code}")
                 for label, choice in zip(labels, message.choices, strict=True)
             )
+            if message.answer == "multi":
+                buttons += (Button(tr.gettext(m.DONE), f"{item}||done"),)
         else:
             lines.append("\n".join(f"{n} {label}" for n, label in enumerate(labels, start=1)))
     return Rendered(
@@ -78,3 +82,10 @@ def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords)
         item_id=message.item_id,
         kind=message.kind,
     )
+
+
+def _for_style(msgid: str, style: str) -> str:
+    """Lines that describe how to answer differ where choices are buttons."""
+    if style == "buttons" and msgid == m.MULTI_HINT:
+        return m.MULTI_HINT_BUTTONS
+    return msgid

@@ -64,7 +64,9 @@ log = logging.getLogger(__name__)
 PROGRAMME_CACHE_SECONDS = 60.0
 
 #: Deletions that must not wait for anything (she may be in danger now).
-IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked", "withdrawn", "erased"})
+IMMEDIATE_DELETION = frozenset(
+    {"safe_word", "opted_out", "locked", "withdrawn", "erased", "unreachable"}
+)
 
 
 def lane_of(participant_id: str) -> str:
@@ -121,12 +123,13 @@ class FollowupService:
         now = self.clock.now()
         participant = await self.participants.by_address(msg.channel, msg.address)
         async with self.db.transaction() as tx:
+            if participant is None or participant.status in ("erased", "withdrawn"):
+                # Checked before de-dup so a stranger leaves no trace but the counter (§1.6).
+                await bump(tx, f"unknown_sender:{msg.channel}", now=now)
+                return None
             if msg.provider_id is not None and not await first_time_seen(
                 tx, self.ring, msg.channel, msg.provider_id, now
             ):
-                return None
-            if participant is None or participant.status in ("erased", "withdrawn"):
-                await bump(tx, f"unknown_sender:{msg.channel}", now=now)
                 return None
             await refresh_secret_digests(tx, self.ring, participant, msg.text)
             stored = await self.sessions.current(participant.id)
@@ -145,14 +148,24 @@ class FollowupService:
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
                 timepoint = stored.state.timepoint if stored else "T0"
                 state = SessionState(timepoint, phase="ended", outcome="inactive")
-                return await self._run(tx, participant, None, state, event, now, persist=False)
-            return await self._run(tx, participant, stored.id, stored.state, event, now)
+                report = await self._run(tx, participant, None, state, event, now, persist=False)
+            else:
+                report = await self._run(tx, participant, stored.id, stored.state, event, now)
+            if (
+                msg.message_ref
+                and not report.state.active
+                and not any(isinstance(e, DeleteTranscript) for e in report.effects)
+            ):
+                # Outside a session (ended, paused) her message must not stay in her chat either.
+                session_id = stored.id if stored else None
+                await self._enqueue_deletion(tx, participant, session_id, "stray", now)
+                self.on_outbox()
+            return report
 
     async def begin_contact(
         self, participant_id: str, timepoint: str, *, reminder: int = 0, wave: bool = False
     ) -> StepReport | None:
         """Open (or re-open) her session for ``timepoint`` with a neutral opener."""
-        now = self.clock.now()
         participant = await self.participants.get(participant_id)
         if participant.status != "active":
             return None
@@ -160,21 +173,68 @@ class FollowupService:
             log.warning("no consent recorded for %s; no contact made", participant.pseudonym)
             return None
         async with self.db.transaction() as tx:
-            stored = await self.sessions.for_timepoint(participant_id, timepoint)
-            state = stored.state if stored else SessionState(timepoint)
-            await tps.ensure(tx, participant_id, timepoint, None)
-            report = await self._run(
-                tx,
-                participant,
-                stored.id if stored else None,
-                state,
-                Begin(reminder),
-                now,
-                priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
+            return await self.begin_contact_tx(
+                tx, participant, timepoint, self.clock.now(), reminder=reminder, wave=wave
             )
-            if report.state.phase == "gate":
-                await tps.mark_contacted(tx, participant_id, timepoint, reminder, now)
-            return report
+
+    async def begin_contact_tx(
+        self,
+        tx: aiosqlite.Connection,
+        participant: Participant,
+        timepoint: str,
+        now: datetime,
+        *,
+        reminder: int = 0,
+        wave: bool = False,
+    ) -> StepReport:
+        """``begin_contact`` inside the caller's transaction (e.g. the one linking her chat)."""
+        stored = await self.sessions.for_timepoint(participant.id, timepoint)
+        state = stored.state if stored else SessionState(timepoint)
+        await tps.ensure(tx, participant.id, timepoint, None)
+        report = await self._run(
+            tx,
+            participant,
+            stored.id if stored else None,
+            state,
+            Begin(reminder),
+            now,
+            priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
+        )
+        if report.state.phase == "gate":
+            await tps.mark_contacted(tx, participant.id, timepoint, reminder, now)
+        return report
+
+    async def mark_unreachable(self, participant_id: str, reason: str) -> None:
+        """The channel says she cannot be reached (blocked the bot): stop, tell staff (ROUTINE).
+
+        Once only: later failures of rows already queued change nothing. Unsent
+        messages are cancelled and whatever can still be deleted from her chat is.
+        """
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            participant = await self.participants.get(participant_id)
+            if participant.status != "active":  # paused (safe word) stays paused; once only
+                return
+            await self.participants.set_status(tx, participant_id, "unreachable", reason, now)
+            stored = await self.sessions.current(participant_id)
+            await raise_escalation(
+                tx,
+                level="ROUTINE",
+                reasons=("unreachable",),
+                now=now,
+                participant_id=participant_id,
+                programme_id=participant.programme_id,
+                pseudonym=participant.pseudonym,
+                session_id=stored.id if stored else None,
+                timepoint=stored.state.timepoint if stored else None,
+                hooks=self.escalation_hooks,
+            )
+            await audit(tx, now, "system", "participant_unreachable", participant.pseudonym, reason)
+            await self._enqueue_deletion(
+                tx, participant, stored.id if stored else None, "unreachable", now
+            )
+        log.info("participant %s is unreachable (%s)", participant.pseudonym, reason)
+        self.on_outbox()
 
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None:
         """The scheduler's word that a session went idle or its timepoint expired."""

@@ -239,4 +239,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (research_id, timepoint, item_id)
     );
     """,
+    # 4: Telegram: throttle repeated bad /start tokens per chat (blind-indexed key only)
+    """
+    CREATE TABLE throttle (
+        key BLOB PRIMARY KEY,
+        count INTEGER NOT NULL,
+        since TEXT NOT NULL
+    );
+    """,
 )

@@ -61,10 +61,16 @@ class Transcript:
             ),
         )
 
-    async def undeleted(self, participant_id: str) -> list[TranscriptRef]:
+    async def undeleted(
+        self, participant_id: str, due_before: datetime | None = None
+    ) -> list[TranscriptRef]:
+        """Her refs not yet deleted; with ``due_before`` only those whose deadline comes first."""
+        due = " AND delete_by <= ?" if due_before is not None else ""
         rows = await self.db.fetchall(
-            "SELECT * FROM transcript WHERE participant_id = ? AND deleted_at IS NULL ORDER BY id",
-            (participant_id,),
+            "SELECT * FROM transcript WHERE participant_id = ? AND deleted_at IS NULL"
+            + due
+            + " ORDER BY id",
+            (participant_id, *((iso(due_before),) if due_before is not None else ())),
         )
         return [
             TranscriptRef(
@@ -81,6 +87,15 @@ class Transcript:
         await tx.executemany(
             "UPDATE transcript SET deleted_at = ? WHERE id = ?", [(iso(now), i) for i in ids]
         )
+
+    async def oldest_due(self, channel: str, before: datetime) -> list[tuple[str, int]]:
+        """(participant, id of her oldest undeleted ref) for refs on ``channel`` due before then."""
+        rows = await self.db.fetchall(
+            "SELECT participant_id, MIN(id) FROM transcript WHERE deleted_at IS NULL"
+            " AND channel = ? AND delete_by <= ? GROUP BY participant_id",
+            (channel, iso(before)),
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     async def participants_due(self, before: datetime) -> list[str]:
         """Participants with a reference whose deadline falls before ``before``."""

@@ -40,7 +40,9 @@ async def test_dry_run_then_real_run(app: App, clock: ManualClock) -> None:
     ongoing = await answered_t0(app, "console:ongoing")  # T1-T4 still ahead
     async with app.db.transaction() as tx:
         await tps.ensure(tx, ongoing.id, "T1", None)
-    await app.service.handle_inbound(Inbound("console", "console:stranger", "hi", provider_id="u1"))
+    # A redelivery-guard row (strangers leave none: only a counter, DESIGN.md §1.6).
+    await app.service.handle_inbound(Inbound("console", "console:ongoing", "hi", provider_id="u1"))
+    await app.service.handle_inbound(Inbound("console", "console:stranger", "hi"))  # a counter
     config = app.config.retention
 
     clock.advance(timedelta(days=10))

@@ -1,0 +1,82 @@
+"""Rate limits as Telegram counts them: at most 30 messages/s overall and 1 per chat per second.
+
+The fake enforces both (a 429 for every breach), and forty partners start at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import open_app
+from bot.config import load_config
+from bot.enrol_tokens import new_token, store_token
+from bot.enrolment import enrol
+from bot.store.consent import Consent
+from tests.fakes.telegram_api import FakeTelegram
+
+from .telegram_harness import Service, next_bot_message, press
+
+CHATS = [9100000000 + n for n in range(40)]
+
+
+@pytest.fixture
+def strict_fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram(enforce_limits=True) as fake:
+        yield fake
+
+
+def enrol_many(service: Service, count: int) -> list[str]:
+    """Enrol ``count`` partners in-process (the CLI takes a second each); their tokens."""
+
+    async def go() -> list[str]:
+        app = await open_app(load_config(service.config, env={}), {})
+        try:
+            programme = await app.service.programmes.by_name("demo")
+            assert programme is not None
+            tokens = []
+            now = app.service.clock.now()
+            for _ in range(count):
+                participant = await enrol(
+                    app.service, programme_id=programme.id, channel="telegram", language="en",
+                    timezone="Europe/London", today=date.today(), now=now,
+                    consent=Consent("v1", date.today(), "Test Worker"),
+                )  # fmt: skip
+                token = new_token()
+                async with app.db.transaction() as tx:
+                    await store_token(tx, app.ring, participant.id, token, now, timedelta(days=1))
+                tokens.append(token)
+            return tokens
+        finally:
+            await app.close()
+
+    return asyncio.run(go())
+
+
+def test_forty_partners_at_once_stay_within_telegrams_limits(
+    tmp_path: Path, strict_fake: FakeTelegram
+) -> None:
+    fake = strict_fake
+    service = Service(tmp_path, fake, max_per_chat_per_second=1.0)
+    service.add_programme()
+    tokens = enrol_many(service, len(CHATS))
+    service.start()
+    try:
+        for chat, token in zip(CHATS, tokens, strict=True):
+            fake.user_sends(chat, f"/start {token}")
+        openers = [next_bot_message(fake, chat, 0, timeout=15) for chat in CHATS]
+        for chat, opener in zip(CHATS, openers, strict=True):
+            press(fake, chat, opener, "_gate|yes")  # three messages each follow at once
+        fake.wait_for(lambda f: all(len(f.sent_texts(c)) == 4 for c in CHATS), timeout=30)
+        service.wait_quiet()
+        assert service.stop() == 0
+    finally:
+        service.close()
+    assert fake.rejected_429 == 0
+    assert fake.max_rate() <= 30
+    assert fake.max_rate_per_chat() <= 1
+    assert len(fake.calls_to("sendMessage")) == 4 * len(CHATS)

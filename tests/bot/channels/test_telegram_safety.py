@@ -1,0 +1,78 @@
+"""Safe word and a blocked bot, end to end with the real service process."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.fakes.telegram_api import FakeTelegram
+
+from .telegram_harness import SAFE_WORD, Service, next_bot_message, press
+from .telegram_script import DECOY, run_plan
+
+CHAT = 5550123987
+
+
+def started(service: Service, fake: FakeTelegram) -> dict[str, str]:
+    enrolled = service.enrol()
+    service.start()
+    fake.user_sends(CHAT, f"/start {enrolled['token']}")
+    return enrolled
+
+
+def test_safe_word_mid_survey_clears_the_chat_within_a_second(
+    service: Service, fake: FakeTelegram
+) -> None:
+    enrolled = started(service, fake)
+    opener = next_bot_message(fake, CHAT, 0)
+    run_plan(fake, CHAT, opener, until="viol_physical")
+    fake.wait_for(lambda f: any("sexual things" in t for t in f.sent_texts(CHAT)))
+    service.wait_quiet()
+    assert len(fake.visible(CHAT)) >= 7
+    sent_before = len(fake.sent_texts(CHAT))
+
+    said = time.monotonic()
+    fake.user_sends(CHAT, f"ok {SAFE_WORD.upper()}!")
+
+    def cleared(f: FakeTelegram) -> bool:
+        return [m.get("text") for m in f.visible(CHAT)] in ([], [DECOY])
+
+    fake.wait_for(cleared, timeout=3)
+    took = time.monotonic() - said
+    assert took < 1.0, f"deletion took {took:.2f}s"
+
+    fake.user_sends(CHAT, "yes")  # nothing re-activates her
+    time.sleep(0.8)
+    service.wait_quiet()
+    after = fake.sent_texts(CHAT)[sent_before:]
+    assert after in ([], [DECOY])
+    fake.wait_for(cleared)  # her stray "yes" does not stay either
+    assert service.status(enrolled["participant"]) == "paused"
+    reasons = [json.loads(r[0]) for r in service.query("SELECT reasons FROM escalations")]
+    assert ["safe_word_used"] in reasons
+    assert service.stop() == 0
+
+
+def test_blocked_bot_marks_her_unreachable_once_with_a_routine_escalation(
+    service: Service, fake: FakeTelegram
+) -> None:
+    enrolled = started(service, fake)
+    opener = next_bot_message(fake, CHAT, 0)
+    service.wait_quiet()
+    fake.block_chat(CHAT)
+    press(fake, CHAT, opener, "_gate|yes")
+    deadline = time.monotonic() + 10
+    while service.status(enrolled["participant"]) != "unreachable":
+        assert time.monotonic() < deadline, service.log_text()
+        time.sleep(0.05)
+    fake.user_sends(CHAT, "hello?")  # she cannot be written to; nothing more is tried
+    time.sleep(0.5)
+    service.wait_quiet()
+    rows = service.query("SELECT level, reasons FROM escalations")
+    assert [(level, json.loads(reasons)) for level, reasons in rows] == [
+        ("ROUTINE", ["unreachable"])
+    ]
+    assert len([c for c in fake.calls_to("sendMessage") if c.status == 403]) == 1
+    fake.wait_for(lambda f: f.visible(CHAT) == [])  # what could be deleted was
+    assert "Traceback" not in service.log_text()
+    assert service.stop() == 0
