@@ -19,6 +19,8 @@ from bot.service import FollowupService
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook
 from bot.surveys import load_survey
+from bot.sweep import Sweep
+from bot.ticker import Ticker
 
 if TYPE_CHECKING:
     from bot.runner import Component
@@ -72,5 +74,8 @@ def build_channels(config: Config) -> dict[str, Channel]:
 
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
-    components: list[Component] = []
+    sweep = Sweep(app.service)
+    components: list[Component] = [
+        Ticker(sweep.run, app.config.scheduler.sweep_seconds, sweep.daily),
+    ]
     return components

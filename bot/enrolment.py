@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.i18n import available_languages
+from bot.planning import DateError, replan_participant
+from bot.scheduling import SettingsError, rules_for
 from bot.service import FollowupService
-from bot.store import timepoints as tps
 from bot.store.housekeeping import audit
 from bot.store.participants import NewParticipant, Participant
 from bot.words import lexicon_for
 from conversations.lexicon import CARRIER_KEYWORDS
 from conversations.survey import Survey
 from conversations.text import tokens
+from scheduler.windows import WindowError, parse_windows, validate_windows
 
 MIN_SECRET_LENGTH = 4
 
@@ -85,12 +87,21 @@ async def enrol(
     end_on: date | None = None,
     actor: str = "staff",
 ) -> Participant:
-    """Validate and store a new participant with T0 scheduled; one transaction."""
+    """Validate and store a new participant with T0–T4 planned; one transaction."""
     check_secret_words(service.survey, safe_word, code_word, duress_word)
     if language not in available_languages():
         raise EnrolmentError(
             f"no catalog for language '{language}' (have: {', '.join(available_languages())})"
         )
+    try:
+        rules = rules_for(service.config, await service.programmes.get(programme_id))
+    except SettingsError as exc:
+        raise EnrolmentError(f"programme settings: {exc}") from None
+    try:
+        if windows:
+            validate_windows(parse_windows(windows), rules.quiet)
+    except WindowError as exc:
+        raise EnrolmentError(f"--window: {exc}") from None
     new = NewParticipant(
         programme_id=programme_id,
         channel=channel,
@@ -105,8 +116,11 @@ async def enrol(
         start_on=start_on,
         end_on=end_on,
     )
-    async with service.db.transaction() as tx:
-        participant = await service.participants.create(tx, new, now)
-        await tps.ensure(tx, participant.id, "T0", today)
-        await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)
+    try:
+        async with service.db.transaction() as tx:
+            participant = await service.participants.create(tx, new, now)
+            await replan_participant(tx, participant.id, rules.offsets)
+            await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)
+    except DateError as exc:
+        raise EnrolmentError(str(exc)) from None
     return participant

@@ -8,7 +8,7 @@ never leave an answer without its state or a risk without its escalation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.crypto import KeyRing
 from bot.i18n import Translator
 from bot.render import ProgrammeWords, render
-from bot.scheduling import quiet_hours
+from bot.scheduling import rules_for
 from bot.store import timepoints as tps
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
@@ -59,6 +59,24 @@ IMMEDIATE_DELETION = frozenset({"safe_word", "opted_out", "locked"})
 
 def lane_of(participant_id: str) -> str:
     return f"p:{participant_id}"
+
+
+@dataclass(frozen=True)
+class ContactRequest:
+    """One opener or reminder the scheduler wants sent."""
+
+    participant_id: str
+    timepoint: str
+    reminder: int = 0
+    wave: bool = False
+    dedupe_key: str | None = None
+    """Outbox key of this opener/reminder; a second try with the same key writes nothing."""
+    not_after: datetime | None = None
+    """End of her sendable stretch: the dispatcher drops the message if it is later."""
+
+
+class DuplicateContact(Exception):
+    """The opener's dedupe key is in the outbox already: this contact was made before."""
 
 
 @dataclass
@@ -137,29 +155,65 @@ class FollowupService:
             return await self._run(tx, participant, stored.id, stored.state, event, now)
 
     async def begin_contact(
-        self, participant_id: str, timepoint: str, *, reminder: int = 0, wave: bool = False
+        self,
+        participant_id: str,
+        timepoint: str,
+        *,
+        reminder: int = 0,
+        wave: bool = False,
+        dedupe_key: str | None = None,
+        not_after: datetime | None = None,
     ) -> StepReport | None:
-        """Open (or re-open) her session for ``timepoint`` with a neutral opener."""
+        """Open (or re-open) her session for ``timepoint`` with a neutral opener.
+
+        None when she is not active, or when ``dedupe_key`` was used already (another
+        sweep got there first): then nothing at all was written.
+        """
+        request = ContactRequest(participant_id, timepoint, reminder, wave, dedupe_key, not_after)
+        return (await self.begin_contacts([request]))[0]
+
+    async def begin_contacts(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
+        """Open many contacts in ONE transaction (a chunk of a wave), each under a savepoint:
+        the opener's outbox row and the timepoint bookkeeping commit together or not at all.
+        """
         now = self.clock.now()
-        participant = await self.participants.get(participant_id)
+        reports: list[StepReport | None] = []
+        async with self.db.transaction() as tx:
+            for request in requests:
+                reports.append(await self._begin_one(tx, request, now))
+        return reports
+
+    async def _begin_one(
+        self, tx: aiosqlite.Connection, request: ContactRequest, now: datetime
+    ) -> StepReport | None:
+        pid, timepoint = request.participant_id, request.timepoint
+        participant = await self.participants.get(pid)
         if participant.status != "active":
             return None
-        async with self.db.transaction() as tx:
-            stored = await self.sessions.for_timepoint(participant_id, timepoint)
+        await tx.execute("SAVEPOINT contact")
+        try:
+            stored = await self.sessions.for_timepoint(pid, timepoint)
             state = stored.state if stored else SessionState(timepoint)
-            await tps.ensure(tx, participant_id, timepoint, None)
+            await tps.ensure(tx, pid, timepoint, None)
             report = await self._run(
                 tx,
                 participant,
                 stored.id if stored else None,
                 state,
-                Begin(reminder),
+                Begin(request.reminder),
                 now,
-                priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
+                priority=PRIORITY_WAVE if request.wave else PRIORITY_LIVE,
+                contact=request,
             )
             if report.state.phase == "gate":
-                await tps.mark_contacted(tx, participant_id, timepoint, reminder, now)
-            return report
+                await tps.mark_contacted(tx, pid, timepoint, request.reminder, now)
+        except DuplicateContact:
+            await tx.execute("ROLLBACK TO contact")
+            await tx.execute("RELEASE contact")
+            log.info("contact %s %s already made; skipped", participant.pseudonym, timepoint)
+            return None
+        await tx.execute("RELEASE contact")
+        return report
 
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None:
         """The scheduler's word that a session went idle or its timepoint expired."""
@@ -192,12 +246,15 @@ class FollowupService:
         *,
         persist: bool = True,
         priority: int = PRIORITY_LIVE,
+        contact: ContactRequest | None = None,
     ) -> StepReport:
         new_state, effects = step(self.survey, state, event, now, self.context_for(participant))
         if persist:
             session_id = await self.sessions.save(tx, participant.id, new_state, now, session_id)
         report = StepReport(participant, new_state, effects)
-        await self._apply(tx, participant, session_id, new_state, effects, now, report, priority)
+        await self._apply(
+            tx, participant, session_id, new_state, effects, now, report, priority, contact
+        )
         if any(isinstance(e, Send | DeleteTranscript) for e in effects):
             self.on_outbox()
         return report
@@ -212,13 +269,14 @@ class FollowupService:
         now: datetime,
         report: StepReport,
         priority: int,
+        contact: ContactRequest | None = None,
     ) -> None:
         programme = await self.programmes.get(participant.programme_id)
         pid, timepoint = participant.id, state.timepoint
         for effect in effects:
             if isinstance(effect, Send):
                 await self._enqueue_send(
-                    tx, participant, programme, session_id, effect, now, priority
+                    tx, participant, programme, session_id, effect, now, priority, contact
                 )
             elif isinstance(effect, SaveAnswer):
                 await self.answers.save(tx, pid, timepoint, effect.item_id, effect.answer, now)
@@ -243,6 +301,8 @@ class FollowupService:
                 await self._enqueue_deletion(tx, participant, session_id, effect.reason, now)
             elif isinstance(effect, EndSession):
                 new_state = tps.OUTCOME_STATES.get(effect.outcome)
+                if effect.outcome == "idle" and not state.started:
+                    new_state = None  # an unanswered opener stays 'sent', not 'in progress'
                 if new_state and state.outcome != "inactive":
                     final = new_state in tps.FINAL_STATES
                     await tps.update(
@@ -283,6 +343,7 @@ class FollowupService:
         effect: Send,
         now: datetime,
         priority: int,
+        contact: ContactRequest | None = None,
     ) -> None:
         address = participant.address(self.ring)
         if address is None:
@@ -300,7 +361,9 @@ class FollowupService:
             priority = PRIORITY_URGENT
         elif kind not in ("opener", "reminder"):
             priority = min(priority, PRIORITY_LIVE)
-        await self.outbox.enqueue(
+        scheduled = contact is not None and kind in ("opener", "reminder")
+        dedupe_key = contact.dedupe_key if contact and scheduled else None
+        row_id = await self.outbox.enqueue(
             tx,
             lane=lane_of(participant.id),
             channel=participant.channel,
@@ -310,7 +373,11 @@ class FollowupService:
             now=now,
             participant_id=participant.id,
             session_id=session_id,
+            dedupe_key=dedupe_key,
+            not_after=contact.not_after if contact and scheduled else None,
         )
+        if row_id is None and dedupe_key is not None:
+            raise DuplicateContact(dedupe_key)
 
     async def _enqueue_deletion(
         self,
@@ -344,7 +411,7 @@ class FollowupService:
     def _snooze_until(
         self, participant: Participant, programme: Programme, option: str, now: datetime
     ) -> datetime:
-        quiet = quiet_hours(self.config)
+        quiet = rules_for(self.config, programme).quiet
         windows = parse_windows(participant.windows(self.ring))
         until = snooze_until(now, option, windows, quiet, ZoneInfo(participant.timezone))
         return until or now + timedelta(days=1)

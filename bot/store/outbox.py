@@ -23,6 +23,9 @@ PRIORITY_LIVE = 1
 PRIORITY_WAVE = 2
 PRIORITY_HOUSEKEEPING = 3
 
+#: ``last_error`` of a scheduled message cancelled because her safe window had closed.
+WINDOW_CLOSED = "window_closed"
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -36,6 +39,7 @@ class OutboxRow:
     staff_id: int | None
     session_id: str | None
     payload: dict[str, Any]
+    not_after: datetime | None = None
 
 
 def _aad(row_id: int) -> str:
@@ -62,12 +66,17 @@ class Outbox:
         staff_id: int | None = None,
         session_id: str | None = None,
         dedupe_key: str | None = None,
+        not_after: datetime | None = None,
     ) -> int | None:
-        """Add a row; returns its id, or None when ``dedupe_key`` was already used."""
+        """Add a row; returns its id, or None when ``dedupe_key`` was already used.
+
+        ``not_after``: the message must not go out later (her safe window closes); the
+        dispatcher cancels it instead (``WINDOW_CLOSED``) and the sweep tries again.
+        """
         cur = await tx.execute(
             "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
-            " kind, priority, payload_enc, not_before, dedupe_key, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?)",
+            " kind, priority, payload_enc, not_before, dedupe_key, created_at, not_after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?, ?, ?, ?)",
             (
                 participant_id,
                 staff_id,
@@ -79,6 +88,7 @@ class Outbox:
                 iso(not_before or now),
                 dedupe_key,
                 iso(now),
+                iso(not_after) if not_after else None,
             ),
         )
         if cur.rowcount == 0 or cur.lastrowid is None:
@@ -111,6 +121,7 @@ class Outbox:
             staff_id=r["staff_id"],
             session_id=r["session_id"],
             payload=json.loads(self.ring.open(r["payload_enc"], _aad(r["id"]))),
+            not_after=parse_iso(r["not_after"]) if r["not_after"] else None,
         )
 
     async def next_due_at(self, channel: str) -> datetime | None:
@@ -132,6 +143,19 @@ class Outbox:
             "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
             (iso(now), row_id),
         )
+
+    async def window_closed(self, row_id: int, participant_id: str | None) -> None:
+        """Too late to send safely: cancel the row and let the next sweep decide again."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'cancelled', last_error = ? WHERE id = ?",
+                (WINDOW_CLOSED, row_id),
+            )
+            if participant_id is not None:
+                await tx.execute(
+                    "UPDATE timepoints SET next_action_at = NULL WHERE participant_id = ?",
+                    (participant_id,),
+                )
 
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
         async with self.db.transaction() as tx:

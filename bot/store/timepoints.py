@@ -51,9 +51,76 @@ async def update(
 async def mark_contacted(
     tx: aiosqlite.Connection, participant_id: str, timepoint: str, reminder: int, now: datetime
 ) -> None:
+    """The bookkeeping of ``scheduler.contact.Attempt``, in the transaction of the outbox row.
+
+    An opener sets ``first_sent_at`` (restarting the expiry clock), resets reminders,
+    clears a snooze and counts the opener (``openers_sent`` keys the dedupe key);
+    a reminder records its number. Both set ``last_sent_at`` and clear the cached
+    ``next_action_at`` so the next sweep decides afresh.
+    """
+    if reminder:
+        await tx.execute(
+            "UPDATE timepoints SET reminders_sent = MAX(reminders_sent, ?), last_sent_at = ?,"
+            " next_action_at = NULL WHERE participant_id = ? AND timepoint = ?",
+            (reminder, iso(now), participant_id, timepoint),
+        )
+        return
     await tx.execute(
-        "UPDATE timepoints SET state = CASE WHEN state IN ('in_progress') THEN state ELSE 'sent' END,"
-        " first_sent_at = COALESCE(first_sent_at, ?), reminders_sent = MAX(reminders_sent, ?),"
-        " snoozed_until = NULL WHERE participant_id = ? AND timepoint = ?",
-        (iso(now), reminder, participant_id, timepoint),
+        "UPDATE timepoints SET state = CASE WHEN state = 'in_progress' THEN state ELSE 'sent' END,"
+        " first_sent_at = ?, last_sent_at = ?, reminders_sent = 0, snoozed_until = NULL,"
+        " openers_sent = openers_sent + 1, next_action_at = NULL"
+        " WHERE participant_id = ? AND timepoint = ?",
+        (iso(now), iso(now), participant_id, timepoint),
     )
+
+
+def wave_id(programme_id: int, timepoint: str, due: date | None) -> str | None:
+    """A wave: one programme's contacts of one timepoint due on one day (stable, typable)."""
+    return None if due is None else f"W{programme_id}-{timepoint}-{due:%Y%m%d}"
+
+
+#: Rows in these states have not happened yet: a new plan may move or cancel them.
+REPLANNABLE = frozenset({"scheduled", "cancelled", "held"})
+
+
+async def write_plan(
+    tx: aiosqlite.Connection,
+    participant_id: str,
+    programme_id: int,
+    plan: dict[str, date | None],
+) -> None:
+    """Store a plan: new rows are created, rows not yet begun take the new date (or are
+    cancelled when it is None), rows that began keep theirs (``replan`` already did)."""
+    rows = await (
+        await tx.execute(
+            "SELECT timepoint, due_on, state FROM timepoints WHERE participant_id = ?",
+            (participant_id,),
+        )
+    ).fetchall()
+    existing = {r["timepoint"]: r for r in rows}
+    for tp, due in plan.items():
+        due_text = due.isoformat() if due else None
+        row = existing.get(tp)
+        if row is None:
+            await tx.execute(
+                "INSERT INTO timepoints (participant_id, timepoint, due_on, wave_id)"
+                " VALUES (?, ?, ?, ?)",
+                (participant_id, tp, due_text, wave_id(programme_id, tp, due)),
+            )
+            continue
+        if row["state"] not in REPLANNABLE:
+            continue
+        if due is None:
+            state = "cancelled" if row["due_on"] else row["state"]
+        else:
+            state = "scheduled" if row["state"] == "cancelled" else row["state"]
+        await tx.execute(
+            "UPDATE timepoints SET due_on = ?, wave_id = ?, state = ?, next_action_at = NULL,"
+            " send_now_at = NULL WHERE participant_id = ? AND timepoint = ?",
+            (due_text, wave_id(programme_id, tp, due), state, participant_id, tp),
+        )
+
+
+async def reset_next_action(tx: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> None:
+    """Forget cached sweep decisions (her windows, status or her programme's rules changed)."""
+    await tx.execute(f"UPDATE timepoints SET next_action_at = NULL WHERE {where}", params)
