@@ -76,6 +76,8 @@ class Action:
     zone: str
     wave_id: str | None
     done: bool
+    key: str | None = None
+    """The outbox dedupe key of an opener/reminder (to follow it out of the outbox)."""
 
     @property
     def local(self) -> str:
@@ -252,11 +254,11 @@ class Sweep:
         if action == "send_opener":
             key = f"opener:{pid}:{tp}:{row['openers_sent'] + 1}"
             request = ContactRequest(pid, tp, 0, True, key, not_after)
-            return request, self._action(row, "opener", now, not report.dry_run)
+            return request, self._action(row, "opener", now, not report.dry_run, key)
         n = row["reminders_sent"] + 1
         key = f"reminder:{pid}:{tp}:{row['openers_sent']}:{n}"
         request = ContactRequest(pid, tp, n, True, key, not_after)
-        return request, self._action(row, f"reminder {n}", now, not report.dry_run)
+        return request, self._action(row, f"reminder {n}", now, not report.dry_run, key)
 
     @staticmethod
     def _live_until(row: _Row, now: datetime, idle: timedelta) -> datetime | None:
@@ -266,9 +268,11 @@ class Sweep:
         until = parse_iso(row["session_updated"]) + idle
         return until if until > now else None
 
-    def _action(self, row: _Row, what: str, at: datetime, done: bool) -> Action:
+    def _action(
+        self, row: _Row, what: str, at: datetime, done: bool, key: str | None = None
+    ) -> Action:
         return Action(
-            row["pseudonym"], row["timepoint"], what, at, row["timezone"], row["wave_id"], done
+            row["pseudonym"], row["timepoint"], what, at, row["timezone"], row["wave_id"], done, key
         )
 
     # --- acting --------------------------------------------------------------------
@@ -312,7 +316,9 @@ class Sweep:
             and parse_iso(other["updated_at"]) + idle > now
         ):
             return False
-        report.actions.append(self._action(row, f"close {row['other_open']}", now, True))
+        report.actions.append(
+            self._action(row, f"close {row['other_open']}", now, not report.dry_run)
+        )
         if not report.dry_run:
             await self._finish(
                 row["participant_id"], row["other_open"], other["id"] if other else None, now

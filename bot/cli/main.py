@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import console_cmds, programmes
+from bot.cli import console_cmds, participants, programmes, waves
 from bot.cli.common import ConfigOption, config_or_exit, out, run
 from bot.cli.enrol_cmd import enrol_command
 from bot.cli.run_cmd import run_command
@@ -19,6 +19,8 @@ app = typer.Typer(
 app.add_typer(programmes.app, name="programme")
 app.command("enrol")(enrol_command)
 app.command("run")(run_command)
+participants.register(app)
+waves.register(app)
 
 
 @app.command()

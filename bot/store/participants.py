@@ -252,6 +252,12 @@ class Participants:
         )
         return _participant(row) if row else None
 
+    async def in_programme(self, programme_id: int) -> list[Participant]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM participants WHERE programme_id = ? ORDER BY pseudonym", (programme_id,)
+        )
+        return [_participant(r) for r in rows]
+
     async def get(self, participant_id: str) -> Participant:
         row = await self.db.fetchone("SELECT * FROM participants WHERE id = ?", (participant_id,))
         if row is None:
