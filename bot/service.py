@@ -76,7 +76,9 @@ class ContactRequest:
 
 
 class DuplicateContact(Exception):
-    """The opener's dedupe key is in the outbox already: this contact was made before."""
+    """The opener's dedupe key is in the outbox already: this contact was made before.
+    ``begin_contacts`` checks keys first, so this only guards against a bug (the chunk
+    rolls back rather than send twice)."""
 
 
 @dataclass
@@ -173,47 +175,48 @@ class FollowupService:
         return (await self.begin_contacts([request]))[0]
 
     async def begin_contacts(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
-        """Open many contacts in ONE transaction (a chunk of a wave), each under a savepoint:
-        the opener's outbox row and the timepoint bookkeeping commit together or not at all.
-        """
+        """Open many contacts in ONE transaction (a chunk of a wave); each opener's outbox row
+        and its timepoint bookkeeping commit together. None for a partner who is not active
+        or whose dedupe key is used (checked under the write lock, so it is exact)."""
         now = self.clock.now()
+        pairs = [(r.participant_id, r.timepoint) for r in requests]
         reports: list[StepReport | None] = []
         async with self.db.transaction() as tx:
-            for request in requests:
-                reports.append(await self._begin_one(tx, request, now))
-        return reports
-
-    async def _begin_one(
-        self, tx: aiosqlite.Connection, request: ContactRequest, now: datetime
-    ) -> StepReport | None:
-        pid, timepoint = request.participant_id, request.timepoint
-        participant = await self.participants.get(pid)
-        if participant.status != "active":
-            return None
-        await tx.execute("SAVEPOINT contact")
-        try:
-            stored = await self.sessions.for_timepoint(pid, timepoint)
-            state = stored.state if stored else SessionState(timepoint)
-            await tps.ensure(tx, pid, timepoint, None)
-            report = await self._run(
-                tx,
-                participant,
-                stored.id if stored else None,
-                state,
-                Begin(request.reminder),
-                now,
-                priority=PRIORITY_WAVE if request.wave else PRIORITY_LIVE,
-                contact=request,
+            people = await self.participants.many([pid for pid, _ in pairs])
+            sessions = await self.sessions.for_pairs(pairs)
+            used = await self.outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
+            await tx.executemany(
+                "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
             )
-            if report.state.phase == "gate":
-                await tps.mark_contacted(tx, pid, timepoint, request.reminder, now)
-        except DuplicateContact:
-            await tx.execute("ROLLBACK TO contact")
-            await tx.execute("RELEASE contact")
-            log.info("contact %s %s already made; skipped", participant.pseudonym, timepoint)
-            return None
-        await tx.execute("RELEASE contact")
-        return report
+            programmes: dict[int, Programme] = {}
+            for request in requests:
+                participant = people.get(request.participant_id)
+                if participant is None:
+                    raise LookupError(f"no participant {request.participant_id}")
+                if participant.status != "active" or request.dedupe_key in used:
+                    reports.append(None)
+                    continue
+                if participant.programme_id not in programmes:
+                    programme = await self.programmes.get(participant.programme_id)
+                    programmes[participant.programme_id] = programme
+                stored = sessions.get((request.participant_id, request.timepoint))
+                report = await self._run(
+                    tx,
+                    participant,
+                    stored.id if stored else None,
+                    stored.state if stored else SessionState(request.timepoint),
+                    Begin(request.reminder),
+                    now,
+                    priority=PRIORITY_WAVE if request.wave else PRIORITY_LIVE,
+                    contact=request,
+                    programme=programmes[participant.programme_id],
+                )
+                if report.state.phase == "gate":
+                    await tps.mark_contacted(
+                        tx, request.participant_id, request.timepoint, request.reminder, now
+                    )
+                reports.append(report)
+        return reports
 
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None:
         """The scheduler's word that a session went idle or its timepoint expired."""
@@ -247,13 +250,24 @@ class FollowupService:
         persist: bool = True,
         priority: int = PRIORITY_LIVE,
         contact: ContactRequest | None = None,
+        programme: Programme | None = None,
     ) -> StepReport:
         new_state, effects = step(self.survey, state, event, now, self.context_for(participant))
         if persist:
             session_id = await self.sessions.save(tx, participant.id, new_state, now, session_id)
         report = StepReport(participant, new_state, effects)
+        programme = programme or await self.programmes.get(participant.programme_id)
         await self._apply(
-            tx, participant, session_id, new_state, effects, now, report, priority, contact
+            tx,
+            participant,
+            programme,
+            session_id,
+            new_state,
+            effects,
+            now,
+            report,
+            priority,
+            contact,
         )
         if any(isinstance(e, Send | DeleteTranscript) for e in effects):
             self.on_outbox()
@@ -263,6 +277,7 @@ class FollowupService:
         self,
         tx: aiosqlite.Connection,
         participant: Participant,
+        programme: Programme,
         session_id: str | None,
         state: SessionState,
         effects: list[Effect],
@@ -271,7 +286,6 @@ class FollowupService:
         priority: int,
         contact: ContactRequest | None = None,
     ) -> None:
-        programme = await self.programmes.get(participant.programme_id)
         pid, timepoint = participant.id, state.timepoint
         for effect in effects:
             if isinstance(effect, Send):

@@ -98,6 +98,18 @@ class Outbox:
         await tx.execute("UPDATE outbox SET payload_enc = ? WHERE id = ?", (sealed, row_id))
         return row_id
 
+    async def used_keys(self, keys: list[str]) -> set[str]:
+        """Which of these dedupe keys are taken (call inside the transaction that inserts)."""
+        used: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                f"SELECT dedupe_key FROM outbox WHERE dedupe_key IN ({marks})", chunk
+            )
+            used.update(r[0] for r in rows)
+        return used
+
     async def due(self, channel: str, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Rows ready now, first in their lane, by priority then age."""
         rows = await self.db.fetchall(
