@@ -51,12 +51,16 @@ SELECT t.participant_id, t.timepoint, t.due_on, t.state, t.first_sent_at, t.remi
        p.pseudonym, p.programme_id, p.timezone, p.windows_enc,
        s.id AS session_id, s.phase AS session_phase, s.updated_at AS session_updated,
        o.state AS opener_state, o.last_error AS opener_error,
-       (SELECT MIN(l.due_on) FROM timepoints AS l WHERE l.participant_id = t.participant_id
+       (SELECT MIN(CASE WHEN l.send_now_at IS NOT NULL AND substr(l.send_now_at, 1, 10)
+                          < l.due_on THEN substr(l.send_now_at, 1, 10) ELSE l.due_on END)
+          FROM timepoints AS l WHERE l.participant_id = t.participant_id
           AND l.timepoint > t.timepoint AND l.due_on IS NOT NULL
           AND l.state != 'cancelled') AS later_due,
        (SELECT x.timepoint FROM timepoints AS x WHERE x.participant_id = t.participant_id
           AND x.timepoint != t.timepoint AND x.state IN ('sent', 'in_progress', 'snoozed')
-          LIMIT 1) AS other_open
+          LIMIT 1) AS other_open,
+       (SELECT MAX(y.last_sent_at) FROM timepoints AS y WHERE y.participant_id = t.participant_id
+          AND y.timepoint != t.timepoint) AS her_last_sent
 FROM timepoints AS t
 JOIN participants AS p ON p.id = t.participant_id
 LEFT JOIN sessions AS s ON s.participant_id = t.participant_id AND s.timepoint = t.timepoint
@@ -99,6 +103,7 @@ class SweepReport:
     actions: list[Action] = field(default_factory=list)
     waiting: int = 0
     seconds: float = 0.0
+    contacted: set[str] = field(default_factory=set)
 
     def count(self, prefix: str) -> int:
         return sum(1 for a in self.actions if a.action.startswith(prefix) and a.done)
@@ -139,7 +144,8 @@ class Sweep:
         sql, params = _CANDIDATES, [(now + timedelta(days=1)).date().isoformat(), iso(now)]
         if wave_id is not None:
             sql, params = sql + " AND t.wave_id = ?", [*params, wave_id]
-        rows = await self.service.db.fetchall(sql + " ORDER BY t.due_on, t.participant_id", params)
+        order = " ORDER BY t.due_on, t.participant_id, t.timepoint"
+        rows = await self.service.db.fetchall(sql + order, params)
         decide = _decider()
         requests: list[tuple[ContactRequest, Action]] = []
         waits: list[tuple[str | None, str, str]] = []
@@ -218,7 +224,8 @@ class Sweep:
                 )
         today = now.astimezone(rules.zone).date()
         later_due = row["later_due"]
-        if first_sent is None and later_due and date.fromisoformat(later_due) <= today:
+        overtaken = later_due is not None and date.fromisoformat(later_due) <= today
+        if first_sent is None and overtaken:
             # A later timepoint is due too (drop-out, a long pause): ask only the latest.
             await self._end_attempt(row, "superseded", now, report)
             return None
@@ -248,14 +255,23 @@ class Sweep:
                 return live_until  # she is answering right now: expire once she stops
             await self._end_attempt(row, "expire", now, report)
             return None
+        if action == "send_reminder" and overtaken:
+            return None  # no reminder for an attempt the newer timepoint's opener will close
         if row["wave_id"] in held:
             report.actions.append(self._action(row, "held", now, False))
             return None
         if live_until is not None:
             return live_until  # never interrupt a live conversation with an opener/reminder
+        if row["participant_id"] in report.contacted:
+            return None  # one contact per partner per sweep; the next sweep looks again
+        gap = timedelta(hours=rules.policy.min_hours_between_messages)
+        her_last = _t(row["her_last_sent"])
+        if action == "send_opener" and her_last is not None and her_last + gap > now:
+            return her_last + gap  # no new timepoint's opener right after another (drop-out mid-T2)
         opener = action == "send_opener"
         if opener and row["other_open"] and not await self._close_other(row, now, idle, report):
             return now + idle
+        report.contacted.add(row["participant_id"])
         until = _until(now, row.windows, rules.quiet, row.zone)
         not_after = until - DEFAULT_MIN_REMAINING if until else now
         if action == "send_opener":

@@ -254,3 +254,37 @@ async def test_superseded_timepoint_is_missed_not_sent(
     states = {tp: (await timepoint(app, her.id, tp))["state"] for tp in ("T0", "T1", "T2")}
     assert states == {"T0": "missed", "T1": "missed", "T2": "sent"}
     assert channel.kinds() == ["opener"]
+
+
+async def test_dropout_while_t2_is_open_closes_it_and_waits_the_gap(
+    app: App, clock: ManualClock, channel: RecordingChannel
+) -> None:
+    start = TUESDAY - timedelta(days=40)
+    her = await enrol_her(app, "c:1", start=start, end=start + timedelta(days=80),
+                          today=start - timedelta(days=20))  # fmt: skip
+    async with app.db.transaction() as tx:  # T0 and T1 are done; T2 is due today
+        await tx.execute(
+            "UPDATE timepoints SET state = 'completed' WHERE timepoint IN ('T0', 'T1')"
+        )
+        await tx.execute("UPDATE timepoints SET due_on = ? WHERE timepoint = 'T2'",
+                         (TUESDAY.isoformat(),))  # fmt: skip
+    clock.set(berlin(TUESDAY, 10))
+    await tick(app)
+    assert channel.kinds() == ["opener"]
+    async with app.db.transaction() as tx:  # staff record a drop-out an hour later
+        await tx.execute("UPDATE participants SET dropout_on = ?", (TUESDAY.isoformat(),))
+        from bot.planning import replan_participant
+        from scheduler.timepoints import Offsets
+
+        await replan_participant(tx, her.id, Offsets())
+    assert (await timepoint(app, her.id, "T3"))["due_on"] == TUESDAY.isoformat()
+    await run_hourly(app, clock, berlin(TUESDAY + timedelta(days=1), 12))
+    kinds = [m.kind for _, _, m in channel.sent]
+    assert kinds == ["opener", "opener"]  # no T2 reminder once T3 is due
+    # Not at once: the next window after the 20-hour gap; T2's chat is cleared first.
+    t3_sent = channel.sent[1][0]
+    wednesday_10 = berlin(TUESDAY + timedelta(days=1), 10)
+    assert wednesday_10 <= t3_sent <= wednesday_10 + timedelta(minutes=30)
+    t3 = await timepoint(app, her.id, "T3")
+    assert t3["state"] == "sent" and parse_iso(t3["first_sent_at"]) == wednesday_10
+    assert (await timepoint(app, her.id, "T2"))["state"] == "missed"
