@@ -77,11 +77,16 @@ class Ticker:
                 log.exception("scheduled job %s failed; will run again at the next tick", name)
 
     async def stop(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
-        try:  # let a running sweep finish its transaction; each contact commits on its own
+        """No new runs; let a running sweep finish its chunk (each commits on its own), then
+        shut down. After 10 s it is cancelled: its open transaction rolls back, and the
+        next start redoes exactly what was not committed."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is None:
+            return
+        scheduler.pause()
+        try:
             await asyncio.wait_for(self._busy.acquire(), timeout=10)
             self._busy.release()
         except TimeoutError:
             log.warning("a sweep was still running at shutdown; it will be redone after restart")
+        scheduler.shutdown(wait=False)
