@@ -12,7 +12,7 @@ until something is due; every change of her windows, status or rules clears it.
 from __future__ import annotations
 
 import logging
-import time as monotonic
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,6 +25,7 @@ import aiosqlite
 from bot.clock import iso, parse_iso
 from bot.scheduling import ProgrammeRules, rules_for
 from bot.service import ContactRequest, FollowupService
+from bot.store import timepoints as tps
 from bot.store.outbox import WINDOW_CLOSED
 from conversations.events import Expire, Idle
 from conversations.state import ACTIVE_PHASES
@@ -44,35 +45,6 @@ CHUNK = 200
 that a live reply never waits long for the write lock (about 0.1 s per chunk)."""
 NO_WINDOW_RETRY = timedelta(hours=6)
 """When her windows allow nothing within the horizon, look again this much later."""
-
-_CANDIDATES = """
-SELECT t.participant_id, t.timepoint, t.due_on, t.state, t.first_sent_at, t.reminders_sent,
-       t.snoozed_until, t.last_sent_at, t.openers_sent, t.send_now_at, t.wave_id,
-       p.pseudonym, p.programme_id, p.timezone, p.windows_enc,
-       s.id AS session_id, s.phase AS session_phase, s.updated_at AS session_updated,
-       o.state AS opener_state, o.last_error AS opener_error,
-       (SELECT MIN(CASE WHEN l.send_now_at IS NOT NULL AND substr(l.send_now_at, 1, 10)
-                          < l.due_on THEN substr(l.send_now_at, 1, 10) ELSE l.due_on END)
-          FROM timepoints AS l WHERE l.participant_id = t.participant_id
-          AND l.timepoint > t.timepoint AND l.due_on IS NOT NULL
-          AND l.state != 'cancelled') AS later_due,
-       (SELECT x.timepoint FROM timepoints AS x WHERE x.participant_id = t.participant_id
-          AND x.timepoint != t.timepoint AND x.state IN ('sent', 'in_progress', 'snoozed')
-          LIMIT 1) AS other_open,
-       (SELECT MAX(y.last_sent_at) FROM timepoints AS y WHERE y.participant_id = t.participant_id
-          AND y.timepoint != t.timepoint) AS her_last_sent
-FROM timepoints AS t
-JOIN participants AS p ON p.id = t.participant_id
-LEFT JOIN sessions AS s ON s.participant_id = t.participant_id AND s.timepoint = t.timepoint
-LEFT JOIN outbox AS o
-  ON o.dedupe_key = 'opener:' || t.participant_id || ':' || t.timepoint || ':' || t.openers_sent
-WHERE t.state IN ('scheduled', 'sent', 'in_progress', 'snoozed')
-  AND t.due_on IS NOT NULL
-  AND (t.due_on <= ? OR t.send_now_at IS NOT NULL)
-  AND (t.next_action_at IS NULL OR t.next_action_at <= ?)
-  AND p.status = 'active' AND p.address_enc IS NOT NULL
-  AND NOT (t.first_sent_at IS NULL AND t.wave_id IN (SELECT wave_id FROM wave_holds))
-"""
 
 
 @dataclass(frozen=True)
@@ -111,7 +83,7 @@ class SweepReport:
 
 @dataclass
 class _Row:
-    """A candidate row with everything decided about it."""
+    """A candidate row with her zone, parsed windows and programme rules."""
 
     data: aiosqlite.Row
     zone: ZoneInfo
@@ -135,17 +107,13 @@ class Sweep:
 
     async def run(self, *, dry_run: bool = False, wave_id: str | None = None) -> SweepReport:
         """One sweep at the service clock's now; ``wave_id`` limits it to one wave."""
-        started = monotonic.perf_counter()
+        started = time.perf_counter()
         now = self.service.clock.now()
         report = SweepReport(now, dry_run)
         if wave_id is None:
             await self._idle(now, report)
         held = {r[0] for r in await self.service.db.fetchall("SELECT wave_id FROM wave_holds")}
-        sql, params = _CANDIDATES, [(now + timedelta(days=1)).date().isoformat(), iso(now)]
-        if wave_id is not None:
-            sql, params = sql + " AND t.wave_id = ?", [*params, wave_id]
-        order = " ORDER BY t.due_on, t.participant_id, t.timepoint"
-        rows = await self.service.db.fetchall(sql + order, params)
+        rows = await tps.sweep_candidates(self.service.db, now, wave_id)
         decide = _decider()
         requests: list[tuple[ContactRequest, Action]] = []
         waits: list[tuple[str | None, str, str]] = []
@@ -163,7 +131,7 @@ class Sweep:
             await self._send(requests, report)
         else:
             report.actions.extend(a for _, a in requests)
-        report.seconds = monotonic.perf_counter() - started
+        report.seconds = time.perf_counter() - started
         return report
 
     async def daily(self) -> int:
