@@ -29,7 +29,9 @@ from bot.store.housekeeping import bump
 from bot.store.outbox import Outbox
 from bot.store.staff import StaffStore
 from bot.surveys import load_survey
+from bot.sweep import Sweep
 from bot.telegram_enrol import TelegramEnrolment
+from bot.ticker import Ticker
 
 if TYPE_CHECKING:
     from bot.runner import Component
@@ -157,4 +159,6 @@ def build_components(app: App) -> list[Component]:
                 tick=lambda: sweep_deletions(service, "telegram"),
             )
         )
+    sweep = Sweep(app.service)
+    components.append(Ticker(sweep.run, app.config.scheduler.sweep_seconds, sweep.daily))
     return components

@@ -155,6 +155,11 @@ class Dispatcher:
     async def _handle(
         self, channel: Channel, limiter: RateLimiter, row: OutboxRow, address: str
     ) -> None:
+        if row.not_after is not None and self.clock.now() >= row.not_after:
+            # Her safe window closed while the message waited (backlog, retries): never late.
+            log.warning("outbox row %s: her window closed before sending; cancelled", row.id)
+            await self.outbox.window_closed(row.id, row.participant_id)
+            return
         if not await self.outbox.mark_sending(row.id):
             return
         try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.i18n import available_languages
+from bot.planning import DateError, replan_participant
+from bot.scheduling import SettingsError, rules_for
 from bot.service import FollowupService
-from bot.store import timepoints as tps
 from bot.store.consent import Consent, record_consent
 from bot.store.housekeeping import audit
 from bot.store.participants import NewParticipant, Participant
@@ -18,6 +19,7 @@ from bot.words import lexicon_for
 from conversations.lexicon import CARRIER_KEYWORDS
 from conversations.survey import Survey
 from conversations.text import tokens
+from scheduler.windows import WindowError, parse_windows, validate_windows
 
 MIN_SECRET_LENGTH = 4
 
@@ -98,7 +100,7 @@ async def enrol(
     end_on: date | None = None,
     actor: str = "staff",
 ) -> Participant:
-    """Validate and store a new participant, her consent and T0; one transaction.
+    """Validate and store a new participant, her consent and T0–T4 planned; one transaction.
 
     Without a consent record nothing is stored: no contact may ever be made without one.
     """
@@ -113,6 +115,15 @@ async def enrol(
         raise EnrolmentError(
             f"no catalog for language '{language}' (have: {', '.join(available_languages())})"
         )
+    try:
+        rules = rules_for(service.config, await service.programmes.get(programme_id))
+    except SettingsError as exc:
+        raise EnrolmentError(f"programme settings: {exc}") from None
+    try:
+        if windows:
+            validate_windows(parse_windows(windows), rules.quiet)
+    except WindowError as exc:
+        raise EnrolmentError(f"--window: {exc}") from None
     new = NewParticipant(
         programme_id=programme_id,
         channel=channel,
@@ -127,9 +138,12 @@ async def enrol(
         start_on=start_on,
         end_on=end_on,
     )
-    async with service.db.transaction() as tx:
-        participant = await service.participants.create(tx, new, now)
-        await record_consent(tx, participant.id, consent, now)
-        await tps.ensure(tx, participant.id, "T0", today)
-        await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)
+    try:
+        async with service.db.transaction() as tx:
+            participant = await service.participants.create(tx, new, now)
+            await record_consent(tx, participant.id, consent, now)
+            await replan_participant(tx, participant.id, rules.offsets)
+            await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)
+    except DateError as exc:
+        raise EnrolmentError(str(exc)) from None
     return participant

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,9 +24,9 @@ from bot.datarights.core import withdraw_in_tx
 from bot.datarights.secret_words import refresh_secret_digests
 from bot.i18n import Translator, format_day
 from bot.render import ProgrammeWords, render
-from bot.scheduling import quiet_hours
+from bot.scheduling import rules_for
 from bot.store import timepoints as tps
-from bot.store.consent import consent_of
+from bot.store.consent import consented_among
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
 from bot.store.housekeeping import audit, bump, first_time_seen
@@ -71,6 +71,26 @@ IMMEDIATE_DELETION = frozenset(
 
 def lane_of(participant_id: str) -> str:
     return f"p:{participant_id}"
+
+
+@dataclass(frozen=True)
+class ContactRequest:
+    """One opener or reminder the scheduler wants sent."""
+
+    participant_id: str
+    timepoint: str
+    reminder: int = 0
+    wave: bool = False
+    dedupe_key: str | None = None
+    """Outbox key of this opener/reminder; a second try with the same key writes nothing."""
+    not_after: datetime | None = None
+    """End of her sendable stretch: the dispatcher drops the message if it is later."""
+
+
+class DuplicateContact(Exception):
+    """The opener's dedupe key is in the outbox already: this contact was made before.
+    ``begin_contacts`` checks keys first, so this only guards against a bug (the chunk
+    rolls back rather than send twice)."""
 
 
 @dataclass
@@ -163,19 +183,73 @@ class FollowupService:
             return report
 
     async def begin_contact(
-        self, participant_id: str, timepoint: str, *, reminder: int = 0, wave: bool = False
+        self,
+        participant_id: str,
+        timepoint: str,
+        *,
+        reminder: int = 0,
+        wave: bool = False,
+        dedupe_key: str | None = None,
+        not_after: datetime | None = None,
     ) -> StepReport | None:
-        """Open (or re-open) her session for ``timepoint`` with a neutral opener."""
-        participant = await self.participants.get(participant_id)
-        if participant.status != "active":
-            return None
-        if await consent_of(self.db, participant_id) is None:
-            log.warning("no consent recorded for %s; no contact made", participant.pseudonym)
-            return None
+        """Open (or re-open) her session for ``timepoint`` with a neutral opener.
+
+        None when she is not active, or when ``dedupe_key`` was used already (another
+        sweep got there first): then nothing at all was written.
+        """
+        request = ContactRequest(participant_id, timepoint, reminder, wave, dedupe_key, not_after)
+        return (await self.begin_contacts([request]))[0]
+
+    async def begin_contacts(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
+        """Open many contacts in ONE transaction (a chunk of a wave); each opener's outbox row
+        and its timepoint bookkeeping commit together. None for a partner who is not active
+        or whose dedupe key is used (checked under the write lock, so it is exact)."""
+        now = self.clock.now()
+        pairs = [(r.participant_id, r.timepoint) for r in requests]
+        reports: list[StepReport | None] = []
         async with self.db.transaction() as tx:
-            return await self.begin_contact_tx(
-                tx, participant, timepoint, self.clock.now(), reminder=reminder, wave=wave
+            people = await self.participants.many([pid for pid, _ in pairs])
+            consented = await consented_among(tx, [pid for pid, _ in pairs])
+            sessions = await self.sessions.for_pairs(pairs)
+            used = await self.outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
+            await tx.executemany(
+                "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
             )
+            programmes: dict[int, Programme] = {}
+            for request in requests:
+                participant = people.get(request.participant_id)
+                if participant is None:
+                    raise LookupError(f"no participant {request.participant_id}")
+                if participant.status != "active" or request.dedupe_key in used:
+                    reports.append(None)
+                    continue
+                if participant.id not in consented:  # no contact ever without consent
+                    log.warning(
+                        "no consent recorded for %s; no contact made", participant.pseudonym
+                    )
+                    reports.append(None)
+                    continue
+                if participant.programme_id not in programmes:
+                    programme = await self.programmes.get(participant.programme_id)
+                    programmes[participant.programme_id] = programme
+                stored = sessions.get((request.participant_id, request.timepoint))
+                report = await self._run(
+                    tx,
+                    participant,
+                    stored.id if stored else None,
+                    stored.state if stored else SessionState(request.timepoint),
+                    Begin(request.reminder),
+                    now,
+                    priority=PRIORITY_WAVE if request.wave else PRIORITY_LIVE,
+                    contact=request,
+                    programme=programmes[participant.programme_id],
+                )
+                if report.state.phase == "gate":
+                    await tps.mark_contacted(
+                        tx, request.participant_id, request.timepoint, request.reminder, now
+                    )
+                reports.append(report)
+        return reports
 
     async def begin_contact_tx(
         self,
@@ -276,12 +350,26 @@ class FollowupService:
         *,
         persist: bool = True,
         priority: int = PRIORITY_LIVE,
+        contact: ContactRequest | None = None,
+        programme: Programme | None = None,
     ) -> StepReport:
         new_state, effects = step(self.survey, state, event, now, self.context_for(participant))
         if persist:
             session_id = await self.sessions.save(tx, participant.id, new_state, now, session_id)
         report = StepReport(participant, new_state, effects)
-        await self._apply(tx, participant, session_id, new_state, effects, now, report, priority)
+        programme = programme or await self._programme(participant.programme_id)
+        await self._apply(
+            tx,
+            participant,
+            programme,
+            session_id,
+            new_state,
+            effects,
+            now,
+            report,
+            priority,
+            contact,
+        )
         if any(isinstance(e, Send | DeleteTranscript) for e in effects):
             self.db.after_commit(self.on_outbox)
         return report
@@ -290,23 +378,26 @@ class FollowupService:
         self,
         tx: aiosqlite.Connection,
         participant: Participant,
+        programme: Programme,
         session_id: str | None,
         state: SessionState,
         effects: list[Effect],
         now: datetime,
         report: StepReport,
         priority: int,
+        contact: ContactRequest | None = None,
     ) -> None:
-        programme = await self._programme(participant.programme_id)
         pid, timepoint = participant.id, state.timepoint
         snoozes = [e for e in effects if isinstance(e, Snooze)]
-        until = self._snooze_until(participant, snoozes[0].option, now) if snoozes else None
+        until = (
+            self._snooze_until(participant, programme, snoozes[0].option, now) if snoozes else None
+        )
         for effect in effects:
             if isinstance(effect, Send):
                 if until is not None:
                     effect = Send(_with_snooze_day(effect.message, participant, now, until))
                 await self._enqueue_send(
-                    tx, participant, programme, session_id, effect, now, priority
+                    tx, participant, programme, session_id, effect, now, priority, contact
                 )
             elif isinstance(effect, SaveAnswer):
                 await self.answers.save(tx, pid, timepoint, effect.item_id, effect.answer, now)
@@ -332,6 +423,8 @@ class FollowupService:
                 await self._enqueue_deletion(tx, participant, session_id, effect.reason, now)
             elif isinstance(effect, EndSession):
                 new_state = tps.OUTCOME_STATES.get(effect.outcome)
+                if effect.outcome == "idle" and not state.started:
+                    new_state = None  # an unanswered opener stays 'sent', not 'in progress'
                 if new_state and state.outcome != "inactive":
                     final = new_state in tps.FINAL_STATES
                     await tps.update(
@@ -381,6 +474,7 @@ class FollowupService:
         effect: Send,
         now: datetime,
         priority: int,
+        contact: ContactRequest | None = None,
     ) -> None:
         address = participant.address(self.ring)
         if address is None:
@@ -398,7 +492,9 @@ class FollowupService:
             priority = PRIORITY_URGENT
         elif kind not in ("opener", "reminder"):
             priority = min(priority, PRIORITY_LIVE)
-        await self.outbox.enqueue(
+        scheduled = contact is not None and kind in ("opener", "reminder")
+        dedupe_key = contact.dedupe_key if contact and scheduled else None
+        row_id = await self.outbox.enqueue(
             tx,
             lane=lane_of(participant.id),
             channel=participant.channel,
@@ -408,7 +504,11 @@ class FollowupService:
             now=now,
             participant_id=participant.id,
             session_id=session_id,
+            dedupe_key=dedupe_key,
+            not_after=contact.not_after if contact and scheduled else None,
         )
+        if row_id is None and dedupe_key is not None:
+            raise DuplicateContact(dedupe_key)
 
     async def delete_chat(
         self, tx: aiosqlite.Connection, participant: Participant, reason: str, now: datetime
@@ -456,8 +556,10 @@ class FollowupService:
             session_id=session_id,
         )
 
-    def _snooze_until(self, participant: Participant, option: str, now: datetime) -> datetime:
-        quiet = quiet_hours(self.config)
+    def _snooze_until(
+        self, participant: Participant, programme: Programme, option: str, now: datetime
+    ) -> datetime:
+        quiet = rules_for(self.config, programme).quiet
         windows = parse_windows(participant.windows(self.ring))
         until = snooze_until(now, option, windows, quiet, ZoneInfo(participant.timezone))
         return until or now + timedelta(days=1)

@@ -26,6 +26,7 @@ __all__ = [
     "is_sendable",
     "next_send_time",
     "parse_windows",
+    "sendable_until",
     "validate_windows",
 ]
 
@@ -388,3 +389,18 @@ def is_sendable(
     instant = _aware_utc(at, "at")
     found = next_send_time(instant, windows, quiet, tz, horizon_days=0, min_remaining=min_remaining)
     return found == instant
+
+
+def sendable_until(
+    at: datetime, windows: Sequence[Window], quiet: QuietHours, tz: ZoneInfo
+) -> datetime | None:
+    """End (UTC, exclusive) of the sendable stretch containing ``at``; None if ``at`` is
+    not sendable. A message decided for ``at`` must not go out at or after this instant.
+    """
+    instant = _aware_utc(at, "at")
+    local_day = instant.astimezone(tz).date()
+    first, last = local_day - timedelta(days=1), local_day + timedelta(days=1)
+    for s, e in _sendable_intervals(first, last, windows, quiet, tz):
+        if s <= instant < e:
+            return e
+    return None

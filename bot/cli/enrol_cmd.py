@@ -7,8 +7,10 @@ number is validated and stored sealed. Bad input: one line, exit 2, nothing stor
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -95,6 +97,8 @@ def enrol_command(
         address = check_phone(phone, cfg.sms.default_region)
     elif phone:
         fail("--phone is only for --channel sms")
+    if channel == "console":
+        address = f"console:{secrets.token_hex(8)}"  # so `followup chat` and the sweep reach her
     if channel == "telegram" and not cfg.telegram.bot_username:
         fail(f"{cfg.source}: key 'telegram.bot_username' is empty; it is needed for the link")
     request = EnrolRequest(
@@ -145,7 +149,8 @@ async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
             participant = await enrol(
                 service, programme_id=programme.id, channel=req.channel,
                 language=req.language or programme.language,
-                timezone=req.timezone or programme.timezone, today=now.date(), now=now,
+                timezone=req.timezone or programme.timezone,
+                today=now.astimezone(ZoneInfo(programme.timezone)).date(), now=now,
                 address=req.phone, safe_word=req.safe_word, code_word=req.code_word,
                 duress_word=req.duress_word, windows=req.window, start_on=req.start,
                 end_on=req.end, actor="cli", consent=req.consent,

@@ -9,8 +9,10 @@ from bot.cli import (
     datarights_cmd,
     escalation_cmds,
     language_cmd,
+    participants,
     programmes,
     staff_cmds,
+    waves,
 )
 from bot.cli.common import ConfigOption, config_or_exit, out, run
 from bot.cli.enrol_cmd import enrol_command
@@ -24,7 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(programmes.app, name="programme")
-app.add_typer(language_cmd.app, name="participant")
 app.command("enrol")(enrol_command)
 app.command("run")(run_command)
 app.add_typer(staff_cmds.app, name="staff")
@@ -32,6 +33,9 @@ app.add_typer(escalation_cmds.app, name="escalations")
 programmes.app.command("set-routes")(staff_cmds.set_routes)
 app.command("audit")(escalation_cmds.audit_command)
 datarights_cmd.register(app)
+participants.register(app)
+participants.app.command("set-language")(language_cmd.set_language)
+waves.register(app)
 
 
 @app.command()

@@ -1,15 +1,24 @@
-"""``followup programme add|list``: the programmes partners are enrolled in."""
+"""``followup programme add|list|set``: programmes, their timepoint offsets, contact policy
+and quiet hours (stored in ``programmes.settings``; defaults from DESIGN §5)."""
 
 from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from bot.app import open_app
-from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
+from bot.app import App, open_app
+from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
 from bot.cli.validate import check_language, check_timezone
 from bot.config import Config
+from bot.planning import replan_participant
+from bot.scheduling import SettingsError, build_rules, describe, parse_quiet, rules_for
 from bot.store.housekeeping import audit
+from bot.store.participants import Programme
+from scheduler.windows import WindowError, parse_windows, validate_windows
 
 app = typer.Typer(help="Programmes: time zone, language, helpline.", no_args_is_help=True)
 
@@ -65,13 +74,152 @@ def list_(config: str | None = ConfigOption) -> None:
 async def _list(cfg: Config) -> None:
     application = await open_app(cfg, {})
     try:
-        table = Table("name", "time zone", "language", "helpline", "emergency", "partners")
+        table = Table(
+            "name", "time zone", "language", "helpline", "emergency", "partners", "schedule"
+        )
         for p in await application.service.programmes.all():
             row = await application.db.fetchone(
                 "SELECT COUNT(*) FROM participants WHERE programme_id = ?", (p.id,)
             )
+            try:
+                schedule = describe(rules_for(cfg, p))
+            except SettingsError as exc:
+                schedule = f"[red]unusable settings: {exc}[/]"
             table.add_row(p.name, p.timezone, p.language, p.helpline, p.emergency_number,
-                          str(row[0] if row else 0))  # fmt: skip
+                          str(row[0] if row else 0), schedule)  # fmt: skip
         out.print(table)
     finally:
         await application.close()
+
+
+@app.command("set")
+def set_(
+    name: str = typer.Argument(..., help="The programme's name."),
+    t0_days: int | None = typer.Option(None, "--t0-days", help="T0 N days after enrolment."),
+    t1_days: int | None = typer.Option(None, "--t1-days", help="T1 N days after the start."),
+    gap_days: int | None = typer.Option(
+        None, "--min-gap-days", help="At least N days between timepoints (default 14)."
+    ),
+    t4_days: int | None = typer.Option(None, "--t4-days", help="T4 N days after the end (182)."),
+    t4_after_dropout: bool | None = typer.Option(
+        None, "--t4-after-dropout/--no-t4-after-dropout", help="T4 also after a drop-out?"
+    ),
+    reminders: str | None = typer.Option(
+        None, "--reminders", help="Reminder days after the opener, e.g. 1,3 ('none': no reminder)."
+    ),
+    expiry_days: int | None = typer.Option(
+        None, "--expiry-days", help="Give up (missed) N days after the opener (7)."
+    ),
+    quiet: str | None = typer.Option(
+        None, "--quiet", help="Quiet hours, e.g. 21:00-08:00 ('default': the config's)."
+    ),
+    by: str = typer.Option(getpass.getuser(), "--by", help="Who makes the change (audit log)."),
+    config: str | None = ConfigOption,
+) -> None:
+    """Set a programme's timepoint offsets, reminders, expiry and quiet hours.
+
+    Timepoints that have not happened yet are re-planned at once; nothing else moves.
+    """
+    cfg = config_or_exit(config)
+    offsets = {
+        k: v
+        for k, v in (
+            ("t0_days_after_enrol", t0_days),
+            ("t1_days_after_start", t1_days),
+            ("min_days_between", gap_days),
+            ("t4_days_after_end", t4_days),
+            ("t4_after_dropout", t4_after_dropout),
+        )
+        if v is not None
+    }
+    contact: dict[str, Any] = {}
+    if reminders is not None:
+        contact["reminder_after_days"] = _reminder_days(reminders)
+    if expiry_days is not None:
+        contact["expiry_days"] = expiry_days
+    if quiet is not None and quiet != "default":
+        try:
+            parse_quiet(quiet)
+        except SettingsError as exc:
+            fail(f"--quiet: {exc}")
+    if not offsets and not contact and quiet is None:
+        fail("nothing to set (see: followup programme set --help)")
+    run(lambda: _set(cfg, name, offsets, contact, quiet, by))
+
+
+def _reminder_days(text: str) -> list[int]:
+    if text.strip().lower() == "none":
+        return []
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        fail(f"--reminders must be whole days separated by commas (e.g. 1,3), got '{text}'")
+
+
+async def _set(
+    cfg: Config,
+    name: str,
+    offsets: dict[str, Any],
+    contact: dict[str, Any],
+    quiet: str | None,
+    by: str,
+) -> None:
+    application = await open_app(cfg, {})
+    try:
+        programme = await application.service.programmes.by_name(name)
+        if programme is None:
+            raise CliError(f"no programme named '{name}' (see: followup programme list)")
+        settings = dict(programme.settings)
+        settings["offsets"] = {**settings.get("offsets", {}), **offsets}
+        settings["contact"] = {**settings.get("contact", {}), **contact}
+        if quiet == "default":
+            settings.pop("quiet", None)
+        elif quiet is not None:
+            settings["quiet"] = quiet
+        try:
+            rules = build_rules(cfg, programme.timezone, settings)
+        except SettingsError as exc:
+            raise CliError(str(exc)) from None
+        now = application.service.clock.now()
+        async with application.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE programmes SET settings = ? WHERE id = ?",
+                (json.dumps(settings, sort_keys=True), programme.id),
+            )
+            members = list(
+                await (
+                    await tx.execute(
+                        "SELECT id FROM participants WHERE programme_id = ?", (programme.id,)
+                    )
+                ).fetchall()
+            )
+            for member in members:
+                await replan_participant(tx, member["id"], rules.offsets)
+            await tx.execute(
+                "UPDATE timepoints SET next_action_at = NULL WHERE participant_id IN"
+                " (SELECT id FROM participants WHERE programme_id = ?)",
+                (programme.id,),
+            )
+            await audit(tx, now, f"cli:{by}", "programme_settings_changed", name,
+                        json.dumps({"offsets": offsets, "contact": contact, "quiet": quiet}))  # fmt: skip
+        out.print(f"programme {name}: {describe(rules)}")
+        out.print(f"{len(members)} partner(s) re-planned (timepoints not yet begun)")
+        await _warn_unusable_windows(application, programme, rules.quiet)
+    finally:
+        await application.close()
+
+
+async def _warn_unusable_windows(application: App, programme: Programme, quiet: Any) -> None:
+    """New quiet hours may swallow a partner's window: she could never be contacted."""
+    blocked = []
+    for participant in await application.service.participants.in_programme(programme.id):
+        try:
+            validate_windows(parse_windows(participant.windows(application.ring)), quiet)
+        except WindowError:
+            blocked.append(participant.pseudonym)
+    if blocked:
+        err.print(
+            f"[yellow]warning:[/] the windows of {', '.join(blocked)} lie inside quiet hours"
+            f" {quiet}; they cannot be contacted until their window is changed"
+            " (followup participant set P-XXXXX --window ...)"
+        )

@@ -51,6 +51,8 @@ def response_rows(
     items = exported_items(survey)
     rows = []
     for r in records:
+        if not r.invited:  # planned but never asked: a count in the summary, not a response row
+            continue
         row: dict[str, Any] = {
             "research_id": r.research_id,
             "timepoint": r.timepoint,

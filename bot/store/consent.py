@@ -52,3 +52,17 @@ async def consent_of(db: Database, participant_id: str) -> Consent | None:
     if row is None:
         return None
     return Consent(row[0], date.fromisoformat(row[1]), row[2])
+
+
+async def consented_among(tx: aiosqlite.Connection, participant_ids: list[str]) -> set[str]:
+    """Which of these participants have a consent record (one query per 500, for waves)."""
+    found: set[str] = set()
+    unique = list(dict.fromkeys(participant_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await tx.execute_fetchall(
+            f"SELECT participant_id FROM consents WHERE participant_id IN ({marks})", chunk
+        )
+        found.update(str(r[0]) for r in rows)
+    return found

@@ -23,6 +23,9 @@ PRIORITY_LIVE = 1
 PRIORITY_WAVE = 2
 PRIORITY_HOUSEKEEPING = 3
 
+#: ``last_error`` of a scheduled message cancelled because her safe window had closed.
+WINDOW_CLOSED = "window_closed"
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -36,6 +39,7 @@ class OutboxRow:
     staff_id: int | None
     session_id: str | None
     payload: dict[str, Any]
+    not_after: datetime | None = None
 
 
 def _aad(lane: str) -> str:
@@ -64,13 +68,18 @@ class Outbox:
         staff_id: int | None = None,
         session_id: str | None = None,
         dedupe_key: str | None = None,
+        not_after: datetime | None = None,
     ) -> int | None:
-        """Add a row; returns its id, or None when ``dedupe_key`` was already used."""
+        """Add a row; returns its id, or None when ``dedupe_key`` was already used.
+
+        ``not_after``: the message must not go out later (her safe window closes); the
+        dispatcher cancels it instead (``WINDOW_CLOSED``) and the sweep tries again.
+        """
         sealed = self.ring.seal(json.dumps(payload).encode(), _aad(lane))
         cur = await tx.execute(
             "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
-            " kind, priority, payload_enc, not_before, dedupe_key, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " kind, priority, payload_enc, not_before, dedupe_key, created_at, not_after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 participant_id,
                 staff_id,
@@ -83,11 +92,24 @@ class Outbox:
                 iso(not_before or now),
                 dedupe_key,
                 iso(now),
+                iso(not_after) if not_after else None,
             ),
         )
         if cur.rowcount == 0 or cur.lastrowid is None:
             return None
         return cur.lastrowid
+
+    async def used_keys(self, keys: list[str]) -> set[str]:
+        """Which of these dedupe keys are taken (call inside the transaction that inserts)."""
+        used: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                f"SELECT dedupe_key FROM outbox WHERE dedupe_key IN ({marks})", chunk
+            )
+            used.update(r[0] for r in rows)
+        return used
 
     async def due(self, channel: str, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Rows ready now, first in their lane, by priority then age."""
@@ -112,6 +134,7 @@ class Outbox:
             staff_id=r["staff_id"],
             session_id=r["session_id"],
             payload=json.loads(self.ring.open(r["payload_enc"], _aad(r["lane"]))),
+            not_after=parse_iso(r["not_after"]) if r["not_after"] else None,
         )
 
     async def next_due_at(self, channel: str) -> datetime | None:
@@ -141,6 +164,19 @@ class Outbox:
             "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
             (iso(now), row_id),
         )
+
+    async def window_closed(self, row_id: int, participant_id: str | None) -> None:
+        """Too late to send safely: cancel the row and let the next sweep decide again."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'cancelled', last_error = ? WHERE id = ?",
+                (WINDOW_CLOSED, row_id),
+            )
+            if participant_id is not None:
+                await tx.execute(
+                    "UPDATE timepoints SET next_action_at = NULL WHERE participant_id = ?",
+                    (participant_id,),
+                )
 
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
         async with self.db.transaction() as tx:

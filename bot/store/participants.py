@@ -254,6 +254,24 @@ class Participants:
         )
         return _participant(row) if row else None
 
+    async def many(self, ids: list[str]) -> dict[str, Participant]:
+        """Participants by id, in one query per 500 ids."""
+        found: dict[str, Participant] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in await self.db.fetchall(
+                f"SELECT * FROM participants WHERE id IN ({marks})", chunk
+            ):
+                found[row["id"]] = _participant(row)
+        return found
+
+    async def in_programme(self, programme_id: int) -> list[Participant]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM participants WHERE programme_id = ? ORDER BY pseudonym", (programme_id,)
+        )
+        return [_participant(r) for r in rows]
+
     async def get(self, participant_id: str) -> Participant:
         row = await self.db.fetchone("SELECT * FROM participants WHERE id = ?", (participant_id,))
         if row is None:

@@ -247,4 +247,18 @@ MIGRATIONS: tuple[str, ...] = (
         since TEXT NOT NULL
     );
     """,
+    # 5: scheduling and waves (issue 5)
+    """
+    ALTER TABLE timepoints ADD COLUMN openers_sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE timepoints ADD COLUMN last_sent_at TEXT;
+    ALTER TABLE timepoints ADD COLUMN send_now_at TEXT;
+    CREATE INDEX timepoints_wave ON timepoints(wave_id, state);
+    CREATE INDEX timepoints_due_on ON timepoints(due_on, state);
+    CREATE TABLE wave_holds (
+        wave_id TEXT PRIMARY KEY,
+        held_at TEXT NOT NULL,
+        held_by TEXT NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN not_after TEXT;
+    """,
 )

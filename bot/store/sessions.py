@@ -55,6 +55,22 @@ class Sessions:
         )
         return self._load(row) if row else None
 
+    async def for_pairs(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StoredSession]:
+        """Sessions for many (participant, timepoint) pairs, one query per 500 participants."""
+        wanted = set(pairs)
+        ids = sorted({pid for pid, _ in pairs})
+        found: dict[tuple[str, str], StoredSession] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in await self.db.fetchall(
+                f"SELECT * FROM sessions WHERE participant_id IN ({marks})", chunk
+            ):
+                key = (row["participant_id"], row["timepoint"])
+                if key in wanted:
+                    found[key] = self._load(row)
+        return found
+
     async def current(self, participant_id: str) -> StoredSession | None:
         """Her open session if any, else the most recently touched one."""
         row = await self.db.fetchone(

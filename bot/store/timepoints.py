@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
 from bot.clock import iso
+from bot.store.db import Database
 
 #: Session outcome -> timepoint state.
 OUTCOME_STATES = {
@@ -51,9 +52,119 @@ async def update(
 async def mark_contacted(
     tx: aiosqlite.Connection, participant_id: str, timepoint: str, reminder: int, now: datetime
 ) -> None:
+    """The bookkeeping of ``scheduler.contact.Attempt``, in the transaction of the outbox row.
+
+    An opener sets ``first_sent_at`` (restarting the expiry clock), resets reminders,
+    clears a snooze and counts the opener (``openers_sent`` keys the dedupe key);
+    a reminder records its number. Both set ``last_sent_at`` and clear the cached
+    ``next_action_at`` so the next sweep decides afresh.
+    """
+    if reminder:
+        await tx.execute(
+            "UPDATE timepoints SET reminders_sent = MAX(reminders_sent, ?), last_sent_at = ?,"
+            " next_action_at = NULL WHERE participant_id = ? AND timepoint = ?",
+            (reminder, iso(now), participant_id, timepoint),
+        )
+        return
     await tx.execute(
-        "UPDATE timepoints SET state = CASE WHEN state IN ('in_progress') THEN state ELSE 'sent' END,"
-        " first_sent_at = COALESCE(first_sent_at, ?), reminders_sent = MAX(reminders_sent, ?),"
-        " snoozed_until = NULL WHERE participant_id = ? AND timepoint = ?",
-        (iso(now), reminder, participant_id, timepoint),
+        "UPDATE timepoints SET state = CASE WHEN state = 'in_progress' THEN state ELSE 'sent' END,"
+        " first_sent_at = ?, last_sent_at = ?, reminders_sent = 0, snoozed_until = NULL,"
+        " openers_sent = openers_sent + 1, next_action_at = NULL"
+        " WHERE participant_id = ? AND timepoint = ?",
+        (iso(now), iso(now), participant_id, timepoint),
     )
+
+
+def wave_id(programme_id: int, timepoint: str, due: date | None) -> str | None:
+    """A wave: one programme's contacts of one timepoint due on one day (stable, typable)."""
+    return None if due is None else f"W{programme_id}-{timepoint}-{due:%Y%m%d}"
+
+
+#: Rows in these states have not happened yet: a new plan may move or cancel them.
+REPLANNABLE = frozenset({"scheduled", "cancelled", "held"})
+
+
+async def write_plan(
+    tx: aiosqlite.Connection,
+    participant_id: str,
+    programme_id: int,
+    plan: dict[str, date | None],
+) -> None:
+    """Store a plan: new rows are created, rows not yet begun take the new date (or are
+    cancelled when it is None), rows that began keep theirs (``replan`` already did)."""
+    rows = await (
+        await tx.execute(
+            "SELECT timepoint, due_on, state FROM timepoints WHERE participant_id = ?",
+            (participant_id,),
+        )
+    ).fetchall()
+    existing = {r["timepoint"]: r for r in rows}
+    for tp, due in plan.items():
+        due_text = due.isoformat() if due else None
+        row = existing.get(tp)
+        if row is None:
+            await tx.execute(
+                "INSERT INTO timepoints (participant_id, timepoint, due_on, wave_id)"
+                " VALUES (?, ?, ?, ?)",
+                (participant_id, tp, due_text, wave_id(programme_id, tp, due)),
+            )
+            continue
+        if row["state"] not in REPLANNABLE:
+            continue
+        if due is None:
+            state = "cancelled" if row["due_on"] else row["state"]
+        else:
+            state = "scheduled" if row["state"] == "cancelled" else row["state"]
+        await tx.execute(
+            "UPDATE timepoints SET due_on = ?, wave_id = ?, state = ?, next_action_at = NULL,"
+            " send_now_at = NULL WHERE participant_id = ? AND timepoint = ?",
+            (due_text, wave_id(programme_id, tp, due), state, participant_id, tp),
+        )
+
+
+async def reset_next_action(tx: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> None:
+    """Forget cached sweep decisions (her windows, status or her programme's rules changed)."""
+    await tx.execute(f"UPDATE timepoints SET next_action_at = NULL WHERE {where}", params)
+
+
+_CANDIDATES = """
+SELECT t.participant_id, t.timepoint, t.due_on, t.state, t.first_sent_at, t.reminders_sent,
+       t.snoozed_until, t.last_sent_at, t.openers_sent, t.send_now_at, t.wave_id,
+       p.pseudonym, p.programme_id, p.timezone, p.windows_enc,
+       s.id AS session_id, s.phase AS session_phase, s.updated_at AS session_updated,
+       o.state AS opener_state, o.last_error AS opener_error,
+       (SELECT MIN(CASE WHEN l.send_now_at IS NOT NULL AND substr(l.send_now_at, 1, 10)
+                          < l.due_on THEN substr(l.send_now_at, 1, 10) ELSE l.due_on END)
+          FROM timepoints AS l WHERE l.participant_id = t.participant_id
+          AND l.timepoint > t.timepoint AND l.due_on IS NOT NULL
+          AND l.state != 'cancelled') AS later_due,
+       (SELECT x.timepoint FROM timepoints AS x WHERE x.participant_id = t.participant_id
+          AND x.timepoint != t.timepoint AND x.state IN ('sent', 'in_progress', 'snoozed')
+          LIMIT 1) AS other_open,
+       (SELECT MAX(y.last_sent_at) FROM timepoints AS y WHERE y.participant_id = t.participant_id
+          AND y.timepoint != t.timepoint) AS her_last_sent
+FROM timepoints AS t
+JOIN participants AS p ON p.id = t.participant_id
+LEFT JOIN sessions AS s ON s.participant_id = t.participant_id AND s.timepoint = t.timepoint
+LEFT JOIN outbox AS o
+  ON o.dedupe_key = 'opener:' || t.participant_id || ':' || t.timepoint || ':' || t.openers_sent
+WHERE t.state IN ('scheduled', 'sent', 'in_progress', 'snoozed')
+  AND t.due_on IS NOT NULL
+  AND (t.due_on <= ? OR t.send_now_at IS NOT NULL)
+  AND (t.next_action_at IS NULL OR t.next_action_at <= ?)
+  AND p.status = 'active' AND p.address_enc IS NOT NULL
+  AND NOT (t.first_sent_at IS NULL AND t.wave_id IN (SELECT wave_id FROM wave_holds))
+"""
+
+
+async def sweep_candidates(
+    db: Database, now: datetime, wave_id: str | None = None
+) -> list[aiosqlite.Row]:
+    """Timepoints the sweep must look at now: open or due (in any zone: due by tomorrow in
+    UTC), of an active, linked partner, with no cached decision for later; plus what the
+    decision needs about her other timepoints, her session and the last opener's fate."""
+    sql = _CANDIDATES
+    params: list[str] = [(now + timedelta(days=1)).date().isoformat(), iso(now)]
+    if wave_id is not None:
+        sql, params = sql + " AND t.wave_id = ?", [*params, wave_id]
+    return await db.fetchall(sql + " ORDER BY t.due_on, t.participant_id, t.timepoint", params)

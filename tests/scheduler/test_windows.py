@@ -19,6 +19,7 @@ from scheduler.windows import (
     is_sendable,
     next_send_time,
     parse_windows,
+    sendable_until,
     validate_windows,
 )
 
@@ -642,3 +643,41 @@ def test_next_send_time_matches_brute_force(
             assert is_sendable(edge, windows, quiet, tz, min_remaining=gap)
             outside = grid[i] if valid[i - 1] else grid[i - 1]
             assert not is_sendable(outside, windows, quiet, tz, min_remaining=gap)
+
+
+# --- sendable_until: how long a decided send may wait (the sweep's not_after) ----------
+
+
+def test_sendable_until_is_the_end_of_the_stretch() -> None:
+    windows = win("mon-fri 10:00-19:00")
+    at = datetime(2026, 6, 2, 12, 0, tzinfo=BERLIN)
+    assert sendable_until(at, windows, DEFAULT_QUIET, BERLIN) == datetime(
+        2026, 6, 2, 19, 0, tzinfo=BERLIN
+    ).astimezone(UTC)
+    quiet = QuietHours(time(18, 0), time(8, 0))  # quiet hours cut the window short
+    assert sendable_until(at, windows, quiet, BERLIN) == datetime(
+        2026, 6, 2, 18, 0, tzinfo=BERLIN
+    ).astimezone(UTC)
+    assert (
+        sendable_until(datetime(2026, 6, 6, 12, 0, tzinfo=BERLIN), windows, quiet, BERLIN) is None
+    )
+
+
+@FAST
+@given(scenario())
+def test_sendable_until_bounds_a_sendable_stretch(
+    case: tuple[datetime, tuple[Window, ...], QuietHours, ZoneInfo, timedelta],
+) -> None:
+    after, windows, quiet, tz, _ = case
+    at = next_send_time(after, windows, quiet, tz, horizon_days=HORIZON, min_remaining=NO_GAP)
+    if at is None:
+        return
+    until = sendable_until(at, windows, quiet, tz)
+    assert until is not None and until > at
+    step = max((until - at) / 7, timedelta(seconds=1))
+    probe = at
+    while probe < until:  # every instant up to the end is sendable...
+        assert is_sendable(probe, windows, quiet, tz, min_remaining=NO_GAP), probe
+        probe += step
+    assert not is_sendable(until, windows, quiet, tz, min_remaining=NO_GAP)  # ...the end is not
+    assert sendable_until(until, windows, quiet, tz) is None

@@ -53,7 +53,10 @@ async def test_her_withdraw_word_ends_contact_and_applies_policy(
     for table in ("answers", "sessions", "timepoints"):
         assert await count(app, f"SELECT COUNT(*) FROM {table}") == 0, table
     kept = await anonymous_records(app.db, app.ring, p.programme_id)
-    assert [(r.timepoint, r.state) for r in kept] == [("T0", "completed")]
+    assert [(r.timepoint, r.state, r.invited) for r in kept] == [
+        ("T0", "completed", True),
+        *((tp, "withdrawn", False) for tp in ("T1", "T2", "T3", "T4")),  # planned, never asked
+    ]
     if policy == "keep_anonymous":
         assert len(kept[0].answers) == answered
         assert kept[0].answers["safe_now"].value == "yes"
@@ -161,8 +164,11 @@ async def test_erase_all_answers_overrides_keep_policy(app: App) -> None:
     result = await erase(app.service, p, "cli:worker", all_answers=True)
     assert result.answers == "erased"
     assert await count(app, "SELECT COUNT(*) FROM research_answers") == 0
-    states = await app.db.fetchall("SELECT state FROM research_timepoints")
-    assert [r[0] for r in states] == ["completed"]  # an anonymous count for response rates
+    states = await app.db.fetchall("SELECT timepoint, state FROM research_timepoints ORDER BY 1")
+    assert [tuple(r) for r in states] == [  # anonymous counts for response rates
+        ("T0", "completed"),
+        *((tp, "withdrawn") for tp in ("T1", "T2", "T3", "T4")),
+    ]
 
 
 async def test_erasing_a_woman_who_withdrew(app: App) -> None:

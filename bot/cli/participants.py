@@ -1,0 +1,327 @@
+"""``followup participant show|set``, ``dropout``, ``complete``, ``pause``, ``resume``.
+
+Staff see her schedule and status, never her answers; every view and change is in
+the audit log with who did it. Only ``resume`` makes a paused, opted-out or
+unreachable partner active again (DESIGN §1.7). Bad input: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import typer
+from rich.table import Table
+
+from bot.app import App, open_app
+from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.validate import check_date, check_timezone, check_window
+from bot.clock import parse_iso
+from bot.config import Config
+from bot.planning import DateError, replan_participant
+from bot.scheduling import ProgrammeRules, describe, quiet_hours, rules_for
+from bot.service import lane_of
+from bot.store.housekeeping import audit
+from bot.store.participants import Participant
+from scheduler.windows import DEFAULT_SPEC, WindowError, parse_windows, validate_windows
+
+app = typer.Typer(help="One partner: schedule, dates, safe window.", no_args_is_help=True)
+
+Pseudonym = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K.")
+ByOption = typer.Option(getpass.getuser(), "--by", help="Who does this (audit log).")
+#: Statuses only staff may turn back into 'active'.
+RESUMABLE = ("paused", "opted_out", "unreachable")
+
+Action = Callable[[App, Participant, aiosqlite.Connection, datetime], Awaitable[str]]
+
+
+async def _with_participant(cfg: Config, pseudonym: str, action: Action) -> None:
+    """Open the app, find her, run ``action`` in one transaction, print its line."""
+    application = await open_app(cfg, {})
+    try:
+        participant = await application.service.participants.by_pseudonym(pseudonym)
+        if participant is None:
+            raise CliError(f"no participant with pseudonym '{pseudonym}'")
+        now = application.service.clock.now()
+        try:
+            async with application.db.transaction() as tx:
+                message = await action(application, participant, tx, now)
+        except DateError as exc:
+            raise CliError(f"{participant.pseudonym}: {exc}; nothing changed") from None
+        if message:
+            out.print(message)
+    finally:
+        await application.close()
+
+
+async def _rules(application: App, participant: Participant) -> ProgrammeRules:
+    programme = await application.service.programmes.get(participant.programme_id)
+    return rules_for(application.config, programme)
+
+
+# --- show ---------------------------------------------------------------------------
+
+
+@app.command("show")
+def show(pseudonym: str = Pseudonym, by: str = ByOption, config: str | None = ConfigOption) -> None:
+    """Her status, zone, window and the schedule and state of each timepoint (no answers)."""
+    cfg = config_or_exit(config)
+    run(lambda: _with_participant(cfg, pseudonym, lambda *a: _show(*a, by=by)))
+
+
+def _local(value: str | None, zone: ZoneInfo) -> str:
+    return parse_iso(value).astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") if value else ""
+
+
+async def _show(
+    application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime, *, by: str
+) -> str:
+    programme = await application.service.programmes.get(participant.programme_id)
+    row = participant.row
+    zone = ZoneInfo(participant.timezone)
+    window = participant.windows(application.ring) or f"{DEFAULT_SPEC} (default)"
+    reason = f" ({row['status_reason']})" if row["status_reason"] else ""
+    out.print(
+        f"[bold]{participant.pseudonym}[/]  programme {programme.name}  channel"
+        f" {participant.channel}{'' if row['address_enc'] else ' (not linked yet)'}"
+        f"  language {participant.language}  status [bold]{participant.status}[/]{reason}"
+    )
+    out.print(f"her time zone {participant.timezone}; safe window: {window}")
+    dates = [
+        f"{label} {row[column]}"
+        for label, column in (
+            ("enrolled", "enrolled_on"),
+            ("start", "start_on"),
+            ("end", "end_on"),
+            ("drop-out", "dropout_on"),
+            ("completed", "completed_on"),
+        )
+        if row[column]
+    ]
+    out.print("programme dates: " + ", ".join(dates))
+    out.print(f"rules: {describe(rules_for(application.config, programme))}")
+    table = Table("timepoint", "due", "state", "wave", "contacted (her time)", "reminders",
+                  "next look (her time)")  # fmt: skip
+    held = {r[0] for r in await (await tx.execute("SELECT wave_id FROM wave_holds")).fetchall()}
+    cur = await tx.execute(
+        "SELECT * FROM timepoints WHERE participant_id = ? ORDER BY timepoint", (participant.id,)
+    )
+    for tp in await cur.fetchall():
+        state = tp["state"] + (" (wave held)" if tp["wave_id"] in held else "")
+        table.add_row(
+            tp["timepoint"],
+            tp["due_on"] or "-",
+            state,
+            tp["wave_id"] or "",
+            _local(tp["first_sent_at"], zone),
+            str(tp["reminders_sent"]),
+            _local(tp["next_action_at"] or tp["snoozed_until"], zone),
+        )
+    out.print(table)
+    await audit(tx, now, f"cli:{by}", "participant_viewed", participant.pseudonym)
+    return ""
+
+
+# --- set ----------------------------------------------------------------------------
+
+
+@app.command("set")
+def set_(
+    pseudonym: str = Pseudonym,
+    start: str | None = typer.Option(None, "--start", help="Programme start YYYY-MM-DD."),
+    end: str | None = typer.Option(None, "--end", help="Programme end YYYY-MM-DD."),
+    window: str | None = typer.Option(
+        None, "--window", help="Her safe windows, e.g. 'mon-fri 09:00-13:00; sat 10:00-12:00'."
+    ),
+    timezone: str | None = typer.Option(None, "--timezone", help="Her IANA time zone."),
+    by: str = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Change her programme dates, safe window or time zone; re-plans what has not happened."""
+    cfg = config_or_exit(config)
+    start_on, end_on = check_date(start, "--start"), check_date(end, "--end")
+    if start_on and end_on and end_on < start_on:
+        fail(f"--end ({end_on}) is before --start ({start_on})")
+    if timezone is not None:
+        check_timezone(timezone)
+    if window is not None:
+        check_window(window, quiet_hours(cfg))
+    if start is None and end is None and window is None and timezone is None:
+        fail("nothing to set (give --start, --end, --window or --timezone)")
+    changes: dict[str, Any] = {"start_on": start_on, "end_on": end_on}
+
+    async def action(
+        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+    ) -> str:
+        rules = await _rules(application, participant)
+        if window is not None:
+            try:
+                validate_windows(parse_windows(window), rules.quiet)
+            except WindowError as exc:
+                raise CliError(f"--window: {exc}") from None
+            await tx.execute(
+                "UPDATE participants SET windows_enc = ? WHERE id = ?",
+                (
+                    application.ring.seal_text(window, f"participants:windows:{participant.id}")
+                    if window
+                    else None,
+                    participant.id,
+                ),
+            )
+        if timezone is not None:
+            await tx.execute(
+                "UPDATE participants SET timezone = ? WHERE id = ?", (timezone, participant.id)
+            )
+        for column, value in changes.items():
+            if value is not None:
+                await tx.execute(
+                    f"UPDATE participants SET {column} = ? WHERE id = ?",
+                    (value.isoformat(), participant.id),
+                )
+        plan = await replan_participant(tx, participant.id, rules.offsets)
+        await _forget_decisions(tx, participant.id)
+        what = [
+            name
+            for name, v in (("start", start), ("end", end), ("window", window), ("zone", timezone))
+            if v is not None
+        ]
+        await audit(tx, now, f"cli:{_by(by)}", "participant_changed", participant.pseudonym,
+                    ",".join(what))  # fmt: skip
+        return f"{participant.pseudonym}: {', '.join(what)} changed; plan {_plan_text(plan)}"
+
+    run(lambda: _with_participant(cfg, pseudonym, action))
+
+
+def _by(by: str) -> str:
+    return by or "unknown"
+
+
+def _plan_text(plan: dict[str, date | None]) -> str:
+    return ", ".join(f"{tp} {d.isoformat() if d else '-'}" for tp, d in plan.items())
+
+
+async def _forget_decisions(tx: aiosqlite.Connection, participant_id: str) -> None:
+    await tx.execute(
+        "UPDATE timepoints SET next_action_at = NULL WHERE participant_id = ?", (participant_id,)
+    )
+
+
+# --- drop-out, completion -------------------------------------------------------------
+
+
+def dropout_command(
+    pseudonym: str = Pseudonym,
+    when: str | None = typer.Option(None, "--date", help="Drop-out date (default: today)."),
+    by: str = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Record that he left the programme: T3 is due at once, T4 per programme policy."""
+    cfg = config_or_exit(config)
+    day = check_date(when, "--date")
+
+    async def action(
+        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+    ) -> str:
+        rules = await _rules(application, participant)
+        dropout = day or now.astimezone(rules.zone).date()  # today where the programme is
+        await tx.execute(
+            "UPDATE participants SET dropout_on = ? WHERE id = ?",
+            (dropout.isoformat(), participant.id),
+        )
+        plan = await replan_participant(tx, participant.id, rules.offsets)
+        await _forget_decisions(tx, participant.id)
+        await audit(tx, now, f"cli:{_by(by)}", "dropout_recorded", participant.pseudonym,
+                    dropout.isoformat())  # fmt: skip
+        return f"{participant.pseudonym}: drop-out {dropout}; plan {_plan_text(plan)}"
+
+    run(lambda: _with_participant(cfg, pseudonym, action))
+
+
+def complete_command(
+    pseudonym: str = Pseudonym,
+    when: str = typer.Option(..., "--date", help="Date he completed the programme."),
+    by: str = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Record that he completed the programme: T3 on that date, T4 the offset later."""
+    cfg = config_or_exit(config)
+    day = check_date(when, "--date")
+    assert day is not None
+
+    async def action(
+        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+    ) -> str:
+        rules = await _rules(application, participant)
+        await tx.execute(
+            "UPDATE participants SET completed_on = ? WHERE id = ?",
+            (day.isoformat(), participant.id),
+        )
+        plan = await replan_participant(tx, participant.id, rules.offsets)
+        await _forget_decisions(tx, participant.id)
+        await audit(tx, now, f"cli:{_by(by)}", "completion_recorded", participant.pseudonym,
+                    day.isoformat())  # fmt: skip
+        return f"{participant.pseudonym}: completed {day}; plan {_plan_text(plan)}"
+
+    run(lambda: _with_participant(cfg, pseudonym, action))
+
+
+# --- pause, resume ----------------------------------------------------------------------
+
+
+def pause_command(
+    pseudonym: str = Pseudonym,
+    reason: str = typer.Option("staff", "--reason", help="A short code, e.g. 'wss_advice'."),
+    by: str = ByOption,
+    config: str | None = ConfigOption,
+) -> None:
+    """Stop contacting her now; queued messages are cancelled. Only ``resume`` restarts."""
+    cfg = config_or_exit(config)
+
+    async def action(
+        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+    ) -> str:
+        if participant.status != "active":
+            return f"{participant.pseudonym} is {participant.status}; nothing changed"
+        await application.service.participants.set_status(tx, participant.id, "paused", reason, now)
+        cancelled = await application.service.outbox.cancel_lane(
+            tx, lane_of(participant.id), ("message",)
+        )
+        await audit(tx, now, f"cli:{_by(by)}", "contact_paused", participant.pseudonym, reason)
+        return f"{participant.pseudonym}: contact paused ({cancelled} queued message(s) cancelled)"
+
+    run(lambda: _with_participant(cfg, pseudonym, action))
+
+
+def resume_command(
+    pseudonym: str = Pseudonym, by: str = ByOption, config: str | None = ConfigOption
+) -> None:
+    """Make a paused, opted-out or unreachable partner active again (staff only; audited)."""
+    cfg = config_or_exit(config)
+
+    async def action(
+        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+    ) -> str:
+        if participant.status == "active":
+            return f"{participant.pseudonym} is active already; nothing changed"
+        if participant.status not in RESUMABLE:
+            raise CliError(f"{participant.pseudonym} is {participant.status}; cannot be resumed")
+        await application.service.participants.set_status(tx, participant.id, "active", None, now)
+        await _forget_decisions(tx, participant.id)
+        await audit(tx, now, f"cli:{_by(by)}", "contact_resumed", participant.pseudonym,
+                    f"was {participant.status}")  # fmt: skip
+        return f"{participant.pseudonym}: contact resumed (was {participant.status})"
+
+    run(lambda: _with_participant(cfg, pseudonym, action))
+
+
+def register(root: typer.Typer) -> None:
+    """Add these commands to ``followup``."""
+    root.add_typer(app, name="participant")
+    root.command("dropout")(dropout_command)
+    root.command("complete")(complete_command)
+    root.command("pause")(pause_command)
+    root.command("resume")(resume_command)
