@@ -6,15 +6,18 @@ handed what they need and import nothing of the service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, Inbound
+from bot.channels.sms import SmsChannel
+from bot.channels.sms_web import SmsWebhooks
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.crypto import KeyRing, load_or_create_keyring
 from bot.dispatch import Dispatcher
+from bot.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
 from bot.service import FollowupService
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook
@@ -59,7 +62,9 @@ async def open_app(
         clock=clock,
         escalation_hooks=escalation_hooks,
     )
-    dispatcher = Dispatcher(db, service.outbox, service.transcript, chans, clock)
+    dispatcher = Dispatcher(
+        db, service.outbox, service.transcript, chans, clock, service.mark_unreachable
+    )
     service.on_outbox = dispatcher.wake
     return App(config, db, ring, service, dispatcher, chans, created)
 
@@ -67,10 +72,51 @@ async def open_app(
 def build_channels(config: Config) -> dict[str, Channel]:
     """The channels this configuration turns on (a channel with no credentials is off)."""
     channels: dict[str, Channel] = {}
+    if config.sms.account_sid:
+        _check_sms(config)
+        sms = SmsChannel(config.sms)
+        channels["sms"] = sms
+        # Provider-log deletions drain on a loop of their own: never ahead of her questions.
+        channels[RECORDS_CHANNEL] = sms
     return channels
+
+
+def _check_sms(config: Config) -> None:
+    sms = config.sms
+    for key, missing in (
+        ("auth_token", not sms.auth_token),
+        ("public_url", not sms.public_url),
+        ("from_number", not (sms.messaging_service_sid or sms.from_number)),
+    ):
+        if missing:
+            hint = " (or messaging_service_sid)" if key == "from_number" else ""
+            raise ConfigError(
+                f"{config.source}: key 'sms.{key}'{hint}: needed when sms.account_sid is set"
+            )
 
 
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
     components: list[Component] = []
+    sms = app.channels.get("sms")
+    if isinstance(sms, SmsChannel):
+        records = ProviderRecords(
+            db=app.db,
+            ring=app.ring,
+            outbox=app.service.outbox,
+            transcript=app.service.transcript,
+            clock=app.service.clock,
+            channel=sms,
+            enabled=app.config.sms.delete_provider_records,
+            on_outbox=app.dispatcher.wake,
+        )
+        app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
+        components.append(SmsWebhooks(app.config.sms, sms, _inbound_handler(app), records))
     return components
+
+
+def _inbound_handler(app: App) -> Callable[[Inbound], Awaitable[None]]:
+    async def handle(message: Inbound) -> None:
+        await app.service.handle_inbound(message)
+
+    return handle

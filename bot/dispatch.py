@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
 #: Called when a channel says she cannot be reached (blocked, opted out).
 UnreachableHandler = Callable[[str, str], Awaitable[None]]
+#: Handles outbox rows of one extra kind (e.g. SMS provider-record deletion); it marks the
+#: row sent itself and raises the channel errors to retry or give up.
+KindHandler = Callable[[Channel, OutboxRow], Awaitable[None]]
 
 
 class RateLimiter:
@@ -80,6 +83,7 @@ class Dispatcher:
         self.channels = channels
         self.clock = clock
         self.on_unreachable = on_unreachable
+        self.kind_handlers: dict[str, KindHandler] = {}
         self.limiters = {
             name: RateLimiter(ch.limits.per_second, ch.limits.per_address_per_second)
             for name, ch in channels.items()
@@ -149,6 +153,10 @@ class Dispatcher:
     ) -> None:
         await self.outbox.mark_sending(row.id)
         try:
+            handler = self.kind_handlers.get(row.kind)
+            if handler is not None:
+                await handler(channel, row)
+                return
             if row.kind == "delete":
                 await self._delete(channel, row, address)
                 return

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.channels.base import CHANNEL_STYLES, Inbound
+from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
@@ -110,12 +110,13 @@ class FollowupService:
         now = self.clock.now()
         participant = await self.participants.by_address(msg.channel, msg.address)
         async with self.db.transaction() as tx:
+            if participant is None or participant.status in ("erased", "withdrawn"):
+                # Before the de-dup row: of a stranger nothing is kept but a count (§1.6).
+                await bump(tx, f"unknown_sender:{msg.channel}")
+                return None
             if msg.provider_id is not None and not await first_time_seen(
                 tx, self.ring, msg.channel, msg.provider_id, now
             ):
-                return None
-            if participant is None or participant.status in ("erased", "withdrawn"):
-                await bump(tx, f"unknown_sender:{msg.channel}")
                 return None
             stored = await self.sessions.current(participant.id)
             if msg.message_ref:
@@ -170,6 +171,41 @@ class FollowupService:
         participant = await self.participants.get(stored.participant_id)
         async with self.db.transaction() as tx:
             return await self._run(tx, participant, stored.id, stored.state, event, now)
+
+    async def mark_unreachable(self, participant_id: str, reason: str) -> None:
+        """The channel says she cannot be reached (21610 opted out, invalid number, blocked).
+
+        One transaction: status, unsent messages cancelled, open session ended, a ROUTINE
+        escalation. 'opted_out' has the effect of a carrier STOP; only staff re-activate her.
+        """
+        now = self.clock.now()
+        status = "opted_out" if reason == "opted_out" else "unreachable"
+        participant = await self.participants.get(participant_id)
+        if participant.status in (status, "erased", "withdrawn"):
+            return
+        stored = await self.sessions.current(participant_id)
+        async with self.db.transaction() as tx:
+            await self.participants.set_status(tx, participant_id, status, reason, now)
+            await self.outbox.cancel_lane(tx, lane_of(participant_id), ("message",))
+            if stored is not None and stored.state.phase != "ended":
+                ended = stored.state.evolve(phase="ended", outcome=status)
+                await self.sessions.save(tx, participant_id, ended, now, stored.id)
+                await tps.update(
+                    tx, participant_id, ended.timepoint, state=status, ended_at=iso(now)
+                )
+            await raise_escalation(
+                tx,
+                level="ROUTINE",
+                reasons=("opted_out",) if status == "opted_out" else ("unreachable", reason),
+                now=now,
+                participant_id=participant_id,
+                programme_id=participant.programme_id,
+                pseudonym=participant.pseudonym,
+                session_id=stored.id if stored else None,
+                timepoint=stored.state.timepoint if stored else None,
+                hooks=self.escalation_hooks,
+            )
+            await audit(tx, now, "channel", status, participant.pseudonym, reason)
 
     # --- the step -------------------------------------------------------------
 
@@ -327,6 +363,8 @@ class FollowupService:
             await self.outbox.cancel_lane(tx, lane, ("message",))
         else:
             delay = timedelta(seconds=self.config.telegram.delete_after_seconds)
+        if participant.channel in PER_MESSAGE_DELETION:
+            return  # each message is deleted from the provider once final, not per session
         address = participant.address(self.ring) or ""
         await self.outbox.enqueue(
             tx,

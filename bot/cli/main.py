@@ -6,6 +6,7 @@ import typer
 
 from bot.cli import console_cmds, programmes
 from bot.cli.common import ConfigOption, config_or_exit, out, run
+from bot.cli.contact_cmd import contact_command
 from bot.cli.enrol_cmd import enrol_command
 from bot.cli.run_cmd import run_command
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(programmes.app, name="programme")
 app.command("enrol")(enrol_command)
 app.command("run")(run_command)
+app.command("contact")(contact_command)
 
 
 @app.command()

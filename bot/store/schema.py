@@ -182,4 +182,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_subject ON audit_log(subject, at);
     """,
+    # 2: look a transcript reference up by provider id (SMS status callbacks -> provider DELETE)
+    """
+    ALTER TABLE transcript ADD COLUMN ref_idx BLOB;
+    CREATE INDEX transcript_ref ON transcript(ref_idx);
+    """,
 )

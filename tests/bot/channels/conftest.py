@@ -1,0 +1,26 @@
+"""A fresh FakeTwilio and an SMS service set-up (not yet started) per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.twilio_api import FakeTwilio
+
+from .sms_harness import SmsService
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    with FakeTwilio(deliver_delay=0.02) as twilio:
+        yield twilio
+        assert twilio.internal_errors == []
+
+
+@pytest.fixture
+def sms(tmp_path: Path, fake: FakeTwilio) -> Iterator[SmsService]:
+    service = SmsService(tmp_path, fake)
+    yield service
+    service.stop()
