@@ -11,13 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel, Inbound
-from bot.channels.sms import SmsChannel
-from bot.channels.sms_web import SmsWebhooks
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
 from bot.crypto import KeyRing, load_or_create_keyring
 from bot.dispatch import Dispatcher
-from bot.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
 from bot.service import FollowupService
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook
@@ -73,6 +70,10 @@ def build_channels(config: Config) -> dict[str, Channel]:
     """The channels this configuration turns on (a channel with no credentials is off)."""
     channels: dict[str, Channel] = {}
     if config.sms.account_sid:
+        # Imported here: twilio and aiohttp cost every CLI command a third of a second.
+        from bot.channels.sms import SmsChannel
+        from bot.provider_records import RECORDS_CHANNEL
+
         _check_sms(config)
         sms = SmsChannel(config.sms)
         channels["sms"] = sms
@@ -98,21 +99,31 @@ def _check_sms(config: Config) -> None:
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
     components: list[Component] = []
-    sms = app.channels.get("sms")
-    if isinstance(sms, SmsChannel):
-        records = ProviderRecords(
-            db=app.db,
-            ring=app.ring,
-            outbox=app.service.outbox,
-            transcript=app.service.transcript,
-            clock=app.service.clock,
-            channel=sms,
-            enabled=app.config.sms.delete_provider_records,
-            on_outbox=app.dispatcher.wake,
-        )
-        app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
-        components.append(SmsWebhooks(app.config.sms, sms, _inbound_handler(app), records))
+    if app.config.sms.account_sid and "sms" in app.channels:
+        components.extend(_sms_components(app))
     return components
+
+
+def _sms_components(app: App) -> list[Component]:
+    from bot.channels.sms import SmsChannel
+    from bot.channels.sms_web import SmsWebhooks
+    from bot.provider_records import PROVIDER_DELETE, ProviderRecords
+
+    sms = app.channels["sms"]
+    if not isinstance(sms, SmsChannel):
+        return []
+    records = ProviderRecords(
+        db=app.db,
+        ring=app.ring,
+        outbox=app.service.outbox,
+        transcript=app.service.transcript,
+        clock=app.service.clock,
+        channel=sms,
+        enabled=app.config.sms.delete_provider_records,
+        on_outbox=app.dispatcher.wake,
+    )
+    app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
+    return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), records)]
 
 
 def _inbound_handler(app: App) -> Callable[[Inbound], Awaitable[None]]:

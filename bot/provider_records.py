@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Protocol
 
 from bot.channels.base import Channel, PermanentError, TransientError
 from bot.clock import Clock, iso, parse_iso
@@ -33,6 +34,16 @@ UNRECORDED_DELAY = timedelta(seconds=5)
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "canceled", "read"})
 
 
+class RecordChannel(Protocol):
+    """A channel whose provider keeps a log of messages that we can list and delete."""
+
+    name: str
+
+    async def delete(self, address: str, refs: Sequence[str]) -> set[str]: ...
+
+    async def final_records(self) -> list[str]: ...
+
+
 class ProviderRecords:
     """Queues, runs and sweeps provider-record deletions for one channel (SMS)."""
 
@@ -44,7 +55,7 @@ class ProviderRecords:
         outbox: Outbox,
         transcript: Transcript,
         clock: Clock,
-        channel: Channel,
+        channel: RecordChannel,
         enabled: bool = True,
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
@@ -134,9 +145,33 @@ class ProviderRecords:
         raise TransientError("provider record not final yet (20009)")
 
     async def sweep(self) -> int:
-        """Queue a deletion for every reference not yet gone; returns how many were queued."""
+        """Find records not yet gone; returns how many were queued or deleted.
+
+        First every reference we hold (queued as rows). Then whatever final message of
+        ours the provider's log still lists (webhooks lost while the service was down, a
+        crash before commit, strangers): deleted at once, in memory, since the next
+        sweep lists again whatever is left.
+        """
         if not self.enabled:
             return 0
+        found = await self._sweep_references()
+        try:
+            listed = await self.channel.final_records()
+            gone = await self.channel.delete("", listed) if listed else set()
+        except Exception as exc:
+            log.warning("provider log not swept: %s", type(exc).__name__)
+            gone = set()
+        if gone:
+            now = self.clock.now()
+            async with self.db.transaction() as tx:
+                for sid in gone:
+                    await self.transcript.mark_ref_deleted(tx, self.channel.name, sid, now)
+        found += len(gone)
+        if found:
+            log.info("provider-log sweep: %d record(s) queued or deleted", found)
+        return found
+
+    async def _sweep_references(self) -> int:
         queued = 0
         now = self.clock.now()
         for ref in await self.transcript.undeleted_on(self.channel.name):
@@ -148,8 +183,6 @@ class ProviderRecords:
             elif row["state"] == "sent":  # deleted before the reference was committed
                 async with self.db.transaction() as tx:
                     await self.transcript.mark_ref_deleted(tx, self.channel.name, ref.ref, now)
-        if queued:
-            log.info("provider-log sweep queued %d deletion(s)", queued)
         return queued
 
     async def close(self) -> None:

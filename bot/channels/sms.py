@@ -41,6 +41,7 @@ INVALID_NUMBERS = frozenset({21211, 21614})  # invalid 'To' / 'To' is not a mobi
 TOO_MANY_REQUESTS = 20429
 NOT_FINAL_YET = 20009  # "cannot delete message because delivery has not been completed"
 NOT_FOUND = 20404
+SWEEP_LIMIT = 1000  # messages looked at per sweep of the provider's log
 
 
 def public_url(config: SmsConfig, path: str) -> str:
@@ -126,6 +127,30 @@ class SmsChannel:
         except Exception as exc:
             raise classify(exc) from None
         return True
+
+    async def final_records(self, limit: int = SWEEP_LIMIT) -> list[str]:
+        """SIDs of final messages of our number or Messaging Service still in Twilio's log.
+
+        Finds what the service never heard of: webhooks lost while it was down, a message
+        created just before a crash. Bodies and numbers are looked at here, never kept.
+        """
+        ours = {self.config.from_number} - {""}
+        service = self.config.messaging_service_sid
+        try:
+            listed = await asyncio.wait_for(
+                self._api().messages.list_async(limit=limit, page_size=min(limit, 1000)),
+                self.config.request_timeout_seconds * 4,
+            )
+        except Exception as exc:
+            raise classify(exc) from None
+        return [
+            str(m.sid)
+            for m in listed
+            if m.status in FINAL_STATUSES
+            and (
+                m.from_ in ours or m.to in ours or (service and m.messaging_service_sid == service)
+            )
+        ]
 
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:
         """Delete provider records; returns only the refs actually gone (the caller retries)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,3 +25,6 @@ def sms(tmp_path: Path, fake: FakeTwilio) -> Iterator[SmsService]:
     service = SmsService(tmp_path, fake)
     yield service
     service.stop()
+    log = service.output()
+    assert "Traceback" not in log, log[-4000:]
+    assert not re.search(r"\+?\d{9,}", log), "a number in the service log"

@@ -212,6 +212,27 @@ class SmsService:
 
         return asyncio.run(read())
 
+    def settled(self) -> None:
+        """Wait until no message is waiting or in flight (before a kill that must not race)."""
+        eventually(
+            lambda: (
+                not self.query(
+                    "SELECT 1 FROM outbox WHERE kind = 'message' AND state IN ('pending', 'sending')"
+                )
+            ),
+            what="the outbox drained",
+        )
+
+    def wait_all_records_gone(self) -> None:
+        """Every message deleted at the provider, and the database knows it."""
+
+        def gone() -> bool:
+            return not self.fake.existing_sids() and not self.query(
+                "SELECT 1 FROM transcript WHERE deleted_at IS NULL"
+            )
+
+        eventually(gone, what="every provider record deleted and marked so")
+
     def status(self, pseudonym: str) -> str:
         return str(
             self.query("SELECT status FROM participants WHERE pseudonym = ?", pseudonym)[0][0]

@@ -46,7 +46,7 @@ def test_stop_mid_survey_then_start_sends_nothing(sms: SmsService, fake: FakeTwi
     assert escalations(sms) == [("ROUTINE", '["opted_out"]')]
     assert sms.answers(pseudonym) == {"safe_now": "yes"}
     # Her STOP/START texts are deleted from the provider's log like every other message.
-    eventually(lambda: not fake.existing_sids(), what="provider records deleted")
+    sms.wait_all_records_gone()
 
 
 def test_21610_on_send_is_a_stop(sms: SmsService, fake: FakeTwilio) -> None:

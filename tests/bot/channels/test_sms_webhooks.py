@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.twilio_resources import new_sid
 
-from .sms_harness import OUR_NUMBER, PHONE, PUBLIC_URL, SmsService, eventually
+from .sms_harness import OUR_NUMBER, PHONE, PUBLIC_URL, SmsService
 
 STRANGER = "+447400123456"
 
@@ -89,7 +89,7 @@ def test_refused_requests_store_nothing_and_send_nothing(sms: SmsService, fake: 
     sms.contact(pseudonym)
     sms.start()
     sms.wait_for_text("Is now a good time")
-    eventually(lambda: not fake.existing_sids(), what="the opener's provider record deleted")
+    sms.wait_all_records_gone()
     before = sms.counts()
     for what, expected, response in refused_requests(sms, fake):
         assert response.status_code == expected, what
@@ -137,4 +137,4 @@ def test_stranger_gets_no_reply_and_leaves_only_a_counter(
     assert sms.query("SELECT name, value FROM counters") == [("unknown_sender:sms", 3)]
     assert fake.bodies_to(STRANGER) == []
     # Their messages are gone from the provider's log too, though nothing was stored.
-    eventually(lambda: not fake.existing_sids(), what="strangers' provider records deleted")
+    sms.wait_all_records_gone()
