@@ -134,3 +134,25 @@ async def test_switched_off_deletes_nothing(app: App, fake: FakeTwilio) -> None:
     await records.message_final(sid, "delivered")
     assert await records.sweep() == 0
     assert await deletion_rows(app) == [] and fake.existing_sids() == [sid]
+
+
+async def test_invalid_number_on_send_marks_her_unreachable_and_tells_staff(
+    app: App, fake: FakeTwilio
+) -> None:
+    fake.fail_next("create", 400, 21211)
+    programme_id = await add_programme(app)
+    participant = await enrol(
+        app.service, programme_id=programme_id, channel="sms", language="en",
+        timezone="Europe/London", today=date(2026, 11, 24), now=app.service.clock.now(),
+        address=PHONE, safe_word="pineapple",
+    )  # fmt: skip
+    await app.service.begin_contact(participant.id, "T0")
+    await app.dispatcher.drain("sms")
+    row = await app.db.fetchone("SELECT status, status_reason FROM participants")
+    assert row is not None and (row[0], row[1]) == ("unreachable", "invalid_number")
+    rows = await app.db.fetchall("SELECT level, reasons FROM escalations")
+    assert [(r[0], r[1]) for r in rows] == [("ROUTINE", '["unreachable", "invalid_number"]')]
+    session = await app.service.sessions.current(participant.id)
+    assert session is not None and session.state.outcome == "unreachable"
+    await app.service.mark_unreachable(participant.id, "invalid_number")  # a second row: no-op
+    assert len(await app.db.fetchall("SELECT 1 FROM escalations")) == 1
