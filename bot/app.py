@@ -6,7 +6,7 @@ handed what they need and import nothing of the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from bot.channels.base import Channel, Inbound
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_updates import TelegramUpdates
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.crypto import KeyRing, load_or_create_keyring
 from bot.deletion_sweep import sweep_deletions
 from bot.dispatch import Dispatcher
@@ -128,7 +128,31 @@ def build_channels(config: Config) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if config.telegram.token:
         channels["telegram"] = TelegramChannel(config.telegram)
+    if config.sms.account_sid:
+        # Imported here: twilio and aiohttp cost every CLI command a third of a second.
+        from bot.channels.sms import SmsChannel
+        from bot.provider_records import RECORDS_CHANNEL
+
+        _check_sms(config)
+        sms = SmsChannel(config.sms)
+        channels["sms"] = sms
+        # Provider-log deletions drain on a loop of their own: never ahead of her questions.
+        channels[RECORDS_CHANNEL] = sms
     return channels
+
+
+def _check_sms(config: Config) -> None:
+    sms = config.sms
+    for key, missing in (
+        ("auth_token", not sms.auth_token),
+        ("public_url", not sms.public_url),
+        ("from_number", not (sms.messaging_service_sid or sms.from_number)),
+    ):
+        if missing:
+            hint = " (or messaging_service_sid)" if key == "from_number" else ""
+            raise ConfigError(
+                f"{config.source}: key 'sms.{key}'{hint}: needed when sms.account_sid is set"
+            )
 
 
 def build_components(app: App) -> list[Component]:
@@ -159,6 +183,37 @@ def build_components(app: App) -> list[Component]:
                 tick=lambda: sweep_deletions(service, "telegram"),
             )
         )
+    if app.config.sms.account_sid and "sms" in app.channels:
+        components.extend(_sms_components(app))
     sweep = Sweep(app.service)
     components.append(Ticker(sweep.run, app.config.scheduler.sweep_seconds, sweep.daily))
     return components
+
+
+def _sms_components(app: App) -> list[Component]:
+    from bot.channels.sms import SmsChannel
+    from bot.channels.sms_web import SmsWebhooks
+    from bot.provider_records import PROVIDER_DELETE, ProviderRecords
+
+    sms = app.channels["sms"]
+    if not isinstance(sms, SmsChannel):
+        return []
+    records = ProviderRecords(
+        db=app.db,
+        ring=app.ring,
+        outbox=app.service.outbox,
+        transcript=app.service.transcript,
+        clock=app.service.clock,
+        channel=sms,
+        enabled=app.config.sms.delete_provider_records,
+        on_outbox=app.dispatcher.wake,
+    )
+    app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
+    return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), records)]
+
+
+def _inbound_handler(app: App) -> Callable[[Inbound], Awaitable[None]]:
+    async def handle(message: Inbound) -> None:
+        await app.handle_inbound(message)  # on-call staff replies (ACK/DONE) first, then hers
+
+    return handle

@@ -67,6 +67,8 @@ class SmsConfig:
     api_base_url: str = "https://api.twilio.com"
     public_url: str = ""
     max_per_second: float = 1.0
+    max_per_number_per_second: float = 1.0
+    request_timeout_seconds: float = 15.0
     delete_provider_records: bool = True
     default_region: str = "GB"
 
@@ -225,6 +227,8 @@ def _check_values(config: Config) -> None:
         ("telegram", "max_per_second"),
         ("telegram", "max_per_chat_per_second"),
         ("sms", "max_per_second"),
+        ("sms", "max_per_number_per_second"),
+        ("sms", "request_timeout_seconds"),
         ("scheduler", "sweep_seconds"),
         ("web", "port"),
         ("safety", "idle_minutes"),

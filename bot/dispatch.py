@@ -34,6 +34,9 @@ MAX_BACKOFF = timedelta(minutes=10)
 MAX_BACKOFF_URGENT = timedelta(minutes=1)
 #: Called when a channel says she cannot be reached (blocked, opted out).
 UnreachableHandler = Callable[[str, str], Awaitable[None]]
+#: Handles outbox rows of one extra kind (e.g. SMS provider-record deletion); it marks the
+#: row sent itself and raises the channel errors to retry or give up.
+KindHandler = Callable[[Channel, OutboxRow], Awaitable[None]]
 
 
 class RateLimiter:
@@ -83,6 +86,7 @@ class Dispatcher:
         self.channels = channels
         self.clock = clock
         self.on_unreachable = on_unreachable
+        self.kind_handlers: dict[str, KindHandler] = {}
         self.limiters = {
             name: RateLimiter(ch.limits.per_second, ch.limits.per_address_per_second)
             for name, ch in channels.items()
@@ -163,6 +167,10 @@ class Dispatcher:
         if not await self.outbox.mark_sending(row.id):
             return
         try:
+            handler = self.kind_handlers.get(row.kind)
+            if handler is not None:
+                await handler(channel, row)
+                return
             if row.kind == "delete":
                 await self._delete(channel, row, address)
                 return

@@ -10,9 +10,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.channels.base import Button, Rendered
+from bot.channels.segments import sms_segments
 from bot.i18n import Translator
 from conversations import messages as m
-from conversations.effects import Outgoing
+from conversations.effects import Line, Outgoing
+
+#: Numbered messages go out as SMS: at most this many segments where the language allows.
+NUMBERED_MAX_SEGMENTS = 2
+#: What a reprompt must keep; the question itself was just asked and may be left out.
+_REPROMPT_LINES = frozenset(
+    {
+        m.REPROMPT_CHOICE,
+        m.REPROMPT_MULTI,
+        m.REPROMPT_EXCLUSIVE,
+        m.REPROMPT_NUMBER,
+        m.REPROMPT_TEXT,
+        m.OFFER_SKIP,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -36,11 +51,25 @@ def _translated(params: Mapping[str, str | int], tr: Translator) -> dict[str, st
 
 
 def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords) -> Rendered:
+    rendered = _render(message, style, tr, words, message.lines)
+    if style == "numbered" and message.kind == "reprompt" and _too_long(rendered.text):
+        # "Sorry, I didn't get that" + the choices reads naturally under the question just sent.
+        kept = tuple(line for line in message.lines if line.msgid in _REPROMPT_LINES)
+        rendered = _render(message, style, tr, words, kept)
+    return rendered
+
+
+def _too_long(text: str) -> bool:
+    return sms_segments(text)[1] > NUMBERED_MAX_SEGMENTS
+
+
+def _render(
+    message: Outgoing, style: str, tr: Translator, words: ProgrammeWords, source: tuple[Line, ...]
+) -> Rendered:
     params = {"sender": words.sender, "emergency": words.emergency, "helpline": words.helpline}
-    msgids = [_for_style(line.msgid, style) for line in message.lines]
     lines = [
-        tr.format(msgid, {**params, **_translated(line.params, tr)})
-        for msgid, line in zip(msgids, message.lines, strict=True)
+        tr.format(_for_style(line.msgid, style), {**params, **_translated(line.params, tr)})
+        for line in source
     ]
     buttons: tuple[Button, ...] = ()
     item = message.item_id or ""

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.channels.base import CHANNEL_STYLES, Inbound
+from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
@@ -278,38 +278,6 @@ class FollowupService:
             await tps.mark_contacted(tx, participant.id, timepoint, reminder, now)
         return report
 
-    async def mark_unreachable(self, participant_id: str, reason: str) -> None:
-        """The channel says she cannot be reached (blocked the bot): stop, tell staff (ROUTINE).
-
-        Once only: later failures of rows already queued change nothing. Unsent
-        messages are cancelled and whatever can still be deleted from her chat is.
-        """
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            participant = await self.participants.get(participant_id)
-            if participant.status != "active":  # paused (safe word) stays paused; once only
-                return
-            await self.participants.set_status(tx, participant_id, "unreachable", reason, now)
-            stored = await self.sessions.current(participant_id)
-            await raise_escalation(
-                tx,
-                level="ROUTINE",
-                reasons=("unreachable",),
-                now=now,
-                participant_id=participant_id,
-                programme_id=participant.programme_id,
-                pseudonym=participant.pseudonym,
-                session_id=stored.id if stored else None,
-                timepoint=stored.state.timepoint if stored else None,
-                hooks=self.escalation_hooks,
-            )
-            await audit(tx, now, "system", "participant_unreachable", participant.pseudonym, reason)
-            await self._enqueue_deletion(
-                tx, participant, stored.id if stored else None, "unreachable", now
-            )
-        log.info("participant %s is unreachable (%s)", participant.pseudonym, reason)
-        self.on_outbox()
-
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None:
         """The scheduler's word that a session went idle or its timepoint expired."""
         now = self.clock.now()
@@ -319,6 +287,47 @@ class FollowupService:
         participant = await self.participants.get(stored.participant_id)
         async with self.db.transaction() as tx:
             return await self._run(tx, participant, stored.id, stored.state, event, now)
+
+    async def mark_unreachable(self, participant_id: str, reason: str) -> None:
+        """The channel says she cannot be reached (21610 opted out, invalid number, blocked).
+
+        One transaction, once only: status, unsent messages cancelled, open session ended,
+        whatever can still be deleted from her chat queued, a ROUTINE escalation.
+        'opted_out' has the effect of a carrier STOP; only staff re-activate her. A paused
+        participant (safe word) stays paused.
+        """
+        now = self.clock.now()
+        status = "opted_out" if reason == "opted_out" else "unreachable"
+        async with self.db.transaction() as tx:
+            participant = await self.participants.get(participant_id)
+            if participant.status != "active":
+                return
+            stored = await self.sessions.current(participant_id)
+            await self.participants.set_status(tx, participant_id, status, reason, now)
+            if stored is not None and stored.state.phase != "ended":
+                ended = stored.state.evolve(phase="ended", outcome=status)
+                await self.sessions.save(tx, participant_id, ended, now, stored.id)
+                await tps.update(
+                    tx, participant_id, ended.timepoint, state=status, ended_at=iso(now)
+                )
+            await raise_escalation(
+                tx,
+                level="ROUTINE",
+                reasons=("opted_out",) if status == "opted_out" else ("unreachable", reason),
+                now=now,
+                participant_id=participant_id,
+                programme_id=participant.programme_id,
+                pseudonym=participant.pseudonym,
+                session_id=stored.id if stored else None,
+                timepoint=stored.state.timepoint if stored else None,
+                hooks=self.escalation_hooks,
+            )
+            await audit(tx, now, "channel", status, participant.pseudonym, reason)
+            await self._enqueue_deletion(
+                tx, participant, stored.id if stored else None, "unreachable", now
+            )
+            self.db.after_commit(self.on_outbox)
+        log.info("participant %s: %s (%s)", participant.pseudonym, status, reason)
 
     # --- the step -------------------------------------------------------------
 
@@ -542,6 +551,8 @@ class FollowupService:
             await self.outbox.cancel_lane(tx, lane, ("message",))
         else:
             delay = timedelta(seconds=self.config.telegram.delete_after_seconds)
+        if participant.channel in PER_MESSAGE_DELETION:
+            return  # each message is deleted from the provider once final, not per session
         address = participant.address(self.ring) or ""
         await self.outbox.enqueue(
             tx,

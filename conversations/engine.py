@@ -208,11 +208,12 @@ def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Re
         return _start_questions(survey, state.evolve(code_ok=True, code_tries=0), ctx)
     tries = state.code_tries + 1
     if tries >= ctx.max_code_tries:
+        # Deletion first: it cancels unsent messages, and the neutral line must still go out.
         effects: list[Effect] = [
-            _say("notice", m.LOCKED, sensitive=False),
+            DeleteTranscript("locked"),
             PauseContact("code_word_locked"),
             Escalate("ROUTINE", ("code_word_locked",)),
-            DeleteTranscript("locked"),
+            _say("notice", m.LOCKED, sensitive=False),
         ]
         return _end(state.evolve(code_tries=tries), "locked", effects)
     return state.evolve(code_tries=tries), [_say("code", m.CODE_WRONG, sensitive=False)]

@@ -111,3 +111,8 @@ class Channel(Protocol):
 #: How each channel shows choices; fixed per channel so a message rendered by a CLI
 #: process (which opens no channel) looks right when the service sends it.
 CHANNEL_STYLES: dict[str, str] = {"console": "numbered", "sms": "numbered", "telegram": "buttons"}
+
+#: Channels whose provider records are deleted message by message once final (SMS: the
+#: Twilio log), not by the session-end "delete" job, which would hold up her lane while a
+#: message is still in flight.
+PER_MESSAGE_DELETION: frozenset[str] = frozenset({"sms"})

@@ -15,6 +15,7 @@ from bot.cli import (
     waves,
 )
 from bot.cli.common import ConfigOption, config_or_exit, out, run
+from bot.cli.contact_cmd import contact_command
 from bot.cli.enrol_cmd import enrol_command
 from bot.cli.run_cmd import run_command
 
@@ -36,6 +37,7 @@ datarights_cmd.register(app)
 participants.register(app)
 participants.app.command("set-language")(language_cmd.set_language)
 waves.register(app)
+app.command("contact")(contact_command)
 
 
 @app.command()

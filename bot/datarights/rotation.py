@@ -100,6 +100,13 @@ INDEXED: tuple[Indexed, ...] = (
     ),
     Indexed("staff", "telegram_idx", _by_name("staff", "telegram_enc"), lambda r: "staff:telegram"),
     Indexed("staff", "phone_idx", _by_name("staff", "phone_enc"), lambda r: "staff:phone"),
+    Indexed(
+        "transcript",
+        "ref_idx",
+        _by_name("transcript", "ref_enc"),
+        lambda r: f"transcript:{r['channel']}",
+        ("channel",),
+    ),
 )
 
 #: Hashes whose clear value is never stored: looked up under retired lookup subkeys

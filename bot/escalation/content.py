@@ -42,6 +42,9 @@ REASON_LABELS = {
     "safe_word_used": N_("safe word used, contact paused"),
     "opted_out": N_("opted out"),
     "unreachable": N_("cannot be reached"),
+    "blocked": N_("she blocked the bot"),
+    "invalid_number": N_("phone number not valid"),
+    "chat_not_found": N_("chat no longer exists"),
     "code_word_locked": N_("locked after wrong code words"),
 }
 CHANNEL_LABELS = {"telegram": N_("Telegram"), "sms": N_("SMS"), "console": N_("console")}

@@ -113,9 +113,11 @@ class Outbox:
 
     async def due(self, channel: str, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Rows ready now, first in their lane, by priority then age."""
+        # One connection serves every coroutine: a row another coroutine's transaction is
+        # still writing (payload not sealed yet) is visible here and must be left alone.
         rows = await self.db.fetchall(
             "SELECT * FROM outbox AS o WHERE o.state = 'pending' AND o.channel = ?"
-            " AND o.not_before <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS e"
+            " AND o.not_before <= ? AND length(o.payload_enc) > 0 AND NOT EXISTS (SELECT 1 FROM outbox AS e"
             "  WHERE e.lane = o.lane AND e.state IN ('pending', 'sending') AND e.id < o.id)"
             " ORDER BY o.priority, o.id LIMIT ?",
             (channel, iso(now), limit),

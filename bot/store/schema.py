@@ -261,4 +261,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE outbox ADD COLUMN not_after TEXT;
     """,
+    # 6: look a transcript reference up by provider id (SMS status callbacks -> provider DELETE)
+    """
+    ALTER TABLE transcript ADD COLUMN ref_idx BLOB;
+    CREATE INDEX transcript_ref ON transcript(ref_idx);
+    """,
 )

@@ -155,6 +155,7 @@ class FakeTwilio:
         self._faults: dict[str, deque[_Fault]] = {}
         self._hangs: dict[str, deque[_Hang]] = {}
         self._internal_errors: list[str] = []
+        self._proxies: list[tuple[str, str]] = []
         self._stopping = threading.Event()
         self._tasks: set[asyncio.Task[Any]] = set()  # server-loop only
         self._chains: dict[str, asyncio.Task[Any]] = {}  # server-loop only
@@ -343,6 +344,24 @@ class FakeTwilio:
             raise KeyError(sid)
         self._transition(sid, status, error_code=error_code, error_message=error_message)
 
+    def behind_proxy(self, public_base: str, local_base: str) -> None:
+        """POST webhooks and callbacks for URLs under `public_base` to `local_base` instead.
+
+        The signature stays computed for the public URL, as when a TLS-terminating reverse
+        proxy forwards https://public/... to the service on http://127.0.0.1:PORT/...
+        """
+        with self._lock:
+            self._proxies.append((public_base.rstrip("/"), local_base.rstrip("/")))
+
+    def target_of(self, url: str) -> str:
+        """Where a request for `url` actually goes (see `behind_proxy`)."""
+        with self._lock:
+            proxies = list(self._proxies)
+        for public, local in proxies:
+            if url == public or url.startswith(public + "/"):
+                return local + url[len(public) :]
+        return url
+
     def signed_form(
         self, url: str, params: dict[str, str]
     ) -> tuple[dict[str, str], dict[str, str]]:
@@ -376,7 +395,7 @@ class FakeTwilio:
         sid, headers, form = self._prepare_inbound(from_number, to_number, body, media_urls, url)
         try:
             with httpx.Client(timeout=timeout, trust_env=False) as client:
-                response = client.post(url, data=form, headers=headers)
+                response = client.post(self.target_of(url), data=form, headers=headers)
         except httpx.HTTPError as exc:
             self._record_webhook(sid, WebhookResponse(url, form, None, "", _describe(exc)))
         else:
@@ -398,7 +417,7 @@ class FakeTwilio:
         sid, headers, form = self._prepare_inbound(from_number, to_number, body, media_urls, url)
         try:
             async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
-                response = await client.post(url, data=form, headers=headers)
+                response = await client.post(self.target_of(url), data=form, headers=headers)
         except httpx.HTTPError as exc:
             self._record_webhook(sid, WebhookResponse(url, form, None, "", _describe(exc)))
         else:
@@ -661,7 +680,7 @@ class FakeTwilio:
         headers, form = self.signed_form(url, form)
         try:
             async with httpx.AsyncClient(timeout=self.callback_timeout, trust_env=False) as client:
-                response = await client.post(url, data=form, headers=headers)
+                response = await client.post(self.target_of(url), data=form, headers=headers)
         except httpx.HTTPError as exc:
             attempt = CallbackAttempt(sid, url, form, None, "", _describe(exc), time.time())
         else:

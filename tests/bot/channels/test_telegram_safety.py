@@ -70,7 +70,7 @@ def test_blocked_bot_marks_her_unreachable_once_with_a_routine_escalation(
     service.wait_quiet()
     rows = service.query("SELECT level, reasons FROM escalations")
     assert [(level, json.loads(reasons)) for level, reasons in rows] == [
-        ("ROUTINE", ["unreachable"])
+        ("ROUTINE", ["unreachable", "blocked"])
     ]
     assert len([c for c in fake.calls_to("sendMessage") if c.status == 403]) == 1
     fake.wait_for(lambda f: f.visible(CHAT) == [])  # what could be deleted was

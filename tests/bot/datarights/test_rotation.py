@@ -180,3 +180,23 @@ async def test_secret_words_and_links_survive_rotation(
     assert report is not None and report.state.outcome == "safe_word"
     anna = await app.service.participants.get(anna.id)
     assert anna.row["safe_kid"] == "k2"
+
+
+def test_every_recomputable_blind_index_is_registered(tmp_path: Path) -> None:
+    """An ``_idx`` column left out of INDEXED would stop matching after a rotation."""
+    import sqlite3
+
+    from bot.datarights.rotation import INDEXED
+    from bot.store.schema import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "schema.db")
+    for script in MIGRATIONS:
+        conn.executescript(script)
+    found = {
+        f"{table}.{column[1]}"
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        for column in conn.execute(f"PRAGMA table_info({table})")
+        if column[1].endswith("_idx")
+    }
+    # Enrolment tokens are never stored in clear: their index stays verify-only until expiry.
+    assert found - {"enrol_tokens.token_idx"} == {f"{i.table}.{i.column}" for i in INDEXED}

@@ -37,7 +37,7 @@ async def test_unreachable_participant_raises_routine_for_the_digest(
         await app.dispatcher.drain_all()
         assert (await app.service.participants.get(her.id)).status == "unreachable"
         rows = await app.db.fetchall("SELECT code, level, reasons FROM escalations")
-        assert [(r[1], r[2]) for r in rows] == [("ROUTINE", '["unreachable"]')]
+        assert [(r[1], r[2]) for r in rows] == [("ROUTINE", '["unreachable", "blocked"]')]
         assert await notifications(app, rows[0][0]) == [
             ("ana", "sms", 1, "pending"),
             ("ana", "telegram", 1, "pending"),

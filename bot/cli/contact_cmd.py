@@ -1,0 +1,44 @@
+"""``followup contact P-XXXXX --timepoint T0``: open one contact now, outside any wave.
+
+The opener is written to the outbox; a running ``followup run`` sends it (it polls
+the outbox every few seconds), or the next one started does.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from bot.app import open_app
+from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.config import Config
+
+TIMEPOINTS = ("T0", "T1", "T2", "T3", "T4")
+
+
+def contact_command(
+    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    timepoint: str = typer.Option("T0", "--timepoint", "-t", help="T0..T4"),
+    config: str | None = ConfigOption,
+) -> None:
+    """Send her the neutral opener for a timepoint now (her safe window is not checked)."""
+    if timepoint not in TIMEPOINTS:
+        fail(f"--timepoint must be one of {', '.join(TIMEPOINTS)}, got {timepoint!r}")
+    cfg = config_or_exit(config)
+    run(lambda: _contact(cfg, pseudonym, timepoint))
+
+
+async def _contact(cfg: Config, pseudonym: str, timepoint: str) -> None:
+    application = await open_app(cfg, {})
+    try:
+        service = application.service
+        participant = await service.participants.by_pseudonym(pseudonym)
+        if participant is None:
+            raise CliError(f"no participant {pseudonym}")
+        if participant.status != "active":
+            raise CliError(f"{pseudonym} is {participant.status}; contact is not opened")
+        report = await service.begin_contact(participant.id, timepoint)
+        if report is None or report.state.phase != "gate":
+            raise CliError(f"{pseudonym} {timepoint} is already under way or over")
+        out.print(f"{timepoint} opener queued for {pseudonym} on {participant.channel}")
+    finally:
+        await application.close()
