@@ -12,6 +12,7 @@ from bot.cli import (
     participants,
     programmes,
     staff_cmds,
+    staff_login_cmd,
     waves,
 )
 from bot.cli.common import ConfigOption, config_or_exit, out, run
@@ -36,6 +37,7 @@ datarights_cmd.register(app)
 participants.register(app)
 participants.app.command("set-language")(language_cmd.set_language)
 waves.register(app)
+staff_cmds.app.command("set-password")(staff_login_cmd.set_password)
 
 
 @app.command()
