@@ -35,6 +35,11 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not-a-real-password-at-all")
 
 
+def N_(message: str) -> str:
+    """Marks a msgid: the dashboard shows these in the staff member's language."""
+    return message
+
+
 class LoginError(Exception):
     """Login refused; the message is safe to show (never says which part was wrong)."""
 
@@ -91,16 +96,16 @@ class Accounts:
         if member is None or row is None:
             with contextlib.suppress(VerificationError):
                 _hasher.verify(_DUMMY, password)
-            raise LoginError("wrong name or password")
+            raise LoginError(N_("wrong name or password"))
         if row["locked_until"] and parse_iso(row["locked_until"]) > now:
             async with self.db.transaction() as tx:
                 await audit(tx, now, f"{member.name} (web)", "login_refused_locked", member.name)
-            raise LoginError("too many failed attempts; try again in 15 minutes")
+            raise LoginError(N_("too many failed attempts; try again in 15 minutes"))
         try:
             _hasher.verify(row["password_hash"], password)
         except (VerificationError, InvalidHashError):
             await self._failed(member, row["failures"], now)
-            raise LoginError("wrong name or password") from None
+            raise LoginError(N_("wrong name or password")) from None
         stage = "full"
         if member.role in TOTP_ROLES:
             stage = "totp" if row["totp_confirmed"] else "totp_setup"
@@ -186,15 +191,15 @@ class Accounts:
         member = web.staff
         row = await self.db.fetchone("SELECT * FROM staff_logins WHERE staff_id = ?", (member.id,))
         if row is None or not row["totp_enc"]:
-            raise LoginError("no second factor set up")
+            raise LoginError(N_("no second factor set up"))
         if row["locked_until"] and parse_iso(row["locked_until"]) > now:
-            raise LoginError("too many failed attempts; try again in 15 minutes")
+            raise LoginError(N_("too many failed attempts; try again in 15 minutes"))
         secret = self.ring.open_text(row["totp_enc"], f"staff_logins:totp:{member.id}")
         if not pyotp.TOTP(secret).verify(
             code.strip().replace(" ", ""), for_time=now, valid_window=1
         ):
             await self._failed(member, row["failures"], now)
-            raise LoginError("wrong code")
+            raise LoginError(N_("wrong code"))
         await self.logout(session_id)
         async with self.db.transaction() as tx:
             await tx.execute(

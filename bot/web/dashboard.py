@@ -39,9 +39,18 @@ from bot.web.security import (
 )
 
 HERE = Path(__file__).parent
-NAV = (("queue", "/staff/escalations", "Escalations"), ("participants", "/staff/participants",
-       "Participants"), ("waves", "/staff/waves", "Waves"), ("enrol", "/staff/enrol", "Enrol"),
-       ("staff", "/staff/staff", "Staff"), ("audit", "/staff/audit", "Audit log"))  # fmt: skip
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction; translated when rendered in the staff member's language."""
+    return message
+
+
+NAV = (("queue", "/staff/escalations", N_("Escalations")),
+       ("participants", "/staff/participants", N_("Participants")),
+       ("programmes", "/staff/programmes", N_("Programmes")),
+       ("waves", "/staff/waves", N_("Waves")), ("enrol", "/staff/enrol", N_("Enrol")),
+       ("staff", "/staff/staff", N_("Staff")), ("audit", "/staff/audit", N_("Audit log")))  # fmt: skip
 
 
 def age(now: datetime, then: datetime) -> str:
@@ -112,6 +121,8 @@ class Dashboard:
                 r("/participants", "participants", self.participants),
                 r("/participants/{pseudonym}", "participant", self.participant),
                 r("/waves", "waves", self.waves),
+                r("/programmes", "programmes", self.programmes),
+                r("/programmes/{name}/report", "report", self.report),
                 r("/enrol", "enrol", self.enrol_page),
                 r("/enrol", "enrol_post", self.enrol_post, "POST"),
                 r("/staff", "staff", self.staff_page),
@@ -230,7 +241,7 @@ class Dashboard:
                 request.path_params["code"], web.staff.name, via="web"
             )
         except EscalationNotFound:
-            return self.render("error.html", web, 404, message="No such escalation.")
+            return self.render("error.html", web, 404, message=N_("No such escalation."))
         row = self._row(detail.escalation, self.clock.now())
         return self.render("escalation.html", web, e=detail.escalation, row=row, detail=detail,
                            done=request.query_params.get("done", ""))  # fmt: skip
@@ -247,7 +258,7 @@ class Dashboard:
             elif note:
                 await self.app.desk.note(code, web.staff.name, note, via="web")
         except EscalationNotFound:
-            return self.render("error.html", web, 404, message="No such escalation.")
+            return self.render("error.html", web, 404, message=N_("No such escalation."))
         self.app.dispatcher.wake()
         esc = await self.app.desk.find(code)
         return RedirectResponse(f"/staff/escalations/{esc.code}?done={action}", status_code=303)
@@ -271,11 +282,25 @@ class Dashboard:
     async def participant(self, request: Request, web: WebSession) -> Response:
         data = await pages.participant_detail(self.app, request.path_params["pseudonym"], web)
         if data is None:
-            return self.render("error.html", web, 404, message="No such participant.")
+            return self.render("error.html", web, 404, message=N_("No such participant."))
         return self.render("participant.html", web, **data)
 
     async def waves(self, request: Request, web: WebSession) -> Response:
         return self.render("waves.html", web, **await pages.waves(self.app))
+
+    async def programmes(self, request: Request, web: WebSession) -> Response:
+        rows = await pages.programme_rows(self.app)
+        return self.render("programmes.html", web, rows=rows, timepoints=pages.TIMEPOINTS)
+
+    async def report(self, request: Request, web: WebSession) -> Response:
+        """A download: the self-contained report page keeps its own inline style."""
+        name = request.path_params["name"]
+        html = await pages.report_html(self.app, name, web.staff.name)
+        if html is None:
+            return self.render("error.html", web, 404, message=N_("No such programme."))
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        return HTMLResponse(html, headers={
+            "content-disposition": f'attachment; filename="report-{safe}.html"'})  # fmt: skip
 
     async def staff_page(self, request: Request, web: WebSession) -> Response:
         return self.render("staff.html", web, members=await pages.staff_rows(self.app))

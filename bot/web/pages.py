@@ -10,7 +10,9 @@ from typing import Any
 
 from bot.app import App
 from bot.datarights.access import log_access
+from bot.datarights.report import MIN_CELL, SUPPRESSED, cell, escalation_counts, render_report
 from bot.enrol_flow import CHANNELS, consent_record, enrol_request, parse_request
+from bot.store.research import all_records
 from bot.validation import InputError
 from bot.waves import COLUMNS, list_waves
 from bot.web.auth import WebSession
@@ -156,3 +158,39 @@ async def enrol_submit(app: App, fields: dict[str, str], by: str) -> dict[str, s
         return await enrol_request(app, request, f"{by} (web)")
     except InputError as exc:
         return {"error": str(exc)}
+
+
+async def programme_rows(app: App) -> list[dict[str, Any]]:
+    """Per programme and timepoint: completed of those whose attempt has ended (response rate).
+
+    Rates over fewer than ``MIN_CELL`` ended attempts are suppressed, as in the outcome report.
+    """
+    rows = await app.db.fetchall(
+        "SELECT g.name, t.timepoint, COUNT(*) AS planned,"
+        " SUM(t.state = 'completed') AS done,"
+        " SUM(t.state IN ('completed', 'missed', 'unreachable', 'opted_out', 'withdrawn')) AS ended"
+        " FROM programmes AS g LEFT JOIN participants AS p ON p.programme_id = g.id"
+        " LEFT JOIN timepoints AS t ON t.participant_id = p.id AND t.state != 'cancelled'"
+        " GROUP BY g.name, t.timepoint ORDER BY g.name, t.timepoint"
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        entry = found.setdefault(r["name"], {"name": r["name"], "rates": {}})
+        if r["timepoint"] is None:
+            continue
+        ended, done = r["ended"] or 0, r["done"] or 0
+        rate = f"{round(100 * done / ended)} %" if ended >= MIN_CELL else SUPPRESSED
+        entry["rates"][r["timepoint"]] = {"planned": cell(r["planned"]), "rate": rate}
+    return list(found.values())
+
+
+async def report_html(app: App, name: str, by: str) -> str | None:
+    """The outcome report of ``followup report`` (small numbers suppressed); audited."""
+    programme = await app.service.programmes.by_name(name)
+    if programme is None:
+        return None
+    records = await all_records(app.db, app.ring, programme.id)
+    levels = await escalation_counts(app.db, programme.id)
+    html = render_report(name, records, levels, app.service.clock.now())
+    await log_access(app, f"{by} (web)", "outcome_report", name, "dashboard")
+    return html

@@ -35,6 +35,8 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "participants": frozenset({WSS, PROGRAMME}),
     "participant": frozenset({WSS, PROGRAMME}),  # answers shown to WSS only (ANSWER_ROLES)
     "waves": frozenset({PROGRAMME}),
+    "programmes": frozenset({PROGRAMME}),
+    "report": frozenset({PROGRAMME}),
     "enrol": frozenset({PROGRAMME}),
     "enrol_post": frozenset({PROGRAMME}),
     "staff": frozenset({ADMIN}),

@@ -20,7 +20,7 @@ import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.app import App
-from bot.runner import build_web
+from bot.runner import _until_listening, build_web
 from bot.web.auth import Accounts
 from bot.web.dashboard import Dashboard
 from tests.bot.conftest import enrol_console
@@ -48,8 +48,7 @@ async def server(app: App) -> AsyncIterator[str]:
                             log_level="warning", access_log=False, lifespan="off")  # fmt: skip
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve())
-    while not web.started:
-        await asyncio.sleep(0.02)
+    await _until_listening(web, task)
     yield f"http://127.0.0.1:{port}"
     web.should_exit = True
     await task

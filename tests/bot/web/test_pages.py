@@ -110,3 +110,27 @@ async def test_waves_page_lists_waves(app: App, client: httpx.AsyncClient) -> No
     await log_in(app, client, await account(app, "pat", "programme"))
     page = await client.get("/staff/waves")
     assert page.status_code == 200 and "-T0-" in page.text and "No waves planned" not in page.text
+
+
+async def test_programmes_page_and_outcome_report_download(
+    app: App, client: httpx.AsyncClient
+) -> None:
+    await enrol_console(app)
+    await log_in(app, client, await account(app, "pat", "programme"))
+    page = (await client.get("/staff/programmes")).text
+    assert "demo" in page and "&lt;5" in page  # one woman: her rate is suppressed
+    report = await client.get("/staff/programmes/demo/report")
+    assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    assert "<html" in report.text.lower()
+    assert (await client.get("/staff/programmes/nope/report")).status_code == 404
+    audited = await app.db.fetchone("SELECT actor FROM audit_log WHERE action = 'outcome_report'")
+    assert audited is not None and audited[0] == "pat (web)"
+
+
+async def test_pages_in_the_staff_members_language(app: App, client: httpx.AsyncClient) -> None:
+    member = await account(app, "jo", "programme")
+    async with app.db.transaction() as tx:
+        await tx.execute("UPDATE staff SET language = 'de' WHERE id = ?", (member.id,))
+    await log_in(app, client, member)
+    page = (await client.get("/staff/participants")).text
+    assert '<html lang="de">' in page and "Teilnehmerinnen" in page and "Abmelden" in page

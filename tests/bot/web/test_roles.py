@@ -36,6 +36,8 @@ def requests(code: str, pseudonym: str) -> dict[str, tuple[str, str]]:
         "participants": ("GET", "/staff/participants"),
         "participant": ("GET", f"/staff/participants/{pseudonym}"),
         "waves": ("GET", "/staff/waves"),
+        "programmes": ("GET", "/staff/programmes"),
+        "report": ("GET", "/staff/programmes/demo/report"),
         "enrol": ("GET", "/staff/enrol"),
         "enrol_post": ("POST", "/staff/enrol"),
         "staff": ("GET", "/staff/staff"),
