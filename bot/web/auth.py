@@ -84,6 +84,28 @@ class Accounts:
             await tx.execute("DELETE FROM web_sessions WHERE staff_id = ?", (member.id,))
             await audit(tx, self.clock.now(), actor, "staff_password_set", name)
 
+    async def admin_change(self, name: str, action: str, actor: str) -> bool:
+        """``unlock`` (clear failures and lock) or ``reset_totp`` (set up again at next login).
+
+        Both end her open sessions; False when she has no login.
+        """
+        member = await self.staff.by_name(name)
+        if member is None:
+            return False
+        change = {
+            "unlock": "failures = 0, locked_until = NULL",
+            "reset_totp": "totp_enc = NULL, totp_confirmed = 0",
+        }[action]
+        async with self.db.transaction() as tx:
+            cur = await tx.execute(
+                f"UPDATE staff_logins SET {change} WHERE staff_id = ?", (member.id,)
+            )
+            if cur.rowcount == 0:
+                return False
+            await tx.execute("DELETE FROM web_sessions WHERE staff_id = ?", (member.id,))
+            await audit(tx, self.clock.now(), actor, f"staff_{action}", name)
+        return True
+
     async def login(self, name: str, password: str) -> str:
         """Check the password (throttled); returns a NEW session id at the next stage."""
         now = self.clock.now()
@@ -140,8 +162,11 @@ class Accounts:
             )
         return session_id
 
-    async def session(self, session_id: str | None) -> WebSession | None:
-        """The live session for a cookie value (touching it), or None when unknown or expired."""
+    async def session(self, session_id: str | None, *, touch: bool = True) -> WebSession | None:
+        """The live session for a cookie value, or None when unknown or expired.
+
+        ``touch=False`` for background polling: it must not keep an unattended screen alive.
+        """
         if not session_id:
             return None
         now = self.clock.now()
@@ -158,9 +183,10 @@ class Accounts:
             if expired or member is None or not member.active:
                 await tx.execute("DELETE FROM web_sessions WHERE id_hash = ?", (key,))
                 return None
-            await tx.execute(
-                "UPDATE web_sessions SET last_seen = ? WHERE id_hash = ?", (iso(now), key)
-            )
+            if touch:
+                await tx.execute(
+                    "UPDATE web_sessions SET last_seen = ? WHERE id_hash = ?", (iso(now), key)
+                )
         return WebSession(member, row["csrf"], row["stage"])
 
     async def logout(self, session_id: str) -> None:
@@ -177,13 +203,18 @@ class Accounts:
         aad = f"staff_logins:totp:{member.id}"
         if row is not None and row["totp_enc"]:
             return self.ring.open_text(row["totp_enc"], aad)
-        secret = pyotp.random_base32()
-        async with self.db.transaction() as tx:
+        async with self.db.transaction() as tx:  # two pages at once must agree on one secret
             await tx.execute(
-                "UPDATE staff_logins SET totp_enc = ? WHERE staff_id = ?",
-                (self.ring.seal_text(secret, aad), member.id),
+                "UPDATE staff_logins SET totp_enc = ? WHERE staff_id = ? AND totp_enc IS NULL",
+                (self.ring.seal_text(pyotp.random_base32(), aad), member.id),
             )
-        return secret
+            cur = await tx.execute(
+                "SELECT totp_enc FROM staff_logins WHERE staff_id = ?", (member.id,)
+            )
+            stored = await cur.fetchone()
+        if stored is None or stored[0] is None:
+            raise LoginError(N_("no second factor set up"))
+        return self.ring.open_text(stored[0], aad)
 
     async def verify_totp(self, session_id: str, web: WebSession, code: str) -> str:
         """Check the code (counts as a login failure when wrong); a NEW full session id."""

@@ -126,6 +126,7 @@ class Dashboard:
                 r("/enrol", "enrol", self.enrol_page),
                 r("/enrol", "enrol_post", self.enrol_post, "POST"),
                 r("/staff", "staff", self.staff_page),
+                r("/staff/{name}/{action}", "staff_change", self.staff_change, "POST"),
                 r("/audit", "audit", self.audit),
             ]
         )
@@ -304,6 +305,14 @@ class Dashboard:
 
     async def staff_page(self, request: Request, web: WebSession) -> Response:
         return self.render("staff.html", web, members=await pages.staff_rows(self.app))
+
+    async def staff_change(self, request: Request, web: WebSession) -> Response:
+        action = request.path_params["action"]
+        if action not in ("unlock", "reset_totp"):
+            return self.render("error.html", web, 404, message=N_("No such page."))
+        name = request.path_params["name"]
+        await self.accounts.admin_change(name, action, f"{web.staff.name} (web)")
+        return RedirectResponse("/staff/staff", status_code=303)
 
     async def audit(self, request: Request, web: WebSession) -> Response:
         return self.render("audit.html", web, rows=await pages.audit_rows(self.app))

@@ -40,12 +40,15 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "enrol": frozenset({PROGRAMME}),
     "enrol_post": frozenset({PROGRAMME}),
     "staff": frozenset({ADMIN}),
+    "staff_change": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
 }
 #: Roles that may see a participant's answers (every view is audited).
 ANSWER_ROLES = frozenset({WSS})
 #: Routes usable before the second factor is given.
 PRE_TOTP = frozenset({"totp", "totp_post", "totp_qr", "logout"})
+#: Background feeds: reading them is not activity (the idle timeout still applies).
+POLLED = frozenset({"queue_json"})
 COOKIE = "followup_staff"
 LOGIN_CSRF = "followup_login_csrf"
 
@@ -114,7 +117,7 @@ def guarded(
     allowed = ROUTE_ROLES.get(name, frozenset())
 
     async def endpoint(request: Request) -> Response:
-        web = await accounts.session(request.cookies.get(COOKIE))
+        web = await accounts.session(request.cookies.get(COOKIE), touch=name not in POLLED)
         if web is None:
             if request.method == "GET" and not name.endswith("_json"):
                 return RedirectResponse("/staff/login", status_code=303)

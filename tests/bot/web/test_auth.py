@@ -182,3 +182,14 @@ async def test_pages_have_no_inline_script(app: App, client: httpx.AsyncClient) 
     page = (await client.get("/staff/escalations")).text
     assert '<script src="/staff/static/queue.js" defer></script>' in page
     assert page.count("<script") == 1 and " on" + "click=" not in page
+
+
+async def test_polling_the_queue_does_not_keep_an_idle_session_alive(
+    app: App, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    await log_in(app, client, await account(app, "ana", "wss"))
+    for _ in range(3):
+        clock.advance(timedelta(minutes=5))
+        assert (await client.get("/staff/escalations.json")).status_code == 200
+    clock.advance(timedelta(minutes=1))
+    assert (await client.get("/staff/escalations.json")).status_code == 403

@@ -68,11 +68,11 @@ async def _log_in(app: App, page: Page, base: str, name: str) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     if page.url.endswith("/staff/totp"):
+        await expect(page.get_by_alt_text("QR code for your authenticator app")).to_be_visible()
         member = await app.staff.by_name(name)
         assert member is not None
         accounts = Accounts(app.db, app.ring, app.staff, app.service.clock)
         secret = await accounts.totp_secret(member)
-        await expect(page.get_by_alt_text("QR code for your authenticator app")).to_be_visible()
         await page.get_by_label("Code").fill(pyotp.TOTP(secret).at(app.service.clock.now()))
         await page.get_by_role("button", name="Continue").click()
 
@@ -107,13 +107,17 @@ async def test_urgent_appears_live_is_acknowledged_and_programme_cannot_see_it(
     await page.screenshot(path=_shot("queue.png"))
 
     await row.get_by_role("link", name=code).click()
-    await page.get_by_role("button", name="Acknowledge").click()
+    await page.get_by_role("button", name="Acknowledge").focus()
+    await page.keyboard.press("Enter")  # operable from the keyboard
     await expect(page.locator("#state")).to_have_text("acknowledged")
     await page.screenshot(path=_shot("escalation.png"), full_page=False)
     assert (await app.desk.find(code)).acknowledged_by == "ana"
 
     await page.goto(f"{server}/staff/escalations")
     await expect(page.locator(f'tr[data-code="{code}"]')).to_contain_text("ana")
+    await page.set_viewport_size({"width": 375, "height": 700})  # a phone
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.screenshot(path=_shot("queue-phone.png"))
     await wss.close()
 
     programme = await browser.new_context()

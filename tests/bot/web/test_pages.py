@@ -134,3 +134,26 @@ async def test_pages_in_the_staff_members_language(app: App, client: httpx.Async
     await log_in(app, client, member)
     page = (await client.get("/staff/participants")).text
     assert '<html lang="de">' in page and "Teilnehmerinnen" in page and "Abmelden" in page
+
+
+async def test_admin_unlocks_and_resets_second_factor(
+    app: App, client: httpx.AsyncClient, dashboard: object
+) -> None:
+    ana = await account(app, "ana", "wss")
+    await app.db.conn.execute(
+        "UPDATE staff_logins SET failures = 0, locked_until = '2099-01-01T00:00:00+00:00',"
+        " totp_confirmed = 1, totp_enc = x'00' WHERE staff_id = ?",
+        (ana.id,),
+    )
+    await app.db.conn.commit()
+    csrf = await log_in(app, client, await account(app, "root", "admin"))
+    for action in ("unlock", "reset_totp"):
+        response = await client.post(f"/staff/staff/ana/{action}", data={"csrf": csrf})
+        assert response.status_code == 303
+    row = await app.db.fetchone("SELECT * FROM staff_logins WHERE staff_id = ?", (ana.id,))
+    assert row is not None
+    assert (row["locked_until"], row["totp_confirmed"], row["totp_enc"]) == (None, 0, None)
+    actions = [r[0] for r in await app.db.fetchall(
+        "SELECT action FROM audit_log WHERE actor = 'root (web)' AND subject = 'ana'")]  # fmt: skip
+    assert actions == ["staff_unlock", "staff_reset_totp"]
+    assert (await client.post("/staff/staff/ana/delete", data={"csrf": csrf})).status_code == 404

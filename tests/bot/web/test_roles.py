@@ -41,6 +41,7 @@ def requests(code: str, pseudonym: str) -> dict[str, tuple[str, str]]:
         "enrol": ("GET", "/staff/enrol"),
         "enrol_post": ("POST", "/staff/enrol"),
         "staff": ("GET", "/staff/staff"),
+        "staff_change": ("POST", "/staff/staff/nobody/unlock"),
         "audit": ("GET", "/staff/audit"),
     }
 
