@@ -157,3 +157,18 @@ async def test_admin_unlocks_and_resets_second_factor(
         "SELECT action FROM audit_log WHERE actor = 'root (web)' AND subject = 'ana'")]  # fmt: skip
     assert actions == ["staff_unlock", "staff_reset_totp"]
     assert (await client.post("/staff/staff/ana/delete", data={"csrf": csrf})).status_code == 404
+
+
+async def test_followup_run_serves_the_desk(app: App) -> None:
+    """`followup run` mounts the dashboard through build_components, with its headers."""
+    from bot.app import build_components
+    from bot.runner import build_web
+
+    web = build_web(build_components(app))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1"
+    ) as client:
+        response = await client.get("/staff/login")
+        assert response.status_code == 200 and 'name="password"' in response.text
+        assert response.headers["x-frame-options"] == "DENY"
+        assert (await client.get("/healthz")).text == "ok"
