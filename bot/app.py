@@ -158,8 +158,9 @@ def _check_sms(config: Config) -> None:
 def build_components(app: App) -> list[Component]:
     """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
     from bot.datarights.retention import RetentionJob
+    from bot.web.dashboard import Dashboard
 
-    components: list[Component] = [app.escalation_monitor()]
+    components: list[Component] = [app.escalation_monitor(), Dashboard(app)]
     components.append(RetentionJob(app.db, app.config.retention, app.service.clock))
     telegram = app.channels.get("telegram")
     if isinstance(telegram, TelegramChannel):

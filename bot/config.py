@@ -77,6 +77,8 @@ class SmsConfig:
 class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    #: "auto": Secure cookies unless the request came to localhost; "always" / "never".
+    secure_cookies: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 _CHOICES = {
     ("telegram", "mode"): ("polling", "webhook"),
     ("logging", "level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
+    ("web", "secure_cookies"): ("auto", "always", "never"),
 }
 
 

@@ -7,39 +7,14 @@ number is validated and stored sealed. Bad input: one line, exit 2, nothing stor
 from __future__ import annotations
 
 import json
-import secrets
-from dataclasses import dataclass
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import typer
 
 from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
-from bot.cli.validate import check_date, check_language, check_phone, check_timezone, check_window
 from bot.config import Config
-from bot.enrol_tokens import new_token, store_token
-from bot.enrolment import EnrolmentError, enrol
-from bot.scheduling import quiet_hours
-from bot.store.consent import Consent
-
-CHANNELS = ("telegram", "sms", "console")
-
-
-@dataclass(frozen=True)
-class EnrolRequest:
-    programme: str
-    channel: str
-    language: str | None
-    timezone: str | None
-    phone: str | None
-    safe_word: str | None
-    code_word: str | None
-    duress_word: str | None
-    start: date | None
-    end: date | None
-    window: str
-    consent: Consent
+from bot.enrol_flow import EnrolRequest, consent_record, enrol_request, parse_request
+from bot.validation import InputError
 
 
 def enrol_command(
@@ -78,33 +53,15 @@ def enrol_command(
 ) -> None:
     """Enrol a partner; prints her pseudonym (and, for Telegram, her one-time link)."""
     cfg = config_or_exit(config)
-    consent = _consent(consent_version, consent_date, consent_by)
-    if channel not in CHANNELS:
-        fail(f"--channel must be one of {', '.join(CHANNELS)}, got '{channel}'")
-    if language is not None:
-        check_language(language)
-    if timezone is not None:
-        check_timezone(timezone)
-    start_on, end_on = check_date(start, "--start"), check_date(end, "--end")
-    if start_on and end_on and end_on < start_on:
-        fail(f"--end ({end_on}) is before --start ({start_on})")
-    if window:
-        check_window(window, quiet_hours(cfg))
-    address = None
-    if channel == "sms":
-        if not phone:
-            fail("--phone is required for --channel sms")
-        address = check_phone(phone, cfg.sms.default_region)
-    elif phone:
-        fail("--phone is only for --channel sms")
-    if channel == "console":
-        address = f"console:{secrets.token_hex(8)}"  # so `followup chat` and the sweep reach her
-    if channel == "telegram" and not cfg.telegram.bot_username:
-        fail(f"{cfg.source}: key 'telegram.bot_username' is empty; it is needed for the link")
-    request = EnrolRequest(
-        programme, channel, language, timezone, address, safe_word, code_word, duress_word,
-        start_on, end_on, window, consent,
-    )  # fmt: skip
+    try:
+        consent = consent_record(consent_version, consent_date, consent_by)
+        request = parse_request(
+            cfg, programme=programme, channel=channel, language=language, timezone=timezone,
+            phone=phone, safe_word=safe_word, code_word=code_word, duress_word=duress_word,
+            start=start, end=end, window=window, consent=consent,
+        )  # fmt: skip
+    except InputError as exc:
+        fail(str(exc))
     result = run(lambda: _enrol(cfg, request))
     if not safe_word:
         err.print("[yellow]warning:[/] no safe word set; she can still leave with STOP")
@@ -116,57 +73,11 @@ def enrol_command(
         out.print(f"one-time link (valid {cfg.telegram.enrol_token_days} days): {result['link']}")
 
 
-def _consent(version: str | None, on: str | None, by: str | None) -> Consent:
-    """No enrolment without a consent record: all three options, or exit 2 with nothing stored."""
-    missing = [
-        name
-        for name, value in (
-            ("--consent-version", version),
-            ("--consent-date", on),
-            ("--consent-by", by),
-        )
-        if not (value and value.strip())
-    ]
-    if missing:
-        fail(f"no consent recorded: {', '.join(missing)} required (nothing was stored)")
-    assert version and by
-    consented_on = check_date(on, "--consent-date")
-    assert consented_on is not None
-    return Consent(version.strip(), consented_on, by.strip())
-
-
 async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
     application = await open_app(cfg, {})
     try:
-        service = application.service
-        programme = await service.programmes.by_name(req.programme)
-        if programme is None:
-            raise CliError(f"no programme named '{req.programme}' (see: followup programme list)")
-        if req.phone and await service.participants.by_address("sms", req.phone):
-            raise CliError("this number is already enrolled")
-        now = service.clock.now()
-        try:
-            participant = await enrol(
-                service, programme_id=programme.id, channel=req.channel,
-                language=req.language or programme.language,
-                timezone=req.timezone or programme.timezone,
-                today=now.astimezone(ZoneInfo(programme.timezone)).date(), now=now,
-                address=req.phone, safe_word=req.safe_word, code_word=req.code_word,
-                duress_word=req.duress_word, windows=req.window, start_on=req.start,
-                end_on=req.end, actor="cli", consent=req.consent,
-            )  # fmt: skip
-        except EnrolmentError as exc:
-            raise CliError(str(exc)) from None
-        result = {"participant": participant.pseudonym, "channel": req.channel}
-        if req.channel == "telegram":
-            token = new_token()
-            async with application.db.transaction() as tx:
-                await store_token(
-                    tx, application.ring, participant.id, token, now,
-                    timedelta(days=cfg.telegram.enrol_token_days),
-                )  # fmt: skip
-            result["token"] = token
-            result["link"] = f"https://t.me/{cfg.telegram.bot_username}?start={token}"
-        return result
+        return await enrol_request(application, req, "cli")
+    except InputError as exc:
+        raise CliError(str(exc)) from None
     finally:
         await application.close()

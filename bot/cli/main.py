@@ -12,6 +12,7 @@ from bot.cli import (
     participants,
     programmes,
     staff_cmds,
+    staff_login_cmd,
     waves,
 )
 from bot.cli.common import ConfigOption, config_or_exit, out, run
@@ -38,6 +39,7 @@ participants.register(app)
 participants.app.command("set-language")(language_cmd.set_language)
 waves.register(app)
 app.command("contact")(contact_command)
+staff_cmds.app.command("set-password")(staff_login_cmd.set_password)
 
 
 @app.command()

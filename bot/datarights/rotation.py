@@ -64,6 +64,7 @@ SEALED: tuple[Sealed, ...] = (
     _sealed("outbox", "payload_enc", "outbox:payload", "lane"),
     _sealed("escalation_notes", "note_enc", "escalation_notes:note", "id"),
     _sealed("transcript", "ref_enc", "transcript:ref", "participant_id"),
+    _sealed("staff_logins", "totp_enc", "staff_logins:totp", "staff_id"),
     _sealed(
         "research_answers",
         "value_enc",

@@ -266,4 +266,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE transcript ADD COLUMN ref_idx BLOB;
     CREATE INDEX transcript_ref ON transcript(ref_idx);
     """,
+    # 7: staff dashboard (issue 10): login credentials and server-side sessions (hashes only)
+    """
+    CREATE TABLE staff_logins (
+        staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
+        password_hash TEXT NOT NULL,
+        totp_enc BLOB,
+        totp_confirmed INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT
+    );
+    CREATE TABLE web_sessions (
+        id_hash BLOB PRIMARY KEY,
+        staff_id INTEGER NOT NULL REFERENCES staff(id),
+        created_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('totp', 'totp_setup', 'full'))
+    );
+    CREATE INDEX web_sessions_staff ON web_sessions(staff_id);
+    """,
 )
