@@ -28,7 +28,10 @@ from babel.support import NullTranslations, Translations
 
 log = logging.getLogger(__name__)
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+#: The catalogs of the checkout; FOLLOWUP_LOCALES_DIR points elsewhere (e.g. a non-editable install).
+LOCALES_DIR = Path(
+    os.environ.get("FOLLOWUP_LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales"
+)
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -128,3 +129,19 @@ def test_a_missing_catalog_is_logged_not_silent(
         fallback = translations("de", tmp_path)
     assert fallback.gettext(m.OPENER) == m.OPENER
     assert "no catalog for language 'de'" in caplog.text
+
+
+def test_locales_dir_can_point_outside_the_checkout(tmp_path: Path) -> None:
+    """A non-editable install reads the catalogs from FOLLOWUP_LOCALES_DIR."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "locales"
+    (target / "xx" / "LC_MESSAGES").mkdir(parents=True)
+    (target / "xx" / "LC_MESSAGES" / "messages.po").write_text('msgid ""\nmsgstr ""\n')
+    code = "from bot.i18n import available_languages; print(available_languages())"
+    env = {**os.environ, "FOLLOWUP_LOCALES_DIR": str(target)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "['en', 'xx']"
