@@ -17,6 +17,10 @@ class Button:
     data: str
 
 
+#: ``Rendered.kind`` of every staff message: a channel must alert staff audibly, never her.
+STAFF_ALERT_KIND = "staff_alert"
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A message ready for one channel: text plus optional buttons."""

@@ -29,6 +29,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels import telegram_keyboards as kb
 from bot.channels.base import (
+    STAFF_ALERT_KIND,
     Limits,
     PermanentError,
     Rendered,
@@ -163,7 +164,9 @@ class TelegramChannel:
                 text=message.text,
                 reply_markup=markup,
                 protect_content=True,
-                disable_notification=self.config.disable_notification,
+                # Silent on her phone; an alert to a support worker must ring.
+                disable_notification=self.config.disable_notification
+                and message.kind != STAFF_ALERT_KIND,
             )
         )
         return str(sent.message_id)

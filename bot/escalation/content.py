@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from babel.dates import format_datetime
 
-from bot.channels.base import Button, Rendered
+from bot.channels.base import STAFF_ALERT_KIND, Button, Rendered
 from bot.clock import parse_iso
 from bot.crypto import KeyRing
 from bot.i18n import Translator
 from conversations.messages import N_
 from scheduler.windows import DEFAULT_SPEC
 
-#: ``Rendered.kind`` of every staff message, so a channel can tell them from hers.
-STAFF_KIND = "staff_alert"
+STAFF_KIND = STAFF_ALERT_KIND
 
 LEVEL_LABELS = {"URGENT": N_("URGENT"), "HIGH": N_("HIGH"), "ROUTINE": N_("ROUTINE")}
 REASON_LABELS = {

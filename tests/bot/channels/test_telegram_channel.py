@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels import telegram_keyboards as kb
 from bot.channels.base import (
+    STAFF_ALERT_KIND,
     Button,
     PermanentError,
     Rendered,
@@ -70,6 +71,16 @@ async def test_send_protects_content_and_returns_the_message_id(
     await loud.send(str(CHAT), Rendered("Hello again"))
     await loud.close()
     assert fake.calls_to("sendMessage")[-1].params["disable_notification"] is False
+
+
+async def test_staff_alerts_ring_while_her_messages_stay_silent(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    await channel.send(str(CHAT), Rendered("URGENT alert E-2345X", kind=STAFF_ALERT_KIND))
+    params = fake.calls_to("sendMessage")[-1].params
+    assert params["disable_notification"] is False and params["protect_content"] is True
+    await channel.send(str(CHAT), Rendered("Is now a good time?", kind="opener"))
+    assert fake.calls_to("sendMessage")[-1].params["disable_notification"] is True
 
 
 async def test_keyboards_single_scale_and_multi(
