@@ -30,6 +30,15 @@ def pseudonym(i: int) -> str:
     return "P-" + "".join(digits)
 
 
+def address_for(channel: str, i: int) -> str:
+    """A distinct address per partner in the channel's own format."""
+    if channel == "console":
+        return f"console:{i}"
+    if channel == "sms":
+        return f"+4479{i:08d}"
+    return str(100_000_000 + i)
+
+
 async def bulk_enrol(app: App, n: int, channel: str = "console", tz: str = "Europe/Berlin") -> int:
     """Insert n active partners with T0 due today and consent on record (bench set-up only)."""
     now_dt = app.service.clock.now()
@@ -42,7 +51,7 @@ async def bulk_enrol(app: App, n: int, channel: str = "console", tz: str = "Euro
         people, points, consents = [], [], []
         for i in range(start, min(n, start + BATCH)):
             pid = f"p{i:08d}"
-            address = f"{channel}:{i}" if channel == "console" else str(100_000_000 + i)
+            address = address_for(channel, i)
             people.append(
                 (pid, pseudonym(i), programme_id, channel,
                  ring.blind_index(address_purpose(channel), address),
