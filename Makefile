@@ -36,8 +36,13 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 # Benchmarks: plain scripts that print figures (not timed tests). Each bench/*.py runs in turn.
+# common.py holds helpers; every other bench/*.py is a script, run as a module from the root.
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/*.py; do \
+		name=$$(basename $$script .py); \
+		case $$name in __init__|common) continue;; esac; \
+		echo "== bench/$$name.py"; $(BIN)/python -m bench.$$name || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
