@@ -228,17 +228,35 @@ def dropout_command(
     ) -> str:
         rules = await _rules(application, participant)
         dropout = day or now.astimezone(rules.zone).date()  # today where the programme is
-        await tx.execute(
-            "UPDATE participants SET dropout_on = ? WHERE id = ?",
-            (dropout.isoformat(), participant.id),
-        )
-        plan = await replan_participant(tx, participant.id, rules.offsets)
-        await _forget_decisions(tx, participant.id)
-        await audit(tx, now, f"cli:{_by(by)}", "dropout_recorded", participant.pseudonym,
-                    dropout.isoformat())  # fmt: skip
+        plan = await _record_end(tx, participant, "dropout_on", dropout, rules, now, by)
         return f"{participant.pseudonym}: drop-out {dropout}; plan {_plan_text(plan)}"
 
     run(lambda: _with_participant(cfg, pseudonym, action))
+
+
+#: How his programme ended -> the audit action recording it.
+_END_ACTIONS = {"dropout_on": "dropout_recorded", "completed_on": "completion_recorded"}
+
+
+async def _record_end(
+    tx: aiosqlite.Connection,
+    participant: Participant,
+    column: str,
+    day: date,
+    rules: ProgrammeRules,
+    now: datetime,
+    by: str,
+) -> dict[str, date | None]:
+    """Drop-out or completion: store the date, re-plan T3/T4, forget cached decisions, audit."""
+    action = _END_ACTIONS[column]  # also keeps the column name to the two known ones
+    await tx.execute(
+        f"UPDATE participants SET {column} = ? WHERE id = ?", (day.isoformat(), participant.id)
+    )
+    plan = await replan_participant(tx, participant.id, rules.offsets)
+    await _forget_decisions(tx, participant.id)
+    await audit(tx, now, f"cli:{_by(by)}", action, participant.pseudonym,
+                day.isoformat())  # fmt: skip
+    return plan
 
 
 def complete_command(
@@ -256,14 +274,7 @@ def complete_command(
         application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
     ) -> str:
         rules = await _rules(application, participant)
-        await tx.execute(
-            "UPDATE participants SET completed_on = ? WHERE id = ?",
-            (day.isoformat(), participant.id),
-        )
-        plan = await replan_participant(tx, participant.id, rules.offsets)
-        await _forget_decisions(tx, participant.id)
-        await audit(tx, now, f"cli:{_by(by)}", "completion_recorded", participant.pseudonym,
-                    day.isoformat())  # fmt: skip
+        plan = await _record_end(tx, participant, "completed_on", day, rules, now, by)
         return f"{participant.pseudonym}: completed {day}; plan {_plan_text(plan)}"
 
     run(lambda: _with_participant(cfg, pseudonym, action))
