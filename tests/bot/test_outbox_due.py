@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -134,3 +135,15 @@ async def test_due_walks_the_index_without_sorting_every_pending_row(
     plan = " | ".join(str(r[3]) for r in await original("EXPLAIN QUERY PLAN " + sql, params))
     assert "outbox_due" in plan
     assert "TEMP B-TREE" not in plan
+
+
+async def test_stop_ends_a_drain_between_rows_and_leaves_the_rest_pending(
+    app: App, channel: WakingChannel
+) -> None:
+    for n in range(20):
+        await queue(app, f"lane-{n}")
+    stop = asyncio.Event()
+    channel.on_send = stop.set  # SIGTERM arrives while the first message goes out
+    await asyncio.wait_for(app.dispatcher.run(stop), 10)
+    assert channel.sent == ["lane-0"]
+    assert await app.service.outbox.pending_count("fake") == 19
