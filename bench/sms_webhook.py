@@ -119,16 +119,33 @@ def cpu_seconds(pid: int) -> float:
 class Connection:
     """One keep-alive HTTP/1.1 connection: write a request, read status and body."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    reconnects = 0
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+    def __init__(self, port: int) -> None:
+        self.port = port
 
     @classmethod
     async def open(cls, port: int) -> Connection:
-        return cls(*await asyncio.open_connection("127.0.0.1", port))
+        conn = cls(port)
+        conn.reader, conn.writer = await asyncio.open_connection("127.0.0.1", port)
+        return conn
 
     async def send(self, request: bytes) -> int:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        try:
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                raise
+            # The server closed an idle keep-alive connection (uvicorn: after 5 s) before
+            # reading this request: open a new one and send it again (Twilio would, too).
+            Connection.reconnects += 1
+            self.writer.close()
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         length = 0
         for line in head.split(b"\r\n")[1:]:
@@ -208,6 +225,7 @@ async def load_client(
         conn.close()
     return {
         "statuses": statuses,
+        "reconnects": Connection.reconnects,
         "latencies": latencies,
         "timeline": sorted(timeline),
         "steady": {"wall": steady.wall, "cpu": steady.cpu, "count": total},
@@ -250,7 +268,10 @@ def report(result: dict[str, Any]) -> None:
         f" {ceiling:,.0f}/s on the service's CPU time alone"
     )
     print(f"sms webhook: burst CPU: {cpu_line(burst)}")
-    print(f"sms webhook: HTTP statuses {dict(sorted(result['statuses'].items()))}")
+    print(
+        f"sms webhook: HTTP statuses {dict(sorted(result['statuses'].items()))},"
+        f" {result['reconnects']} idle connection(s) reopened"
+    )
 
 
 def service_rate(service: SmsService) -> float:

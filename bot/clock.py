@@ -37,8 +37,8 @@ class ManualClock:
 def iso(moment: datetime) -> str:
     """Fixed-width UTC text: '2026-11-24T10:00:00.000000Z'.
 
-    ``isoformat`` rather than ``strftime``: the same text at a tenth of the cost, and a
-    request formats a dozen timestamps.
+    ``isoformat`` rather than ``strftime``: the same text, a third cheaper, and a request
+    formats a dozen timestamps.
     """
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
