@@ -210,6 +210,7 @@ def _sms_components(app: App) -> list[Component]:
         on_outbox=app.dispatcher.wake,
     )
     app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
+    app.service.inbound_ref_hooks[sms.name] = records.queue_in_tx  # her SMS and its deletion
     return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), records)]
 
 

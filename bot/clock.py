@@ -35,9 +35,20 @@ class ManualClock:
 
 
 def iso(moment: datetime) -> str:
-    """Fixed-width UTC text: '2026-11-24T10:00:00.000000Z'."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width UTC text: '2026-11-24T10:00:00.000000Z'.
+
+    ``isoformat`` rather than ``strftime``: the same text, a third cheaper, and a request
+    formats a dozen timestamps.
+    """
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:
+    if len(text) == 27 and text[10] == "T" and text[19] == "." and text[-1] == "Z":
+        try:  # what iso() wrote: the fast path (strptime stays the judge of anything else)
+            parsed = datetime.fromisoformat(text[:-1])
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -92,12 +92,14 @@ class Dispatcher:
             for name, ch in channels.items()
         }
         self._wake = {name: asyncio.Event() for name in channels}
+        self._stop: asyncio.Event | None = None
 
     def wake(self) -> None:
         for event in self._wake.values():
             event.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         await self.outbox.reset_in_flight()
         await asyncio.gather(*(self._loop(name, stop) for name in self.channels))
 
@@ -136,6 +138,8 @@ class Dispatcher:
         limiter = self.limiters[name]
         handled = 0
         for row in rows:
+            if self._stop is not None and self._stop.is_set():
+                break  # shutting down: the rest stay pending (a backlog must not delay SIGTERM)
             if handled and row.priority > PRIORITY_URGENT and wake is not None and wake.is_set():
                 break  # new rows arrived (maybe an escalation): re-read so they jump the queue
             address = str(row.payload.get("address", ""))

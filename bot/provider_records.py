@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
+
+import aiosqlite
 
 from bot.channels.base import Channel, PermanentError, TransientError
 from bot.clock import Clock, iso, parse_iso
@@ -31,6 +33,8 @@ RECORDS_CHANNEL = "sms-records"
 GIVE_UP_AFTER = timedelta(days=14)
 #: A status callback can beat the dispatcher's commit of the reference; wait that long then.
 UNRECORDED_DELAY = timedelta(seconds=5)
+#: SIDs remembered between queue_in_tx's commit and the webhook's inbound_received call.
+QUEUED_MEMORY = 10_000
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "canceled", "read"})
 
 
@@ -68,9 +72,48 @@ class ProviderRecords:
         self.enabled = enabled
         self.on_outbox = on_outbox
         self._strays: set[asyncio.Task[None]] = set()
+        self._queued: dict[str, None] = {}  # SIDs queued by queue_in_tx, oldest first
 
     def _key(self, sid: str) -> str:
         return "pd:" + self.ring.blind_index(f"provider:{self.channel.name}", sid).hex()
+
+    async def _enqueue(
+        self,
+        tx: aiosqlite.Connection,
+        sid: str,
+        participant_id: str | None,
+        now: datetime,
+        delay: timedelta = timedelta(0),
+    ) -> int | None:
+        key = self._key(sid)
+        return await self.outbox.enqueue(
+            tx,
+            lane=key,
+            channel=RECORDS_CHANNEL,
+            kind=PROVIDER_DELETE,
+            priority=PRIORITY_HOUSEKEEPING,
+            payload={"sid": sid, "since": iso(now)},
+            now=now,
+            not_before=now + delay,
+            participant_id=participant_id,
+            dedupe_key=key,
+        )
+
+    async def queue_in_tx(
+        self, tx: aiosqlite.Connection, participant_id: str, sid: str, now: datetime
+    ) -> None:
+        """Her inbound message's deletion row, in the transaction that records her message:
+        one commit per message, and never her message stored without its deletion."""
+        if not self.enabled:
+            return
+        await self._enqueue(tx, sid, participant_id, now)
+        self.db.after_commit(lambda: self._note_queued(sid))
+
+    def _note_queued(self, sid: str) -> None:
+        self._queued[sid] = None
+        if len(self._queued) > QUEUED_MEMORY:  # a webhook that never asked: forget the oldest
+            del self._queued[next(iter(self._queued))]
+        self.on_outbox()
 
     async def schedule(self, sid: str, *, delay: timedelta = timedelta(0)) -> bool:
         """Queue the deletion of one provider record (or bring a waiting one forward)."""
@@ -78,18 +121,7 @@ class ProviderRecords:
         now = self.clock.now()
         key = self._key(sid)
         async with self.db.transaction() as tx:
-            added = await self.outbox.enqueue(
-                tx,
-                lane=key,
-                channel=RECORDS_CHANNEL,
-                kind=PROVIDER_DELETE,
-                priority=PRIORITY_HOUSEKEEPING,
-                payload={"sid": sid, "since": iso(now)},
-                now=now,
-                not_before=now + delay,
-                participant_id=ref.participant_id if ref else None,
-                dedupe_key=key,
-            )
+            added = await self._enqueue(tx, sid, ref.participant_id if ref else None, now, delay)
             if added is None and not delay:
                 await tx.execute(
                     "UPDATE outbox SET not_before = ? WHERE dedupe_key = ? AND state = 'pending'"
@@ -107,12 +139,16 @@ class ProviderRecords:
         await self.schedule(sid, delay=timedelta(0) if recorded else UNRECORDED_DELAY)
 
     async def inbound_received(self, sid: str) -> None:
-        """An inbound message is final on receipt. Hers: a durable deletion row.
+        """An inbound message is final on receipt. Hers: a durable deletion row (written
+        with her message by ``queue_in_tx`` when the app wires it; otherwise here).
 
         A stranger's (or staff's) message leaves no row (nothing is stored about a
         stranger, DESIGN.md §1.6): its record is deleted best-effort, in memory only.
         """
         if not self.enabled:
+            return
+        if sid in self._queued:  # queued with her message, in its transaction (queue_in_tx)
+            del self._queued[sid]
             return
         if await self.transcript.find(self.channel.name, sid) is not None:
             await self.schedule(sid)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -67,6 +67,11 @@ PROGRAMME_CACHE_SECONDS = 60.0
 IMMEDIATE_DELETION = frozenset(
     {"safe_word", "opted_out", "locked", "withdrawn", "erased", "unreachable"}
 )
+
+
+#: (transaction, participant id, provider message ref, now): work that must commit with her
+#: inbound message or not at all.
+InboundRefHook = Callable[[aiosqlite.Connection, str, str, datetime], Awaitable[None]]
 
 
 def lane_of(participant_id: str) -> str:
@@ -135,6 +140,8 @@ class FollowupService:
         self.outbox = Outbox(db, ring)
         self.transcript = Transcript(db, ring)
         self._programme_cache: dict[int, tuple[float, Programme]] = {}
+        #: Per channel: called inside the transaction that records her inbound message.
+        self.inbound_ref_hooks: dict[str, InboundRefHook] = {}
 
     # --- entry points -------------------------------------------------------
 
@@ -163,6 +170,9 @@ class FollowupService:
                     ref=msg.message_ref,
                     now=now,
                 )
+                hook = self.inbound_ref_hooks.get(msg.channel)
+                if hook is not None:  # e.g. her SMS's provider-record deletion: same commit
+                    await hook(tx, participant.id, msg.message_ref, now)
             event = Reply(msg.text, msg.choices, msg.for_item)
             if stored is None or participant.status != "active":
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).

@@ -13,7 +13,7 @@ def run_command(config: str | None = ConfigOption) -> None:
     """Run the service: web endpoints, channels, scheduler and outbox in one process."""
     cfg = config_or_exit(config)
     setup_logging(cfg.logging.level)
-    run(lambda: _run(cfg))
+    run(lambda: _run(cfg), fast_loop=True)  # uvloop: the service is the one hot loop
 
 
 async def _run(cfg: Config) -> None:

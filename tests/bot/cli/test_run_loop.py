@@ -1,0 +1,40 @@
+"""`followup run` runs on uvloop; every other command keeps the standard asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from bot.cli import common, run_cmd
+from bot.config import Config
+
+
+async def loop_module() -> str:
+    return type(asyncio.get_running_loop()).__module__
+
+
+def test_run_uses_uvloop_only_when_asked() -> None:
+    assert common.run(loop_module(), fast_loop=True).startswith("uvloop")
+    assert common.run(loop_module()).startswith("asyncio")
+    assert common.run(loop_module).startswith("asyncio")
+
+
+def test_without_uvloop_the_service_falls_back_to_asyncio(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as on Windows: the import fails
+    assert common.fast_loop_factory() is None
+    assert common.run(loop_module(), fast_loop=True).startswith("asyncio")
+
+
+def test_the_run_command_asks_for_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    async def service(cfg: Config) -> None:
+        seen.append(await loop_module())
+
+    monkeypatch.setattr(run_cmd, "_run", service)
+    monkeypatch.setattr(run_cmd, "config_or_exit", lambda path: Config())
+    monkeypatch.setattr(run_cmd, "setup_logging", lambda level: None)
+    run_cmd.run_command(None)
+    assert len(seen) == 1 and seen[0].startswith("uvloop")
