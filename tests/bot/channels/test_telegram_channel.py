@@ -204,3 +204,19 @@ async def test_delete_failing_transiently_is_retried_later(
         await channel.delete(str(CHAT), [ref])
     assert caught.value.retry_after == 2.0
     assert await channel.delete(str(CHAT), [ref]) == {ref}
+
+
+async def test_delete_also_removes_a_lost_answer_copy_below_the_first_ref(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    """Her opener was accepted but the answer lost (a crash, a timeout): the resent copy is
+    recorded, the first copy is not, and it sits just below the first recorded ref."""
+    fake.user_sends(CHAT, "an old message, deleted long ago")
+    await channel.delete(str(CHAT), [str(fake.visible(CHAT)[0]["message_id"])])
+    fake.hang_next("sendMessage", 2, then_apply=True)
+    with pytest.raises(TransientError):
+        await channel.send(str(CHAT), Rendered("Is now a good time?"))
+    ref = str(await channel.send(str(CHAT), Rendered("Is now a good time?")))
+    assert [m["text"] for m in fake.visible(CHAT)] == ["Is now a good time?"] * 2
+    assert await channel.delete(str(CHAT), [ref]) == {ref}
+    assert fake.visible(CHAT) == []
