@@ -17,6 +17,7 @@ from bot.app import App, open_app
 from bot.config import load_config
 from bot.enrolment import enrol
 from bot.store.consent import Consent
+from tests.fakes.telegram_api import FakeTelegram
 
 from .telegram_harness import SAFE_WORD, Service
 
@@ -46,42 +47,36 @@ def in_app(service: Service, work: Callable[[App], object]) -> None:
     asyncio.run(go())
 
 
-def enrol_partners(service: Service, chats: list[int], zone: str) -> list[str]:
-    """Telegram partners already linked to ``chats``, T0 due today: the next sweep opens."""
+def prepare(
+    service: Service, chats: list[int], zone: str, staff_telegram_id: int | None = None
+) -> list[str]:
+    """Programme 'demo' (as ``programme add`` makes it), Telegram partners already linked to
+    ``chats`` with T0 due today, and optionally a WSS worker on call alerted on Telegram.
+    Returns the pseudonyms; the first sweep of the service opens their T0."""
     pseudonyms: list[str] = []
     today = datetime.now(ZoneInfo(zone)).date()
 
     async def work(app: App) -> None:
-        programme = await app.service.programmes.by_name("demo")
-        assert programme is not None
+        now = app.service.clock.now()
+        async with app.db.transaction() as tx:
+            programme_id = await app.service.programmes.add(tx, "demo", now, timezone=zone)
         for chat in chats:
             her = await enrol(
-                app.service, programme_id=programme.id, channel="telegram", language="en",
-                timezone=zone, today=today, now=app.service.clock.now(),
-                consent=Consent("v1", date(2026, 1, 1), "Test Worker"), address=str(chat),
-                safe_word=SAFE_WORD, windows=WINDOWS,
+                app.service, programme_id=programme_id, channel="telegram", language="en",
+                timezone=zone, today=today, now=now, address=str(chat), safe_word=SAFE_WORD,
+                consent=Consent("v1", date(2026, 1, 1), "Test Worker"), windows=WINDOWS,
             )  # fmt: skip
             pseudonyms.append(her.pseudonym)
+        if staff_telegram_id is not None:
+            async with app.db.transaction() as tx:
+                ana = await app.staff.add(
+                    tx, name="ana", role="wss", language="en", now=now,
+                    telegram_user_id=str(staff_telegram_id),
+                )  # fmt: skip
+                await app.staff.set_routes(tx, programme_id, [ana.id], [])
 
     in_app(service, work)
     return pseudonyms
-
-
-def on_call(service: Service, telegram_user_id: int) -> None:
-    """One WSS worker on call for 'demo', alerted on Telegram."""
-
-    async def work(app: App) -> None:
-        now = app.service.clock.now()
-        programme = await app.service.programmes.by_name("demo")
-        assert programme is not None
-        async with app.db.transaction() as tx:
-            ana = await app.staff.add(
-                tx, name="ana", role="wss", language="en", now=now,
-                telegram_user_id=str(telegram_user_id),
-            )  # fmt: skip
-            await app.staff.set_routes(tx, programme.id, [ana.id], [])
-
-    in_app(service, work)
 
 
 def kill_when(service: Service, ready: Callable[[], object], timeout: float = 15) -> None:
@@ -91,6 +86,12 @@ def kill_when(service: Service, ready: Callable[[], object], timeout: float = 15
         assert time.monotonic() < deadline, "the moment to kill never came"
         time.sleep(0.002)
     service.kill()
+
+
+def hanging(fake: FakeTelegram) -> bool:
+    """The latest send has had no answer for a while (the dispatcher sends one at a time)."""
+    calls = fake.calls_to("sendMessage")
+    return bool(calls) and calls[-1].status == 0 and fake.now() - calls[-1].at > 0.3
 
 
 def in_flight(service: Service) -> list[str]:

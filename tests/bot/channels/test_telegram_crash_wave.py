@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.telegram_api import Call, FakeTelegram
 
 from .conftest import MakeService
-from .crash_kit import chat_of, contact_zone, enrol_partners, in_flight, kill_when
+from .crash_kit import chat_of, contact_zone, hanging, in_flight, kill_when, prepare
 from .telegram_harness import SAFE_WORD, Service
 from .telegram_script import DECOY, OPENER
 
@@ -21,12 +21,6 @@ PARTNERS = 60
 
 def accepted(fake: FakeTelegram) -> list[Call]:
     return [c for c in fake.calls_to("sendMessage") if c.status == 200]
-
-
-def hanging(fake: FakeTelegram) -> bool:
-    """The latest send has had no answer for a while (the dispatcher sends one at a time)."""
-    calls = fake.calls_to("sendMessage")
-    return bool(calls) and calls[-1].status == 0 and fake.now() - calls[-1].at > 0.3
 
 
 def settle(service: Service, fake: FakeTelegram, chats: list[int]) -> None:
@@ -39,11 +33,11 @@ def test_wave_killed_twice_mid_dispatch_reaches_everyone_once(
     make_service: MakeService, fake: FakeTelegram, seed: int
 ) -> None:
     rng = random.Random(seed)
-    service = make_service(max_per_second=60.0)
+    service = make_service(programme=False, max_per_second=60.0)
     chats = [7_100_000_000 + seed * 1_000 + i for i in range(PARTNERS)]
     for chat in chats:
         fake.open_chat(chat)
-    pseudonyms = enrol_partners(service, chats, contact_zone())
+    pseudonyms = prepare(service, chats, contact_zone())
     chat_by_id = chat_of(service, pseudonyms, chats)
 
     # 1. killed at a random moment: maybe between Telegram's answer and our commit
