@@ -84,7 +84,7 @@ def test_survey_killed_mid_way_loses_and_doubles_nothing(
     crasher = Crasher(service, fake, rng)
     service.start()
 
-    message, step, seen = next_bot_message(fake, CHAT, 0, timeout=20), 0, []
+    message, step, seen = next_bot_message(fake, CHAT, 0, timeout=20), 0, list[str]()
     while True:
         item = item_of(message)
         assert item not in seen, f"a question came twice: {[*seen, item]}"

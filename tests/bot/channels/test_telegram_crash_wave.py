@@ -77,8 +77,11 @@ def test_wave_killed_twice_mid_dispatch_reaches_everyone_once(
     # 4. those who got two copies leave with the safe word: both copies go from their phones
     for chat in twice:
         fake.user_sends(chat, SAFE_WORD)
-    for chat in twice:
-        fake.wait_for(lambda f, c=chat: [m["text"] for m in f.visible(c)] == [DECOY], timeout=15)
+
+    def only_the_decoy_left(f: FakeTelegram) -> bool:
+        return all([m["text"] for m in f.visible(chat)] == [DECOY] for chat in twice)
+
+    fake.wait_for(only_the_decoy_left, timeout=15)
     deadline = time.monotonic() + 10
     while service.scalar("SELECT COUNT(*) FROM escalations") < len(twice):
         assert time.monotonic() < deadline, "a safe-word escalation was lost"
