@@ -123,7 +123,7 @@ def test_headers_and_review_note(language: str) -> None:
     raw = (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").read_text("utf-8")
     unwrapped = raw.replace('"\n"', "")  # pybabel wraps long header lines
     assert f'"Language: {language}\\n"' in raw
-    assert f'Plural-Forms: {get_plural(language).plural_forms}\\n' in unwrapped
+    assert f"Plural-Forms: {get_plural(language).plural_forms}\\n" in unwrapped
     assert "#, fuzzy" not in raw and "\n#~ " not in raw
 
 
