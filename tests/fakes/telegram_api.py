@@ -246,6 +246,11 @@ class FakeTelegram(BotApiState):
         half-way (a dropped connection); the call has no effect."""
         self._add_fault(method, times, Fault("malformed", truncated=truncated))
 
+    def faults_pending(self, method: str) -> int:
+        """Injected faults of ``method`` not yet taken by a call."""
+        with self._lock:
+            return len(self._faults.get(CANONICAL[method.lower()], ()))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()

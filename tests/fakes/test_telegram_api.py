@@ -221,9 +221,11 @@ async def test_error_mapping(bot: Bot, fake: FakeTelegram) -> None:
     fake.malformed_next("sendMessage")
     with pytest.raises(TelegramError, match="Invalid server response"):
         await bot.send_message(CHAT, "x")
-    fake.malformed_next("sendMessage", truncated=True)
+    fake.malformed_next("sendMessage", truncated=True, times=2)
     with pytest.raises(TelegramError, match="Invalid server response"):
         await bot.send_message(CHAT, "x")
+    assert fake.faults_pending("sendMessage") == 1
+    fake.clear_faults()
 
     fake.block_chat(CHAT)
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
