@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,13 +34,13 @@ def contact_zone(now: datetime | None = None) -> str:
     return zone
 
 
-def in_app(service: Service, work: Callable[[App], object]) -> None:
+def in_app(service: Service, work: Callable[[App], Awaitable[None]]) -> None:
     """Run ``await work(app)`` against the service's database while it is not running."""
 
     async def go() -> None:
         app = await open_app(load_config(service.config, env={}), {})
         try:
-            await work(app)  # type: ignore[misc]
+            await work(app)
         finally:
             await app.close()
 
