@@ -49,6 +49,9 @@ DELETE_BATCH = 100
 #: A chat's message ids are sequential; gaps between her recorded refs are filled
 #: (e.g. a message whose send had no answer and was sent again) up to this span.
 MAX_FILL_SPAN = 1000
+#: A first message resent after a lost answer (killed after Telegram accepted it) leaves its
+#: copy *below* her first recorded ref; this many ids below it are deleted too.
+LOST_COPY_LOOKBACK = 10
 _GONE_HINTS = ("message to delete not found", "message can't be deleted", "message_id_invalid")
 _UNREACHABLE_HINTS = ("chat not found", "user not found", "peer_id_invalid")
 
@@ -247,7 +250,9 @@ class TelegramChannel:
 
 
 def _fill(ids: list[int]) -> list[int]:
-    """Every id from the first to the last ref: catches messages sent twice after a lost answer."""
+    """Every id from a little below the first ref to the last: catches copies of messages sent
+    again after a lost answer, also of her first one (missing ids are skipped by Telegram)."""
+    low = max(1, ids[0] - LOST_COPY_LOOKBACK)
     if ids[-1] - ids[0] > MAX_FILL_SPAN:
-        return ids
-    return list(range(ids[0], ids[-1] + 1))
+        return [*range(low, ids[0]), *ids]
+    return list(range(low, ids[-1] + 1))

@@ -15,10 +15,6 @@ from datetime import datetime
 from statistics import mean
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.datarights.export import summarise
@@ -128,17 +124,27 @@ def scores(records: Sequence[ResearchRecord]) -> list[Score]:
     return out
 
 
+def _pyplot() -> Any:
+    """matplotlib on first use: importing it costs every CLI call and service start ~0.5 s."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _score_plot(score: Score) -> str | None:
     if all(p.mean is None for p in score.points):
         return None
-    fig, ax = plt.subplots(figsize=(5.5, 3))
+    fig, ax = _pyplot().subplots(figsize=(5.5, 3))
     xs = list(range(len(TIMEPOINTS)))
     ys = [p.mean if p.mean is not None else float("nan") for p in score.points]
     ax.plot(xs, ys, marker="o", color="#5b3f8c")
@@ -159,7 +165,7 @@ def _bar_plot(
 ) -> str | None:
     if all(v is None for v in values):
         return None
-    fig, ax = plt.subplots(figsize=(5.5, 3))
+    fig, ax = _pyplot().subplots(figsize=(5.5, 3))
     ax.bar(labels, [v if v is not None else 0 for v in values], color="#2f7f7a")
     for i, v in enumerate(values):
         if v is None:

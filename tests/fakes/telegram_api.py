@@ -39,6 +39,7 @@ from .telegram_state import CANONICAL, BotApiState, Call, Fault, Pending
 __all__ = ["Call", "FakeTelegram"]
 
 _MALFORMED_BODY = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+_TRUNCATED_BODY = b'{"ok":true,"result":{"message_id":4'
 
 
 class FakeTelegram(BotApiState):
@@ -61,18 +62,20 @@ class FakeTelegram(BotApiState):
         self._closing: asyncio.Event | None = None
         self._waiters: set[asyncio.Future[None]] = set()  # touched only in the server loop
         self._port: int | None = None
+        self._refused_port: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeTelegram:
-        """Serve on a free 127.0.0.1 port in a daemon thread; returns once it accepts requests."""
+    def start(self, port: int = 0) -> FakeTelegram:
+        """Serve on 127.0.0.1 (a free port unless ``port``) in a daemon thread; returns once it
+        accepts requests."""
         if self._thread is not None:
             raise RuntimeError("FakeTelegram already started")
         app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST"])])
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
-            port=0,
+            port=port,
             loop="asyncio",
             lifespan="off",
             log_config=None,
@@ -111,6 +114,21 @@ class FakeTelegram(BotApiState):
             thread.join(5)
         self._server = self._thread = self._loop = self._closing = None
         self._port = None
+
+    def refuse_connections(self, refuse: bool = True) -> None:
+        """Make the Bot API unreachable (connection refused), then serve again on the same port.
+
+        Chats, updates, calls and faults are kept; requests in flight are answered or dropped.
+        """
+        if refuse:
+            if self._thread is not None:
+                self._refused_port = self.port
+                self.stop()
+        elif self._thread is None:
+            if self._refused_port is None:
+                raise RuntimeError("FakeTelegram was not refusing connections")
+            self.start(self._refused_port)
+            self._refused_port = None
 
     def __enter__(self) -> FakeTelegram:
         return self.start()
@@ -223,9 +241,15 @@ class FakeTelegram(BotApiState):
         """
         self._add_fault(method, times, Fault("hang", seconds=seconds, then_apply=then_apply))
 
-    def malformed_next(self, method: str, times: int = 1) -> None:
-        """Answer 200 with an HTML body (a broken proxy); the call has no effect."""
-        self._add_fault(method, times, Fault("malformed"))
+    def malformed_next(self, method: str, times: int = 1, *, truncated: bool = False) -> None:
+        """Answer 200 with an HTML body (a broken proxy) or, with ``truncated``, JSON cut off
+        half-way (a dropped connection); the call has no effect."""
+        self._add_fault(method, times, Fault("malformed", truncated=truncated))
+
+    def faults_pending(self, method: str) -> int:
+        """Injected faults of ``method`` not yet taken by a call."""
+        with self._lock:
+            return len(self._faults.get(CANONICAL[method.lower()], ()))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -347,6 +371,8 @@ class FakeTelegram(BotApiState):
                 return _finish(call, fault.status, _fault_payload(fault))
             if fault is not None and fault.kind == "malformed":
                 call.status = 200
+                if fault.truncated:
+                    return Response(_TRUNCATED_BODY, 200, media_type="application/json")
                 return Response(_MALFORMED_BODY, 200, media_type="text/html")
         if fault is None:  # getUpdates may long-poll: outside the lock
             return _finish(call, *await self._perform(method, params))

@@ -57,6 +57,7 @@ class Fault:
     retry_after: int | None = None
     seconds: float = 0.0
     then_apply: bool = False
+    truncated: bool = False
 
 
 @dataclass

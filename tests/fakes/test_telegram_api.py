@@ -221,6 +221,11 @@ async def test_error_mapping(bot: Bot, fake: FakeTelegram) -> None:
     fake.malformed_next("sendMessage")
     with pytest.raises(TelegramError, match="Invalid server response"):
         await bot.send_message(CHAT, "x")
+    fake.malformed_next("sendMessage", truncated=True, times=2)
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        await bot.send_message(CHAT, "x")
+    assert fake.faults_pending("sendMessage") == 1
+    fake.clear_faults()
 
     fake.block_chat(CHAT)
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
@@ -228,6 +233,20 @@ async def test_error_mapping(bot: Bot, fake: FakeTelegram) -> None:
     fake.unblock_chat(CHAT)
     assert (await bot.send_message(CHAT, "finally")).text == "finally"
     assert fake.sent_texts(CHAT) == ["finally"]
+
+
+async def test_refused_connections_then_back_on_the_same_port() -> None:
+    with FakeTelegram() as fake:
+        fake.open_chat(CHAT)
+        port = fake.port
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            fake.refuse_connections()
+            with pytest.raises(NetworkError):
+                await bot.send_message(CHAT, "lost")
+            fake.refuse_connections(False)
+            assert fake.port == port
+            await bot.send_message(CHAT, "through")
+        assert fake.sent_texts(CHAT) == ["through"]
 
 
 async def test_validation_errors(bot: Bot, fake: FakeTelegram) -> None:

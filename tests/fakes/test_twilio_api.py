@@ -590,6 +590,18 @@ async def test_hang_without_apply_drops_abandoned_requests(
     assert fake.existing_sids() == [message.sid]
 
 
+@pytest.mark.parametrize("truncated", [False, True])
+async def test_malformed_answer_is_not_json_and_sends_nothing(
+    fake: FakeTwilio, client: Client, truncated: bool
+) -> None:
+    fake.malformed_next("create", truncated=truncated)
+    with pytest.raises(ValueError):  # json.JSONDecodeError inside the twilio client
+        await client.messages.create_async(to=SURVIVOR, from_=SENDER, body="x")
+    assert fake.messages == {} and [c.status for c in fake.calls] == [201]
+    message = await client.messages.create_async(to=SURVIVOR, from_=SENDER, body="y")
+    assert fake.existing_sids() == [message.sid]
+
+
 async def test_restart_on_the_same_port_keeps_state(fake: FakeTwilio, client: Client) -> None:
     message = await client.messages.create_async(to=SURVIVOR, from_=SENDER, body="x")
     port = fake.port

@@ -105,6 +105,17 @@ class _Fault:
 
 
 @dataclass
+class _Malformed:
+    times: int
+    truncated: bool
+
+
+#: What a broken proxy or a dropped connection hands the client instead of Twilio's JSON.
+_HTML_BODY = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+_TRUNCATED_BODY = b'{"sid": "SM0123456789abcdef0123456789abcdef", "status": "que'
+
+
+@dataclass
 class _Hang:
     seconds: float
     times: int
@@ -154,6 +165,7 @@ class FakeTwilio:
         self._webhooks: dict[str, WebhookResponse] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._hangs: dict[str, deque[_Hang]] = {}
+        self._malformed: dict[str, deque[_Malformed]] = {}
         self._internal_errors: list[str] = []
         self._proxies: list[tuple[str, str]] = []
         self._stopping = threading.Event()
@@ -224,6 +236,7 @@ class FakeTwilio:
             self._store = MessageStore(self.account_sid)
             self._calls, self._callbacks, self._webhooks = [], [], {}
             self._faults, self._hangs, self._internal_errors = {}, {}, []
+            self._malformed = {}
 
     # -- records --------------------------------------------------------------------------------
 
@@ -328,6 +341,13 @@ class FakeTwilio:
         _check_op(op)
         with self._lock:
             self._hangs.setdefault(op, deque()).append(_Hang(seconds, times, then_apply))
+
+    def malformed_next(self, op: str, times: int = 1, *, truncated: bool = False) -> None:
+        """Answer the next `times` `op` requests with a success status and a body that is not
+        Twilio's JSON (an HTML page, or with `truncated` JSON cut off); nothing happens."""
+        _check_op(op)
+        with self._lock:
+            self._malformed.setdefault(op, deque()).append(_Malformed(times, truncated))
 
     def advance(
         self,
@@ -516,6 +536,9 @@ class FakeTwilio:
             self._calls.append(Call(method, path, op, params, status, time.time()))
         if status is None:
             return Response(status_code=499)  # the client has gone; nobody reads this
+        if isinstance(payload, bytes):
+            kind = "application/json" if payload.startswith(b"{") else "text/html"
+            return Response(payload, status_code=status, media_type=kind)
         if payload is None:
             return Response(status_code=status)
         return JSONResponse(payload, status_code=status)
@@ -553,7 +576,7 @@ class FakeTwilio:
 
     async def _serve(
         self, request: Request, method: str, path: str, params: Params
-    ) -> tuple[str | None, int | None, dict[str, Any] | None]:
+    ) -> tuple[str | None, int | None, dict[str, Any] | bytes | None]:
         match = _LIST_PATH.match(path) or _ITEM_PATH.match(path)
         if not self._authenticated(request):
             return None, *error(401, 20003, "Authenticate")
@@ -566,6 +589,10 @@ class FakeTwilio:
         if match["account"] != self.account_sid:
             # Valid credentials used on another account's path: Twilio refuses with 20003 too.
             return op, *error(401, 20003, "Authenticate")
+        malformed: _Malformed | None = self._take(self._malformed, op)
+        if malformed is not None:
+            body = _TRUNCATED_BODY if malformed.truncated else _HTML_BODY
+            return op, 201 if op == "create" else 200, body
         hang, fault = self._take(self._hangs, op), self._take(self._faults, op)
         if hang and not hang.then_apply and not await self._linger(request, hang.seconds):
             return op, None, None  # the client gave up before Twilio did anything

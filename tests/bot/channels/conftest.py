@@ -30,12 +30,14 @@ MakeService = Callable[..., Service]
 
 @pytest.fixture
 def make_service(tmp_path: Path, fake: FakeTelegram) -> Iterator[MakeService]:
-    """``make_service(**telegram_keys)``: programme 'demo' added; start it after enrolling."""
+    """``make_service(**telegram_keys)``: programme 'demo' added (unless ``programme=False``);
+    start it after enrolling."""
     made: list[Service] = []
 
-    def make(**telegram: Any) -> Service:
+    def make(*, programme: bool = True, **telegram: Any) -> Service:
         svc = Service(tmp_path, fake, **telegram)
-        svc.add_programme()
+        if programme:
+            svc.add_programme()
         made.append(svc)
         return svc
 

@@ -42,10 +42,12 @@ PLAN: dict[str, tuple[str, Any]] = {
 LAST = "wants_contact"
 
 
-def answer(fake: FakeTelegram, chat: int, message: JSONDict) -> str:
-    """Answer the question ``message`` as PLAN says; returns its item id."""
+def answer(
+    fake: FakeTelegram, chat: int, message: JSONDict, plan: dict[str, tuple[str, Any]] = PLAN
+) -> str:
+    """Answer the question ``message`` as ``plan`` says; returns its item id."""
     item = item_of(message)
-    how, what = PLAN[item]
+    how, what = plan[item]
     if how == "press":
         press(fake, chat, message, f"{item}|{what}")
     elif how == "type":

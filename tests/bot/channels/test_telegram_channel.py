@@ -16,7 +16,7 @@ from bot.channels.base import (
     TransientError,
     UnreachableError,
 )
-from bot.channels.telegram import TelegramChannel, retry_seconds
+from bot.channels.telegram import LOST_COPY_LOOKBACK, TelegramChannel, _fill, retry_seconds
 from bot.config import TelegramConfig
 from bot.i18n import Translator
 from bot.render import ProgrammeWords, render
@@ -204,3 +204,25 @@ async def test_delete_failing_transiently_is_retried_later(
         await channel.delete(str(CHAT), [ref])
     assert caught.value.retry_after == 2.0
     assert await channel.delete(str(CHAT), [ref]) == {ref}
+
+
+async def test_delete_also_removes_a_lost_answer_copy_below_the_first_ref(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    """Her opener was accepted but the answer lost (a crash, a timeout): the resent copy is
+    recorded, the first copy is not, and it sits just below the first recorded ref."""
+    fake.user_sends(CHAT, "an old message, deleted long ago")
+    await channel.delete(str(CHAT), [str(fake.visible(CHAT)[0]["message_id"])])
+    fake.hang_next("sendMessage", 2, then_apply=True)
+    with pytest.raises(TransientError):
+        await channel.send(str(CHAT), Rendered("Is now a good time?"))
+    ref = str(await channel.send(str(CHAT), Rendered("Is now a good time?")))
+    assert [m["text"] for m in fake.visible(CHAT)] == ["Is now a good time?"] * 2
+    assert await channel.delete(str(CHAT), [ref]) == {ref}
+    assert fake.visible(CHAT) == []
+
+
+def test_fill_reaches_below_the_first_ref_also_across_a_huge_gap() -> None:
+    assert _fill([3, 5]) == [1, 2, 3, 4, 5]  # never below id 1
+    assert _fill([50, 52]) == [*range(50 - LOST_COPY_LOOKBACK, 53)]
+    assert _fill([50, 5000]) == [*range(50 - LOST_COPY_LOOKBACK, 50), 50, 5000]
