@@ -6,6 +6,7 @@ Times are stored as ISO-8601 UTC text with a fixed width so they sort.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -34,8 +35,10 @@ class ManualClock:
         self._now = moment.astimezone(UTC)
 
 
+@lru_cache(maxsize=1024)
 def iso(moment: datetime) -> str:
-    """Fixed-width UTC text: '2026-11-24T10:00:00.000000Z'."""
+    """Fixed-width UTC text: '2026-11-24T10:00:00.000000Z'. Cached: a wave writes one
+    ``now`` several times per contact, and strftime costs more than the lookup."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
