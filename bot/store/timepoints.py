@@ -205,6 +205,10 @@ async def sweep_candidates_in(
     (which made a page cost as much as the whole sweep: 100 pages, 100 times the work)."""
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    sql = f"{_CANDIDATE_COLUMNS}{_CANDIDATE_WHERE} AND t.id IN ({marks}){_CANDIDATE_ORDER}"
-    return await db.fetchall(sql, [*_candidate_params(now), *ids])
+    return await db.fetchall(candidates_page_sql(len(ids)), [*_candidate_params(now), *ids])
+
+
+def candidates_page_sql(count: int) -> str:
+    """The query of ``sweep_candidates_in`` for ``count`` ids (its plan is tested)."""
+    marks = ",".join("?" * count)
+    return f"{_CANDIDATE_COLUMNS}{_CANDIDATE_WHERE} AND t.id IN ({marks}){_CANDIDATE_ORDER}"

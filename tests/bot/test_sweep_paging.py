@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import App, open_app
-from bot.clock import ManualClock
+from bot.clock import ManualClock, iso
 from bot.config import Config
 from bot.store import timepoints as tps
 from bot.sweep import Sweep
@@ -99,3 +99,15 @@ async def test_the_services_sweep_counts_without_keeping_every_action(app: App) 
     assert [a.action for a in listed.actions] == ["opener"] * N and listed.count("opener") == 0
     counted = await Sweep(app.service, keep_actions=False, page=4).run()
     assert counted.actions == [] and counted.count("opener") == N
+
+
+async def test_a_page_is_found_by_id_not_by_scanning_every_due_row(app: App) -> None:
+    await wave(app)
+    now = app.service.clock.now()
+    ids = list(range(1, tps.PAGE + 1))  # a full page: with a few ids any plan looks fine
+    plan = await app.db.fetchall(
+        "EXPLAIN QUERY PLAN " + tps.candidates_page_sql(len(ids)),
+        [(now + timedelta(days=1)).date().isoformat(), iso(now), *ids],
+    )
+    first = str(plan[0]["detail"])
+    assert first.startswith("SEARCH t USING INTEGER PRIMARY KEY"), first
