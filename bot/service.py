@@ -212,7 +212,7 @@ class FollowupService:
         try:
             return (await self._begin_each([request]))[0]
         except DuplicateContact:
-            log.warning("contact %s made before: not made again", request.dedupe_key)
+            log.warning("a contact of %s was made before: not made again", request.timepoint)
             return None
 
     async def _begin_each(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
