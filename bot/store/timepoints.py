@@ -173,7 +173,7 @@ WHERE t.state IN ('scheduled', 'sent', 'in_progress', 'snoozed')
 """
 _CANDIDATE_ORDER = " ORDER BY t.due_on, t.participant_id, t.timepoint"
 PAGE = 1_000
-"""Candidates read (and held in memory) at a time: 100,000 full rows at once cost ~60 MB."""
+"""Candidate rows read (and held) at a time: 100,000 at once added ~80 MB to the peak RSS."""
 
 
 def _candidate_params(now: datetime) -> list[str]:
