@@ -186,7 +186,7 @@ def build_components(app: App) -> list[Component]:
         )
     if app.config.sms.account_sid and "sms" in app.channels:
         components.extend(_sms_components(app))
-    sweep = Sweep(app.service)
+    sweep = Sweep(app.service, keep_actions=False)  # counts only: a wave is 100,000 actions
     components.append(Ticker(sweep.run, app.config.scheduler.sweep_seconds, sweep.daily))
     return components
 

@@ -27,6 +27,7 @@ from bot.render import ProgrammeWords, render
 from bot.scheduling import rules_for
 from bot.store import timepoints as tps
 from bot.store.consent import consented_among
+from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
 from bot.store.housekeeping import audit, bump, first_time_seen
@@ -34,6 +35,7 @@ from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, PRIORITY_WAVE, Outb
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Answers, Sessions
 from bot.store.transcript import Transcript
+from bot.wave_contacts import NotBatchable, open_chunk
 from bot.words import lexicon_for
 from conversations import messages as m
 from conversations.effects import (
@@ -90,12 +92,6 @@ class ContactRequest:
     """Outbox key of this opener/reminder; a second try with the same key writes nothing."""
     not_after: datetime | None = None
     """End of her sendable stretch: the dispatcher drops the message if it is later."""
-
-
-class DuplicateContact(Exception):
-    """The opener's dedupe key is in the outbox already: this contact was made before.
-    ``begin_contacts`` checks keys first, so this only guards against a bug (the chunk
-    rolls back rather than send twice)."""
 
 
 @dataclass
@@ -208,12 +204,31 @@ class FollowupService:
         sweep got there first): then nothing at all was written.
         """
         request = ContactRequest(participant_id, timepoint, reminder, wave, dedupe_key, not_after)
-        return (await self.begin_contacts([request]))[0]
+        return (await self._begin_each([request]))[0]
 
     async def begin_contacts(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
-        """Open many contacts in ONE transaction (a chunk of a wave); each opener's outbox row
-        and its timepoint bookkeeping commit together. None for a partner who is not active
-        or whose dedupe key is used (checked under the write lock, so it is exact)."""
+        """Open a chunk of a wave's contacts in ONE transaction, one statement per table
+        (``bot.wave_contacts``). If the chunk rolls back (a used dedupe key, an unusual step)
+        its contacts are made one by one, each in its own transaction: the others still go
+        out, and none twice. None for a partner not contacted."""
+        try:
+            opened = await open_chunk(self, requests)
+        except (DuplicateContact, NotBatchable) as why:
+            log.warning("chunk of %d contacts rolled back (%s): one by one", len(requests), why)
+            return [await self._begin_one(request) for request in requests]
+        return [StepReport(*o) if o is not None else None for o in opened]
+
+    async def _begin_one(self, request: ContactRequest) -> StepReport | None:
+        try:
+            return (await self._begin_each([request]))[0]
+        except DuplicateContact:
+            log.warning("a contact of %s was made before: not made again", request.timepoint)
+            return None
+
+    async def _begin_each(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
+        """Open contacts in ONE transaction, statement by statement (the general path);
+        None for a partner who is not active or whose dedupe key is used (checked under
+        the write lock, so it is exact)."""
         now = self.clock.now()
         pairs = [(r.participant_id, r.timepoint) for r in requests]
         reports: list[StepReport | None] = []

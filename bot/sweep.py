@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -73,12 +74,22 @@ class SweepReport:
     now: datetime
     dry_run: bool
     actions: list[Action] = field(default_factory=list)
+    """Every action, unless the sweep keeps ``counts`` only (the service's own sweeps)."""
     waiting: int = 0
     seconds: float = 0.0
     contacted: set[str] = field(default_factory=set)
+    counts: Counter[str] = field(default_factory=Counter)
+    """Actions done, by ``Action.action``."""
+    keep_actions: bool = True
+
+    def add(self, action: Action) -> None:
+        if action.done:
+            self.counts[action.action] += 1
+        if self.keep_actions:
+            self.actions.append(action)
 
     def count(self, prefix: str) -> int:
-        return sum(1 for a in self.actions if a.action.startswith(prefix) and a.done)
+        return sum(n for what, n in self.counts.items() if what.startswith(prefix))
 
 
 @dataclass
@@ -101,36 +112,52 @@ def _t(value: str | None) -> datetime | None:
 class Sweep:
     """Run by the clock component every ``scheduler.sweep_seconds`` and by ``followup tick``."""
 
-    def __init__(self, service: FollowupService, *, chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        service: FollowupService,
+        *,
+        chunk: int = CHUNK,
+        page: int = tps.PAGE,
+        keep_actions: bool = True,
+    ) -> None:
         self.service = service
         self.chunk = chunk
+        self.page = page
+        self.keep_actions = keep_actions
+        """False: the report counts actions but keeps no list (100,000 actions: ~50 MB of peak)."""
 
     async def run(self, *, dry_run: bool = False, wave_id: str | None = None) -> SweepReport:
-        """One sweep at the service clock's now; ``wave_id`` limits it to one wave."""
+        """One sweep at the service clock's now; ``wave_id`` limits it to one wave. Candidates
+        are read, decided and sent a page at a time, in one order across pages."""
         started = time.perf_counter()
         now = self.service.clock.now()
-        report = SweepReport(now, dry_run)
+        report = SweepReport(now, dry_run, keep_actions=self.keep_actions)
         if wave_id is None:
             await self._idle(now, report)
         held = {r[0] for r in await self.service.db.fetchall("SELECT wave_id FROM wave_holds")}
-        rows = await tps.sweep_candidates(self.service.db, now, wave_id)
+        ids = await tps.sweep_candidate_ids(self.service.db, now, wave_id)
         decide = _decider()
-        requests: list[tuple[ContactRequest, Action]] = []
-        waits: list[tuple[str | None, str, str]] = []
         rules: dict[int, ProgrammeRules] = {}
-        for data in rows:
-            row = await self._prepare(data, rules)
-            outcome = await self._decide(row, now, decide, held, report)
-            if isinstance(outcome, tuple):
-                requests.append(outcome)
-            elif outcome is not None:
-                waits.append((iso(outcome), row["participant_id"], row["timepoint"]))
-        report.waiting = len(waits)
-        if not dry_run:
-            await self._cache_waits(waits)
-            await self._send(requests, report)
-        else:
-            report.actions.extend(a for _, a in requests)
+        for start in range(0, len(ids), self.page):
+            rows = await tps.sweep_candidates_in(
+                self.service.db, now, ids[start : start + self.page]
+            )
+            requests: list[tuple[ContactRequest, Action]] = []
+            waits: list[tuple[str | None, str, str]] = []
+            for data in rows:
+                row = await self._prepare(data, rules)
+                outcome = await self._decide(row, now, decide, held, report)
+                if isinstance(outcome, tuple):
+                    requests.append(outcome)
+                elif outcome is not None:
+                    waits.append((iso(outcome), row["participant_id"], row["timepoint"]))
+            report.waiting += len(waits)
+            if not dry_run:
+                await self._cache_waits(waits)
+                await self._send(requests, report)
+            else:
+                for _, action in requests:
+                    report.add(action)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -226,7 +253,7 @@ class Sweep:
         if action == "send_reminder" and overtaken:
             return None  # no reminder for an attempt the newer timepoint's opener will close
         if row["wave_id"] in held:
-            report.actions.append(self._action(row, "held", now, False))
+            report.add(self._action(row, "held", now, False))
             return None
         if live_until is not None:
             return live_until  # never interrupt a live conversation with an opener/reminder
@@ -274,7 +301,7 @@ class Sweep:
 
     async def _end_attempt(self, row: _Row, why: str, now: datetime, report: SweepReport) -> None:
         """Expire (or supersede) one attempt: the session ends as expired, the row is missed."""
-        report.actions.append(self._action(row, why, now, not report.dry_run))
+        report.add(self._action(row, why, now, not report.dry_run))
         if report.dry_run:
             return
         await self._finish(row["participant_id"], row["timepoint"], row["session_id"], now)
@@ -307,9 +334,7 @@ class Sweep:
             and parse_iso(other["updated_at"]) + idle > now
         ):
             return False
-        report.actions.append(
-            self._action(row, f"close {row['other_open']}", now, not report.dry_run)
-        )
+        report.add(self._action(row, f"close {row['other_open']}", now, not report.dry_run))
         if not report.dry_run:
             await self._finish(
                 row["participant_id"], row["other_open"], other["id"] if other else None, now
@@ -321,7 +346,7 @@ class Sweep:
         idle = timedelta(minutes=self.service.config.safety.idle_minutes)
         for session in await self.service.sessions.idle_since(now - idle):
             participant = await self.service.participants.get(session.participant_id)
-            report.actions.append(
+            report.add(
                 Action(participant.pseudonym, session.timepoint, "idle", now,
                        participant.timezone, None, not report.dry_run)
             )  # fmt: skip
@@ -346,7 +371,7 @@ class Sweep:
             for (_, action), result in zip(chunk, results, strict=True):
                 if result is None:
                     action = Action(**{**action.__dict__, "done": False})
-                report.actions.append(action)
+                report.add(action)
 
 
 def _decider() -> Callable[..., tuple[str, datetime | None]]:

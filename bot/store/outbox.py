@@ -56,6 +56,13 @@ def _aad(lane: str) -> str:
     return f"outbox:payload:{lane}"
 
 
+ENQUEUE_SQL = (
+    "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
+    " kind, priority, payload_enc, not_before, dedupe_key, created_at, not_after)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 class Outbox:
     def __init__(self, db: Database, ring: KeyRing) -> None:
         self.db = db
@@ -83,29 +90,65 @@ class Outbox:
         ``not_after``: the message must not go out later (her safe window closes); the
         dispatcher cancels it instead (``WINDOW_CLOSED``) and the sweep tries again.
         """
-        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(lane))
-        cur = await tx.execute(
-            "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
-            " kind, priority, payload_enc, not_before, dedupe_key, created_at, not_after)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                participant_id,
-                staff_id,
-                session_id,
-                lane,
-                channel,
-                kind,
-                priority,
-                sealed,
-                iso(not_before or now),
-                dedupe_key,
-                iso(now),
-                iso(not_after) if not_after else None,
-            ),
+        row = self.row(
+            lane=lane,
+            channel=channel,
+            kind=kind,
+            priority=priority,
+            payload=payload,
+            now=now,
+            not_before=not_before,
+            participant_id=participant_id,
+            staff_id=staff_id,
+            session_id=session_id,
+            dedupe_key=dedupe_key,
+            not_after=not_after,
         )
+        cur = await tx.execute(ENQUEUE_SQL, row)
         if cur.rowcount == 0 or cur.lastrowid is None:
             return None
         return cur.lastrowid
+
+    def row(
+        self,
+        *,
+        lane: str,
+        channel: str,
+        kind: str,
+        priority: int,
+        payload: dict[str, Any],
+        now: datetime,
+        not_before: datetime | None = None,
+        participant_id: str | None = None,
+        staff_id: int | None = None,
+        session_id: str | None = None,
+        dedupe_key: str | None = None,
+        not_after: datetime | None = None,
+    ) -> tuple[object, ...]:
+        """The sealed parameters of ``ENQUEUE_SQL``, for ``enqueue`` or ``enqueue_many``."""
+        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(lane))
+        return (
+            participant_id,
+            staff_id,
+            session_id,
+            lane,
+            channel,
+            kind,
+            priority,
+            sealed,
+            iso(not_before or now),
+            dedupe_key,
+            iso(now),
+            iso(not_after) if not_after else None,
+        )
+
+    async def enqueue_many(self, tx: aiosqlite.Connection, rows: list[tuple[object, ...]]) -> int:
+        """Many ``row()``s in one statement; returns how many were added (a used dedupe key
+        adds nothing, so fewer than ``len(rows)`` means a contact was made before)."""
+        if not rows:
+            return 0
+        cur = await tx.executemany(ENQUEUE_SQL, rows)
+        return cur.rowcount
 
     async def used_keys(self, keys: list[str]) -> set[str]:
         """Which of these dedupe keys are taken (call inside the transaction that inserts)."""

@@ -33,6 +33,15 @@ def _answer_aad(participant_id: str, timepoint: str, item_id: str) -> str:
     return f"answers:value:{participant_id}:{timepoint}:{item_id}"
 
 
+SAVE_SQL = (
+    "INSERT INTO sessions (id, participant_id, timepoint, state_enc, phase, outcome,"
+    " started_at, updated_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET state_enc = excluded.state_enc,"
+    " phase = excluded.phase, outcome = excluded.outcome,"
+    " updated_at = excluded.updated_at, ended_at = COALESCE(sessions.ended_at, excluded.ended_at)"
+)
+
+
 class Sessions:
     def __init__(self, db: Database, ring: KeyRing) -> None:
         self.db = db
@@ -93,28 +102,33 @@ class Sessions:
         session_id: str | None = None,
     ) -> str:
         """Insert or update the session for (participant, timepoint); returns its id."""
+        sid, params = self.row(participant_id, state, now, session_id)
+        await tx.execute(SAVE_SQL, params)
+        return sid
+
+    def row(
+        self, participant_id: str, state: SessionState, now: datetime, session_id: str | None
+    ) -> tuple[str, tuple[object, ...]]:
+        """The sealed parameters of ``SAVE_SQL`` (and the session's id), for one or many saves."""
         sid = session_id or new_row_id()
         sealed = self.ring.seal(json.dumps(state.to_json()).encode(), _state_aad(sid))
         ended = iso(now) if state.phase == "ended" else None
-        await tx.execute(
-            "INSERT INTO sessions (id, participant_id, timepoint, state_enc, phase, outcome,"
-            " started_at, updated_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET state_enc = excluded.state_enc,"
-            " phase = excluded.phase, outcome = excluded.outcome,"
-            " updated_at = excluded.updated_at, ended_at = COALESCE(sessions.ended_at, excluded.ended_at)",
-            (
-                sid,
-                participant_id,
-                state.timepoint,
-                sealed,
-                state.phase,
-                state.outcome,
-                iso(now),
-                iso(now),
-                ended,
-            ),
+        return sid, (
+            sid,
+            participant_id,
+            state.timepoint,
+            sealed,
+            state.phase,
+            state.outcome,
+            iso(now),
+            iso(now),
+            ended,
         )
-        return sid
+
+    async def save_many(self, tx: aiosqlite.Connection, rows: list[tuple[object, ...]]) -> None:
+        """Many ``row()``s in one statement (a chunk of a wave: one hand-off, not one each)."""
+        if rows:
+            await tx.executemany(SAVE_SQL, rows)
 
     async def idle_since(self, before: datetime) -> list[StoredSession]:
         """Open sessions untouched since ``before`` (candidates for the Idle event)."""
