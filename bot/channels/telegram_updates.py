@@ -26,6 +26,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from bot.channels import telegram_keyboards as kb
 from bot.channels.base import Inbound, InboundHandler, NotStored
 from bot.channels.telegram import TelegramChannel, retry_seconds
+from bot.channels.telegram_parse import malformed, parse_update
 from bot.config import ConfigError, TelegramConfig
 
 log = logging.getLogger(__name__)
@@ -235,8 +236,11 @@ class TelegramUpdates:
             return Response(status_code=403)
         try:
             data = await request.json()
-            update = Update.de_json(data, await self.channel.bot())
-        except (JSONDecodeError, TypeError, KeyError, ValueError, TelegramError):
+        except (JSONDecodeError, UnicodeDecodeError):
+            return Response(status_code=400)
+        update = parse_update(data, await self.channel.bot())
+        if update is None:
+            log.warning("webhook body is not an update; refused with 400")
             return Response(status_code=400)
         try:
             ok = await self.process(update)
@@ -251,6 +255,10 @@ class TelegramUpdates:
 
         ``NotStored`` passes through: the caller must have Telegram deliver it again.
         """
+        reason = malformed(update)
+        if reason is not None:
+            log.warning("update dropped: %s missing or of the wrong type", reason)
+            return True  # handling it again would fail alike
         try:
             if update.callback_query is not None:
                 await self._callback(update.callback_query)

@@ -9,7 +9,7 @@ import pytest
 from telegram import Update
 
 from bot.channels import telegram_keyboards as kb
-from bot.channels.base import Button, Inbound, Rendered
+from bot.channels.base import Button, Inbound, NotStored, Rendered
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_updates import TelegramUpdates
 from bot.config import ConfigError, TelegramConfig
@@ -28,11 +28,17 @@ class Recorder:
     def __init__(self) -> None:
         self.got: list[Inbound] = []
         self.fail = 0
+        self.not_stored = 0
+        self.calls = 0
 
     async def __call__(self, msg: Inbound) -> None:
+        self.calls += 1
+        if self.not_stored:
+            self.not_stored -= 1
+            raise NotStored("database is locked")
         if self.fail:
             self.fail -= 1
-            raise RuntimeError("database is locked")
+            raise RuntimeError("a bug")
         self.got.append(msg)
 
 
@@ -171,6 +177,35 @@ async def test_a_failing_handler_is_reported_and_the_retry_goes_through(
     assert await feed(updates, press) is False
     assert await feed(updates, press) is True
     assert [m.choices for m in handler.got] == [("yes",)]
+
+
+async def test_an_update_that_could_not_be_stored_is_retried_never_skipped(
+    updates: TelegramUpdates, handler: Recorder, fake: FakeTelegram
+) -> None:
+    updates.busy_retry_seconds = 0.005
+    update = Update.de_json(fake.make_message_update(CHAT, "7"), await channel_bot(updates))
+    handler.not_stored = 5  # more than MAX_TRIES: a locked database is waited out
+    assert await updates._process_with_retries(update) is True
+    assert handler.calls == 6 and [m.text for m in handler.got] == ["7"]
+
+    handler.fail = 5  # a failing handler (a bug) is still skipped after MAX_TRIES
+    handler.calls = 0
+    assert await updates._process_with_retries(update) is True
+    assert handler.calls == 3 and len(handler.got) == 1
+
+
+async def test_an_update_not_stored_while_stopping_is_left_unconfirmed(
+    updates: TelegramUpdates, handler: Recorder, fake: FakeTelegram
+) -> None:
+    update = Update.de_json(fake.make_message_update(CHAT, "7"), await channel_bot(updates))
+    handler.not_stored = 1
+    updates._stopping.set()
+    assert await updates._process_with_retries(update) is False  # Telegram sends it again
+    assert handler.got == []
+
+
+async def channel_bot(updates: TelegramUpdates) -> Any:
+    return await updates.channel.bot()
 
 
 def test_keyboard_data_parsing() -> None:
