@@ -15,7 +15,6 @@ import hmac
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from json import JSONDecodeError
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -236,9 +235,13 @@ class TelegramUpdates:
             return Response(status_code=403)
         try:
             data = await request.json()
-        except (JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return Response(status_code=400)
-        update = parse_update(data, await self.channel.bot())
+        try:
+            bot = await self.channel.bot()
+        except TelegramError:  # getMe failed: Telegram delivers it again
+            return Response(status_code=503)
+        update = parse_update(data, bot)
         if update is None:
             log.warning("webhook body is not an update; refused with 400")
             return Response(status_code=400)

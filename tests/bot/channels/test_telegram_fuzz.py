@@ -259,3 +259,13 @@ def _strings(value: Any) -> Iterator[str]:
 
 def seen_count(rig: Rig) -> int:
     return int(rig.scalar("SELECT COUNT(*) FROM inbound_seen"))
+
+
+def test_bodies_that_are_no_update_get_400(rig: Rig) -> None:
+    """Found by fuzzing: non-object JSON gave a 500 (AttributeError inside PTB's de_json)."""
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    for body in (b"[1, 2]", b'"x"', b"5", b"null", b"{}", b'{"update_id": 1, "message": "x"}',
+                 b'{"update_id": 1, "message": {"message_id": 1, "date": 1e30}}',
+                 b"[" * 100_000, b"\xff\xfe{", b""):  # fmt: skip
+        response = rig.post("/telegram/webhook", body, headers)
+        assert (response.status_code, response.content) == (400, b""), body[:40]
