@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from telegram import CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 
 from bot.channels import telegram_keyboards as kb
@@ -158,12 +158,42 @@ class TelegramUpdates:
                 await self._pause(delay)
                 delay = min(delay * 2, 60.0)
                 continue
+            except Exception as exc:  # PTB could not parse the batch: one update is malformed
+                log.warning("getUpdates: an update PTB cannot parse (%s)", type(exc).__name__)
+                try:
+                    updates = await self._parseable(bot)
+                except Exception as again:  # never let polling die; try again later
+                    log.error("getUpdates failed (%s); retry in %.0fs", type(again).__name__, delay)
+                    await self._pause(delay)
+                    delay = min(delay * 2, 60.0)
+                    continue
             finally:
                 self._fetch = None
             for update in updates:
                 if not await self._process_with_retries(update):
                     break
                 self.offset = update.update_id + 1
+
+    async def _parseable(self, bot: Bot) -> tuple[Update, ...]:
+        """The batch again, raw: the updates before the first bad one; a bad one at the head
+        is dropped (offset past it) with a warning, so one update cannot stop polling."""
+        raw = await bot.do_api_request(
+            "getUpdates", api_kwargs={"offset": self.offset, "timeout": 0, "limit": 100}
+        )
+        kept: list[Update] = []
+        for item in raw if isinstance(raw, list) else []:
+            update = parse_update(item, bot)
+            if update is not None:
+                kept.append(update)
+                continue
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if kept or not isinstance(update_id, int):
+                break  # handle those before it first; an id-less one waits for the backoff
+            log.warning("update %s dropped: it cannot be parsed", update_id)
+            self.offset = update_id + 1
+        if not kept and not isinstance(raw, list):
+            raise TypeError("getUpdates did not return a list")
+        return tuple(kept)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

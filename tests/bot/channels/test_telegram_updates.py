@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -202,6 +203,25 @@ async def test_an_update_not_stored_while_stopping_is_left_unconfirmed(
     updates._stopping.set()
     assert await updates._process_with_retries(update) is False  # Telegram sends it again
     assert handler.got == []
+
+
+async def test_a_malformed_update_from_get_updates_is_dropped_and_polling_goes_on(
+    channel: TelegramChannel, handler: Recorder, fake: FakeTelegram
+) -> None:
+    """Found by fuzzing: PTB raised TypeError for the whole batch and the poll task died."""
+    bad = fake.make_message_update(CHAT, "lost")
+    del bad["message"]["chat"]["type"]  # PTB's de_json cannot build the Chat
+    fake.queue_update(bad)
+    fake.user_sends(CHAT, "after")
+    polling = TelegramUpdates(channel.config, channel, handler, count=no_count, poll_timeout=1)
+    await polling.start()
+    for _ in range(250):
+        if handler.got:
+            break
+        await asyncio.sleep(0.02)
+    await polling.stop()
+    assert [m.text for m in handler.got] == ["after"]
+    assert polling.offset is not None and polling.offset > bad["update_id"] + 1
 
 
 async def channel_bot(updates: TelegramUpdates) -> Any:
