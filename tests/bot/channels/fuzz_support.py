@@ -18,7 +18,7 @@ from tests.bot.channels.webhook_rig import Rig
 
 #: Deterministic (derandomize), no example database on disk, no per-example deadline.
 FUZZ = settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     database=None,
