@@ -224,6 +224,25 @@ async def test_a_malformed_update_from_get_updates_is_dropped_and_polling_goes_o
     assert polling.offset is not None and polling.offset > bad["update_id"] + 1
 
 
+async def test_updates_missing_required_fields_are_dropped_with_a_warning(
+    updates: TelegramUpdates, handler: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by fuzzing: de_json accepts these, and handling them raised (a 500 per delivery)."""
+    chat = {"id": CHAT, "type": "private"}
+    broken = [
+        {"update_id": 1, "message": {"message_id": 1, "date": 0}},  # no chat
+        {"update_id": 2, "message": {"message_id": 1, "date": 0, "chat": chat, "text": 5}},
+        {"update_id": "x", "message": {"message_id": 1, "date": 0, "chat": chat, "text": "hi"}},
+        {"update_id": 4, "callback_query": {"id": "q", "chat_instance": "c", "data": "a|b",
+                                            "message": {"message_id": 1, "date": 0, "chat": chat}}},
+    ]  # fmt: skip
+    for data in broken:
+        assert await feed(updates, data) is True  # confirmed: delivering it again cannot help
+    assert handler.calls == 0
+    assert caplog.text.count("update dropped") == len(broken)
+    assert "Traceback" not in caplog.text
+
+
 async def channel_bot(updates: TelegramUpdates) -> Any:
     return await updates.channel.bot()
 
