@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.channels.base import Channel, Inbound
+from bot.channels.base import Channel, Inbound, InboundHandler, NotStored
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_updates import TelegramUpdates
 from bot.clock import Clock, SystemClock
@@ -23,7 +23,7 @@ from bot.escalation.monitor import EscalationMonitor
 from bot.escalation.notifier import Notifier
 from bot.escalation.staff_inbound import StaffRouter
 from bot.service import FollowupService, StepReport
-from bot.store.db import Database
+from bot.store.db import Database, DatabaseBusy
 from bot.store.escalations import EscalationHook
 from bot.store.housekeeping import bump
 from bot.store.outbox import Outbox
@@ -34,6 +34,7 @@ from bot.telegram_enrol import TelegramEnrolment
 from bot.ticker import Ticker
 
 if TYPE_CHECKING:
+    from bot.provider_records import ProviderRecords
     from bot.runner import Component
 
 
@@ -53,9 +54,12 @@ class App:
 
     async def handle_inbound(self, msg: Inbound) -> StepReport | None:
         """THE inbound entry point for every channel: staff replies first, then her path."""
-        if await self.staff_router.handle(msg):
-            return None
-        return await self.service.handle_inbound(msg)
+        try:
+            if await self.staff_router.handle(msg):
+                return None
+            return await self.service.handle_inbound(msg)
+        except DatabaseBusy as exc:
+            raise NotStored(str(exc)) from exc
 
     def escalation_monitor(self) -> EscalationMonitor:
         return EscalationMonitor(
@@ -179,7 +183,7 @@ def build_components(app: App) -> list[Component]:
             TelegramUpdates(
                 app.config.telegram,
                 telegram,
-                enrolment.handle,
+                storing(enrolment.handle),
                 count=count,
                 tick=lambda: sweep_deletions(service, "telegram"),
             )
@@ -211,7 +215,7 @@ def _sms_components(app: App) -> list[Component]:
     )
     app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
     app.service.inbound_ref_hooks[sms.name] = records.queue_in_tx  # her SMS and its deletion
-    return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), records)]
+    return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), _StoringRecords(records))]
 
 
 def _inbound_handler(app: App) -> Callable[[Inbound], Awaitable[None]]:
@@ -219,3 +223,40 @@ def _inbound_handler(app: App) -> Callable[[Inbound], Awaitable[None]]:
         await app.handle_inbound(message)  # on-call staff replies (ACK/DONE) first, then hers
 
     return handle
+
+
+def storing(handler: InboundHandler) -> InboundHandler:
+    """``handler`` with a locked database reported as ``NotStored`` (channels know no store)."""
+
+    async def handle(message: Inbound) -> None:
+        try:
+            await handler(message)
+        except DatabaseBusy as exc:
+            raise NotStored(str(exc)) from exc
+
+    return handle
+
+
+class _StoringRecords:
+    """The SMS provider-record keeper, with a locked database reported as ``NotStored``."""
+
+    def __init__(self, records: ProviderRecords) -> None:
+        self.records = records
+
+    async def message_final(self, sid: str, status: str) -> None:
+        try:
+            await self.records.message_final(sid, status)
+        except DatabaseBusy as exc:
+            raise NotStored(str(exc)) from exc
+
+    async def inbound_received(self, sid: str) -> None:
+        try:
+            await self.records.inbound_received(sid)
+        except DatabaseBusy as exc:
+            raise NotStored(str(exc)) from exc
+
+    async def sweep(self) -> int:
+        return await self.records.sweep()
+
+    async def close(self) -> None:
+        await self.records.close()

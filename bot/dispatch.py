@@ -8,6 +8,7 @@ call had no answer. Transient errors back off; nothing stops the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -22,7 +23,7 @@ from bot.channels.base import (
     UnreachableError,
 )
 from bot.clock import Clock, parse_iso
-from bot.store.db import Database
+from bot.store.db import Database, DatabaseBusy
 from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
 from bot.store.transcript import Transcript
 
@@ -98,10 +99,28 @@ class Dispatcher:
         for event in self._wake.values():
             event.set()
 
+    #: First pause before trying the start-up reset again while the database is locked.
+    reset_retry_seconds = 1.0
+
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
-        await self.outbox.reset_in_flight()
-        await asyncio.gather(*(self._loop(name, stop) for name in self.channels))
+        if await self._reset_in_flight(stop):
+            await asyncio.gather(*(self._loop(name, stop) for name in self.channels))
+
+    async def _reset_in_flight(self, stop: asyncio.Event) -> bool:
+        """Rows a crash left ``sending`` become due again; waits out a locked database
+        (nothing would ever be sent if this task died here). False if stopped first."""
+        delay = self.reset_retry_seconds
+        while not stop.is_set():
+            try:
+                await self.outbox.reset_in_flight()
+                return True
+            except DatabaseBusy:
+                log.warning("outbox reset: database locked; retrying in %.1fs", delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 30.0)
+        return False
 
     async def _loop(self, name: str, stop: asyncio.Event) -> None:
         wake = self._wake[name]
@@ -109,6 +128,9 @@ class Dispatcher:
             wake.clear()
             try:
                 busy = await self.drain(name)
+            except DatabaseBusy:  # another process holds the lock: the row stays for later
+                log.warning("outbox loop for %s: database locked; retrying", name)
+                busy = 0
             except Exception:  # the loop must survive anything; the row stays for later
                 log.exception("outbox loop for %s failed; retrying", name)
                 busy = 0

@@ -68,6 +68,14 @@ class Inbound:
 InboundHandler = Callable[[Inbound], Awaitable[None]]
 
 
+class NotStored(Exception):
+    """What she sent could not be written (the database stayed locked): nothing was kept.
+
+    A channel must make the provider deliver it again (SMS: 503; Telegram: do not confirm
+    the update), never answer as if it had been stored.
+    """
+
+
 class ChannelError(Exception):
     """Base of what a channel may raise from ``send``/``delete``."""
 

@@ -3,9 +3,12 @@
 Every request must carry a valid ``X-Twilio-Signature`` for ``sms.public_url`` +
 path (+ query): behind the TLS proxy the URL this process sees differs, so it
 is never used. A request that fails gets 403 and leaves nothing behind but an
-in-memory count; bodies over 16 kB get 413. A signed request always gets empty
-TwiML at once (the reply goes through the outbox): an error status would make
-Twilio keep the request, body included, in its debugger log.
+in-memory count; bodies over 16 kB get 413. A signed request gets empty TwiML
+once what it brought is committed (the reply goes through the outbox). If the
+database stayed locked, the answer is an empty 503 so Twilio delivers it again
+(with ``#rp=5xx`` on the webhook URL; see the README); any other failure is
+answered 200 (logged): an error status would make Twilio keep the request, body
+included, in its debugger log, and a retry would fail the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 
-from bot.channels.base import Inbound, InboundHandler
+from bot.channels.base import Inbound, InboundHandler, NotStored
 from bot.channels.sms import INBOUND_PATH, STATUS_PATH, SmsChannel, public_url
 from bot.config import SmsConfig
 
@@ -167,10 +170,14 @@ class SmsWebhooks:
             )
             try:
                 await self.on_inbound(message)
-            except Exception as exc:  # never a 5xx: Twilio would log the body in its debugger
+            except NotStored:
+                return _not_stored("inbound SMS")
+            except Exception as exc:  # a bug: a retry would fail alike and log her body
                 log.error("inbound SMS not handled: %s", type(exc).__name__)
             try:
                 await self.records.inbound_received(sid)
+            except NotStored:
+                return _not_stored("provider-record deletion")
             except Exception as exc:
                 log.error("provider-record deletion not queued: %s", type(exc).__name__)
         return Response(EMPTY_TWIML, media_type="text/xml")
@@ -185,6 +192,14 @@ class SmsWebhooks:
         if sid and status:
             try:
                 await self.records.message_final(sid, status)
+            except NotStored:
+                return _not_stored("status callback")
             except Exception as exc:
                 log.error("status callback not handled: %s", type(exc).__name__)
         return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _not_stored(what: str) -> Response:
+    """An empty 503: Twilio delivers it again (``#rp=5xx``); de-dup by MessageSid is downstream."""
+    log.warning("%s not stored (database locked); answered 503 for a retry", what)
+    return Response(status_code=503)

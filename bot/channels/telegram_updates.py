@@ -15,17 +15,17 @@ import hmac
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from json import JSONDecodeError
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from telegram import CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 
 from bot.channels import telegram_keyboards as kb
-from bot.channels.base import Inbound, InboundHandler
+from bot.channels.base import Inbound, InboundHandler, NotStored
 from bot.channels.telegram import TelegramChannel, retry_seconds
+from bot.channels.telegram_parse import malformed, parse_update
 from bot.config import ConfigError, TelegramConfig
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,9 @@ class TelegramUpdates:
     """A runner Component: polling by default, a webhook route in webhook mode."""
 
     name = "telegram"
+
+    #: First pause before handling an update again that could not be stored.
+    busy_retry_seconds = 1.0
 
     def __init__(
         self,
@@ -155,6 +158,15 @@ class TelegramUpdates:
                 await self._pause(delay)
                 delay = min(delay * 2, 60.0)
                 continue
+            except Exception as exc:  # PTB could not parse the batch: one update is malformed
+                log.warning("getUpdates: an update PTB cannot parse (%s)", type(exc).__name__)
+                try:
+                    updates = await self._parseable(bot)
+                except Exception as again:  # never let polling die; try again later
+                    log.error("getUpdates failed (%s); retry in %.0fs", type(again).__name__, delay)
+                    await self._pause(delay)
+                    delay = min(delay * 2, 60.0)
+                    continue
             finally:
                 self._fetch = None
             for update in updates:
@@ -162,20 +174,54 @@ class TelegramUpdates:
                     break
                 self.offset = update.update_id + 1
 
+    async def _parseable(self, bot: Bot) -> tuple[Update, ...]:
+        """The batch again, raw: the updates before the first bad one; a bad one at the head
+        is dropped (offset past it) with a warning, so one update cannot stop polling."""
+        raw = await bot.do_api_request(
+            "getUpdates", api_kwargs={"offset": self.offset, "timeout": 0, "limit": 100}
+        )
+        kept: list[Update] = []
+        for item in raw if isinstance(raw, list) else []:
+            update = parse_update(item, bot)
+            if update is not None:
+                kept.append(update)
+                continue
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if kept or not isinstance(update_id, int):
+                break  # handle those before it first; an id-less one waits for the backoff
+            log.warning("update %s dropped: it cannot be parsed", update_id)
+            self.offset = update_id + 1
+        if not kept and not isinstance(raw, list):
+            raise TypeError("getUpdates did not return a list")
+        return tuple(kept)
+
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _process_with_retries(self, update: Update) -> bool:
-        """Handle one update; a failing one is tried again, then skipped (never loops forever)."""
-        for attempt in range(1, MAX_TRIES + 1):
-            if await self.process(update):
-                return True
+        """Handle one update; a failing one is tried again, then skipped (never loops forever).
+
+        One that could not be stored (database locked) is never skipped: it is tried until
+        it is, or until we stop, unconfirmed, so Telegram delivers it again after the restart.
+        """
+        failures = 0
+        busy_pause = self.busy_retry_seconds
+        while True:
+            try:
+                if await self.process(update):
+                    return True
+                failures += 1
+                if failures >= MAX_TRIES:
+                    log.error("update %s skipped after %d failures", update.update_id, failures)
+                    return True
+                pause = 0.5 * failures
+            except NotStored:
+                log.warning("update %s not stored (database locked); retrying", update.update_id)
+                pause, busy_pause = busy_pause, min(busy_pause * 2, 30.0)
             if self._stopping.is_set():
                 return False  # not confirmed: Telegram delivers it again after the restart
-            await self._pause(0.5 * attempt)
-        log.error("update %s skipped after %d failures", update.update_id, MAX_TRIES)
-        return True
+            await self._pause(pause)
 
     # --- webhook -------------------------------------------------------------------
 
@@ -212,26 +258,48 @@ class TelegramUpdates:
     async def _webhook(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.config.webhook_secret.encode()):
-            await self.count("telegram_webhook_rejected")
+            try:
+                await self.count("telegram_webhook_rejected")
+            except Exception as exc:  # a lost count must not turn a refusal into a 500
+                log.warning("rejected-webhook count not kept: %s", type(exc).__name__)
             return Response(status_code=403)
         try:
             data = await request.json()
-            update = Update.de_json(data, await self.channel.bot())
-        except (JSONDecodeError, TypeError, KeyError, ValueError, TelegramError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return Response(status_code=400)
-        ok = await self.process(update)
+        try:
+            bot = await self.channel.bot()
+        except TelegramError:  # getMe failed: Telegram delivers it again
+            return Response(status_code=503)
+        update = parse_update(data, bot)
+        if update is None:
+            log.warning("webhook body is not an update; refused with 400")
+            return Response(status_code=400)
+        try:
+            ok = await self.process(update)
+        except NotStored:
+            return Response(status_code=503)  # nothing kept: Telegram delivers it again
         return Response(status_code=200 if ok else 500)  # 500: Telegram delivers it again
 
     # --- one update ------------------------------------------------------------------
 
     async def process(self, update: Update) -> bool:
-        """Turn an update into an Inbound and hand it on; False if handling failed."""
+        """Turn an update into an Inbound and hand it on; False if handling failed.
+
+        ``NotStored`` passes through: the caller must have Telegram deliver it again.
+        """
+        reason = malformed(update)
+        if reason is not None:
+            log.warning("update dropped: %s missing or of the wrong type", reason)
+            return True  # handling it again would fail alike
         try:
             if update.callback_query is not None:
                 await self._callback(update.callback_query)
             elif update.message is not None:
                 await self._message(update.update_id, update.message)
             return True
+        except NotStored:
+            raise
         except Exception:
             log.exception("handling update %s failed", update.update_id)
             return False

@@ -3,14 +3,20 @@
 The service runs on a single asyncio loop: a lock serialises transactions so
 two coroutines never interleave statements inside one. WAL with
 ``synchronous=NORMAL`` survives a killed process (DESIGN.md §9 crash tests);
-only a power cut could lose the last commits.
+only a power cut could lose the last commits. Another process holding the write
+lock (a CLI command, a backup) is waited for: ``busy_timeout``, then a few more
+tries, then ``DatabaseBusy`` for the caller to turn into "deliver it again".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +24,53 @@ import aiosqlite
 
 from bot.store.schema import MIGRATIONS
 
-BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger(__name__)
+
+#: SQLite's own wait for the write lock, per attempt.
+BUSY_TIMEOUT_MS = 4_000
+#: Pauses before the further attempts. Worst case about 3 x 4 s + 1.5 s = 13.5 s: within
+#: Twilio's 15 s webhook read timeout, so she gets a 503 (and a retry), not a dropped call.
+BUSY_RETRY_DELAYS = (0.5, 1.0)
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+@dataclass(frozen=True)
+class BusyPolicy:
+    """How long a write waits for another connection's lock (tests make it short)."""
+
+    timeout_ms: int = BUSY_TIMEOUT_MS
+    retry_delays: tuple[float, ...] = BUSY_RETRY_DELAYS
+
+
+class DatabaseBusy(Exception):
+    """Another connection held the write lock through every try: nothing was written."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 class Database:
     """An open database with migrations applied; use ``transaction()`` for every write."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, busy: BusyPolicy | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
+        self.busy = busy or BusyPolicy()
         self._write = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
+    async def open(cls, path: str | Path, busy: BusyPolicy | None = None) -> Database:
+        policy = busy or BusyPolicy()
         target = Path(path)
         if str(target) != ":memory:":
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -41,11 +80,11 @@ class Database:
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
             "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            f"PRAGMA busy_timeout={int(policy.timeout_ms)}",
             "PRAGMA secure_delete=ON",
         ):
             await conn.execute(pragma)
-        db = cls(conn, target)
+        db = cls(conn, target, policy)
         await db.migrate()
         return db
 
@@ -61,22 +100,58 @@ class Database:
                 await tx.execute(f"PRAGMA user_version={number}")
         return len(MIGRATIONS)
 
+    async def set_busy(self, policy: BusyPolicy) -> None:
+        """Change how long writes wait for another connection's lock."""
+        await self.conn.execute(f"PRAGMA busy_timeout={int(policy.timeout_ms)}")
+        self.busy = policy
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on any exception."""
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on any exception, a failed COMMIT too.
+
+        Raises ``DatabaseBusy`` if the write lock stays taken (nothing was written then).
+        """
         async with self._write:
             self._after_commit = []
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as exc:
                 await self.conn.execute("ROLLBACK")
                 self._after_commit = []
+                if is_busy(exc):
+                    raise DatabaseBusy("a statement found the database locked") from exc
                 raise
-            await self.conn.execute("COMMIT")
+            try:
+                await self.conn.execute("COMMIT")
+            except BaseException as exc:
+                # A failed COMMIT leaves the transaction open: the next BEGIN would fail.
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await self.conn.execute("ROLLBACK")
+                self._after_commit = []
+                if is_busy(exc):
+                    raise DatabaseBusy("COMMIT found the database locked") from exc
+                raise
             callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
+
+    async def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, tried again after each pause while another connection writes."""
+        delays = iter(self.busy.retry_delays)
+        while True:
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                delay = next(delays, None)
+                if delay is None:
+                    log.error("database still locked by another connection; giving up")
+                    raise DatabaseBusy("the database stayed locked") from exc
+                log.warning("database locked by another connection; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current transaction has committed (never on rollback).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from telegram import Update
 
 from bot.channels import telegram_keyboards as kb
-from bot.channels.base import Button, Inbound, Rendered
+from bot.channels.base import Button, Inbound, NotStored, Rendered
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_updates import TelegramUpdates
 from bot.config import ConfigError, TelegramConfig
@@ -28,11 +29,17 @@ class Recorder:
     def __init__(self) -> None:
         self.got: list[Inbound] = []
         self.fail = 0
+        self.not_stored = 0
+        self.calls = 0
 
     async def __call__(self, msg: Inbound) -> None:
+        self.calls += 1
+        if self.not_stored:
+            self.not_stored -= 1
+            raise NotStored("database is locked")
         if self.fail:
             self.fail -= 1
-            raise RuntimeError("database is locked")
+            raise RuntimeError("a bug")
         self.got.append(msg)
 
 
@@ -171,6 +178,73 @@ async def test_a_failing_handler_is_reported_and_the_retry_goes_through(
     assert await feed(updates, press) is False
     assert await feed(updates, press) is True
     assert [m.choices for m in handler.got] == [("yes",)]
+
+
+async def test_an_update_that_could_not_be_stored_is_retried_never_skipped(
+    updates: TelegramUpdates, handler: Recorder, fake: FakeTelegram
+) -> None:
+    updates.busy_retry_seconds = 0.005
+    update = Update.de_json(fake.make_message_update(CHAT, "7"), await channel_bot(updates))
+    handler.not_stored = 5  # more than MAX_TRIES: a locked database is waited out
+    assert await updates._process_with_retries(update) is True
+    assert handler.calls == 6 and [m.text for m in handler.got] == ["7"]
+
+    handler.fail = 5  # a failing handler (a bug) is still skipped after MAX_TRIES
+    handler.calls = 0
+    assert await updates._process_with_retries(update) is True
+    assert handler.calls == 3 and len(handler.got) == 1
+
+
+async def test_an_update_not_stored_while_stopping_is_left_unconfirmed(
+    updates: TelegramUpdates, handler: Recorder, fake: FakeTelegram
+) -> None:
+    update = Update.de_json(fake.make_message_update(CHAT, "7"), await channel_bot(updates))
+    handler.not_stored = 1
+    updates._stopping.set()
+    assert await updates._process_with_retries(update) is False  # Telegram sends it again
+    assert handler.got == []
+
+
+async def test_a_malformed_update_from_get_updates_is_dropped_and_polling_goes_on(
+    channel: TelegramChannel, handler: Recorder, fake: FakeTelegram
+) -> None:
+    """Found by fuzzing: PTB raised TypeError for the whole batch and the poll task died."""
+    bad = fake.make_message_update(CHAT, "lost")
+    del bad["message"]["chat"]["type"]  # PTB's de_json cannot build the Chat
+    fake.queue_update(bad)
+    fake.user_sends(CHAT, "after")
+    polling = TelegramUpdates(channel.config, channel, handler, count=no_count, poll_timeout=1)
+    await polling.start()
+    for _ in range(250):
+        if handler.got:
+            break
+        await asyncio.sleep(0.02)
+    await polling.stop()
+    assert [m.text for m in handler.got] == ["after"]
+    assert polling.offset is not None and polling.offset > bad["update_id"] + 1
+
+
+async def test_updates_missing_required_fields_are_dropped_with_a_warning(
+    updates: TelegramUpdates, handler: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by fuzzing: de_json accepts these, and handling them raised (a 500 per delivery)."""
+    chat = {"id": CHAT, "type": "private"}
+    broken = [
+        {"update_id": 1, "message": {"message_id": 1, "date": 0}},  # no chat
+        {"update_id": 2, "message": {"message_id": 1, "date": 0, "chat": chat, "text": 5}},
+        {"update_id": "x", "message": {"message_id": 1, "date": 0, "chat": chat, "text": "hi"}},
+        {"update_id": 4, "callback_query": {"id": "q", "chat_instance": "c", "data": "a|b",
+                                            "message": {"message_id": 1, "date": 0, "chat": chat}}},
+    ]  # fmt: skip
+    for data in broken:
+        assert await feed(updates, data) is True  # confirmed: delivering it again cannot help
+    assert handler.calls == 0
+    assert caplog.text.count("update dropped") == len(broken)
+    assert "Traceback" not in caplog.text
+
+
+async def channel_bot(updates: TelegramUpdates) -> Any:
+    return await updates.channel.bot()
 
 
 def test_keyboard_data_parsing() -> None:
