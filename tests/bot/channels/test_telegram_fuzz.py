@@ -169,6 +169,7 @@ def test_fuzzed_updates_are_handled_once(
     rig: Rig, model: Model, updates: list[dict[str, Any]], redeliver: bool
 ) -> None:
     before = (rig.counter("unknown_sender:telegram"), seen_count(rig))
+    stored_before = rig.stored_bytes()
     strangers, hers = model.strangers, model.hers
     again = model.sent[-1] if redeliver and model.sent else None
     for update in updates:
@@ -183,7 +184,7 @@ def test_fuzzed_updates_are_handled_once(
     after = (rig.counter("unknown_sender:telegram"), seen_count(rig))
     delta = tuple(a - b for a, b in zip(after, before, strict=True))
     assert delta == (model.strangers - strangers, model.hers - hers)
-    assert_never_stored(rig, [_text(u) for u in updates if _chat_of(u) == CHAT])
+    assert_never_stored(rig, [_text(u) for u in updates if _chat_of(u) == CHAT], stored_before)
 
 
 def _chat_of(update: dict[str, Any]) -> int:
@@ -218,6 +219,7 @@ def test_fuzzed_webhook_bodies_never_get_a_500(
     rig: Rig, model: Model, requests: list[tuple[str, Any]]
 ) -> None:
     before = rig.counter("telegram_webhook_rejected")
+    stored_before = rig.stored_bytes()
     rejected = 0
     texts: list[str] = []
     for kind, value in requests:
@@ -239,7 +241,7 @@ def test_fuzzed_webhook_bodies_never_get_a_500(
             texts.extend(t for t in _strings(value))
         assert_no_traceback(response.content)
     assert rig.counter("telegram_webhook_rejected") - before == rejected
-    assert_never_stored(rig, texts)
+    assert_never_stored(rig, texts, stored_before)
 
 
 def _bot(rig: Rig) -> Any:

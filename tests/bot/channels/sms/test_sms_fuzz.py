@@ -148,6 +148,7 @@ def send(rig: Rig, model: Model, item: tuple[object, ...]) -> tuple[int, bytes, 
 @given(requests=st.lists(request, min_size=1, max_size=4))
 def test_fuzzed_sms_webhooks(rig: Rig, model: Model, requests: list[tuple[object, ...]]) -> None:
     before = (rig.sms.rejected, rig.counter("unknown_sender:sms"), seen_count(rig))
+    stored_before = rig.stored_bytes()
     expected = (model.rejected, model.strangers, model.hers)
     texts = []
     for item in requests:
@@ -157,7 +158,7 @@ def test_fuzzed_sms_webhooks(rig: Rig, model: Model, requests: list[tuple[object
     after = (rig.sms.rejected, rig.counter("unknown_sender:sms"), seen_count(rig))
     wanted = (model.rejected - expected[0], model.strangers - expected[1], model.hers - expected[2])
     assert tuple(a - b for a, b in zip(after, before, strict=True)) == wanted
-    assert_never_stored(rig, texts)
+    assert_never_stored(rig, texts, stored_before)
 
 
 def seen_count(rig: Rig) -> int:

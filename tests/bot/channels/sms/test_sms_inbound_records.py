@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.app import App, _sms_components, open_app
+from bot.app import App, _sms_components, _StoringRecords, open_app
 from bot.channels.base import Inbound
 from bot.channels.sms import SmsChannel
 from bot.channels.sms_web import SmsWebhooks
@@ -45,8 +45,8 @@ async def app(config: Config, clock: ManualClock, fake: FakeTwilio) -> AsyncIter
 def wired(app: App) -> ProviderRecords:
     """The records keeper as ``followup run`` wires it (hook into the service included)."""
     (webhooks,) = _sms_components(app)
-    assert isinstance(webhooks, SmsWebhooks) and isinstance(webhooks.records, ProviderRecords)
-    return webhooks.records
+    assert isinstance(webhooks, SmsWebhooks) and isinstance(webhooks.records, _StoringRecords)
+    return webhooks.records.records  # under the wrapper that reports a locked database
 
 
 def count_transactions(app: App, monkeypatch: pytest.MonkeyPatch) -> list[int]:
