@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 #: Telegram counts arrivals; we space departures a little wider so network jitter
 #: never makes two messages land inside one second.
-RATE_MARGIN = 0.95
+RATE_MARGIN = 0.97
 DELETE_BATCH = 100
 #: A chat's message ids are sequential; gaps between her recorded refs are filled
 #: (e.g. a message whose send had no answer and was sent again) up to this span.
