@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.app import App, open_app
 from bot.channels.base import Channel, Limits, Rendered
+from bot.cli.common import fast_loop_factory
 from bot.config import Config, DatabaseConfig, SecurityConfig
 
 
@@ -29,6 +32,16 @@ class NullChannel:
 
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:
         return set(refs)
+
+
+T = TypeVar("T")
+
+
+def run_like_the_service(coro: Coroutine[Any, Any, T]) -> T:
+    """Run on the event loop ``followup run`` uses (uvloop where installed), so in-process
+    figures measure the loop the service really runs on."""
+    with asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
+        return runner.run(coro)
 
 
 def temp_config(**sections: object) -> Config:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from bench.common import run_like_the_service
 from bot.app import App, open_app
 from bot.channels.base import Inbound, Limits, Rendered
 from bot.config import Config, DatabaseConfig, SecurityConfig
@@ -184,4 +185,4 @@ if __name__ == "__main__":
     parser.add_argument("--escalations", type=int, default=1000)
     parser.add_argument("--waves", type=int, default=10_000)
     args = parser.parse_args()
-    asyncio.run(main(args.escalations, args.waves))
+    run_like_the_service(main(args.escalations, args.waves))

@@ -7,12 +7,11 @@ round-robin order. Target: >= 1,500 messages/s.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import date
 
-from bench.common import NullChannel, bench_app, summary
+from bench.common import NullChannel, bench_app, run_like_the_service, summary
 from bot.channels.base import Inbound
 from bot.enrolment import enrol
 from bot.store.consent import Consent
@@ -68,4 +67,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_like_the_service(main())

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from bench.common import temp_config
+from bench.common import run_like_the_service, temp_config
 from bench.waves import bulk_enrol
 from bot.app import open_app
 from bot.channels.telegram import TelegramChannel
@@ -80,4 +80,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_like_the_service(main())

@@ -8,11 +8,10 @@ which other work on a shared machine inflates.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, date, datetime
 
-from bench.common import NullChannel, temp_config
+from bench.common import NullChannel, run_like_the_service, temp_config
 from bot.app import App, open_app
 from bot.clock import ManualClock, iso
 from bot.store import timepoints as tps
@@ -111,4 +110,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_like_the_service(main())
