@@ -99,28 +99,34 @@ class Dispatcher:
         for event in self._wake.values():
             event.set()
 
-    #: First pause before trying the start-up reset again while the database is locked.
+    #: First pause before a write is tried again while another process holds the lock.
     reset_retry_seconds = 1.0
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
-        if await self._reset_in_flight(stop):
+        # Rows a crash left ``sending`` become due again (nothing is sent if this task dies).
+        if await self._waiting_out_locks("outbox reset", self.outbox.reset_in_flight):
             await asyncio.gather(*(self._loop(name, stop) for name in self.channels))
 
-    async def _reset_in_flight(self, stop: asyncio.Event) -> bool:
-        """Rows a crash left ``sending`` become due again; waits out a locked database
-        (nothing would ever be sent if this task died here). False if stopped first."""
+    async def _waiting_out_locks(self, what: str, write: Callable[[], Awaitable[object]]) -> bool:
+        """Run ``write``, retrying with backoff while another process holds the database's
+        write lock. False if the service stopped first (a restart resets ``sending`` rows)."""
         delay = self.reset_retry_seconds
-        while not stop.is_set():
+        while True:
             try:
-                await self.outbox.reset_in_flight()
+                await write()
                 return True
             except DatabaseBusy:
-                log.warning("outbox reset: database locked; retrying in %.1fs", delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                if self._stop is not None and self._stop.is_set():
+                    log.warning("%s: database locked while stopping; left for the restart", what)
+                    return False
+                log.warning("%s: database locked; retrying in %.1fs", what, delay)
+                if self._stop is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), delay)
+                else:
+                    await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-        return False
 
     async def _loop(self, name: str, stop: asyncio.Event) -> None:
         wake = self._wake[name]
@@ -188,7 +194,10 @@ class Dispatcher:
         if row.not_after is not None and self.clock.now() >= row.not_after:
             # Her safe window closed while the message waited (backlog, retries): never late.
             log.warning("outbox row %s: her window closed before sending; cancelled", row.id)
-            await self.outbox.window_closed(row.id, row.participant_id)
+            await self._waiting_out_locks(
+                f"outbox row {row.id} window closed",
+                lambda: self.outbox.window_closed(row.id, row.participant_id),
+            )
             return
         if not await self.outbox.mark_sending(row.id):
             return
@@ -220,6 +229,11 @@ class Dispatcher:
             log.exception("outbox row %s: unexpected error", row.id)
             await self._retry(row, exc, None)
             return
+        # It went out: the record must land, or her lane (a worker's alerts) stays blocked
+        # behind a ``sending`` row and the message is never deleted from her phone.
+        await self._waiting_out_locks(f"outbox row {row.id} sent", lambda: self._sent(row, ref))
+
+    async def _sent(self, row: OutboxRow, ref: str | None) -> None:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self.outbox.mark_sent(tx, row.id, now)
@@ -263,8 +277,14 @@ class Dispatcher:
         delay = retry_after if retry_after else backoff * (0.5 + random.random() / 2)
         when: datetime = self.clock.now() + timedelta(seconds=delay)
         log.warning("outbox row %s (%s) retry in %.1fs: %s", row.id, row.kind, delay, exc)
-        await self.outbox.retry_later(row.id, when, f"{exc.__class__.__name__}: {exc}")
+        error = f"{exc.__class__.__name__}: {exc}"
+        await self._waiting_out_locks(
+            f"outbox row {row.id} retry", lambda: self.outbox.retry_later(row.id, when, error)
+        )
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
-        async with self.db.transaction() as tx:
-            await self.outbox.fail(tx, row.id, error)
+        async def fail() -> None:
+            async with self.db.transaction() as tx:
+                await self.outbox.fail(tx, row.id, error)
+
+        await self._waiting_out_locks(f"outbox row {row.id} failed", fail)

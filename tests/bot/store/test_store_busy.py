@@ -8,12 +8,14 @@ import asyncio
 import logging
 import sqlite3
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app import open_app
+from bot.channels.base import Rendered
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.store.db import BusyPolicy, Database, DatabaseBusy
@@ -111,3 +113,49 @@ async def test_the_dispatcher_start_up_waits_out_a_locked_database(config: Confi
     await asyncio.wait_for(task, 10)
     assert [(a, m.kind) for _, a, m in channel.sent] == [("c:1", "opener")]
     await app.close()
+
+
+async def test_a_send_the_lock_kept_from_being_recorded_is_recorded_once_it_clears(
+    config: Config,
+) -> None:
+    """Sent, then the lock is taken before the record: the dispatcher waits it out instead of
+    leaving the row ``sending`` (her lane blocked, the message never deleted) until a restart."""
+    clock = ManualClock(OPEN)
+    holder: list[LockHolder] = []
+
+    @dataclass
+    class LockedAfterSend(RecordingChannel):
+        async def send(self, address: str, message: Rendered) -> str | None:
+            ref = await super().send(address, message)
+            if not holder:  # another process takes the lock while Telegram/Twilio answers
+                holder.append(LockHolder(app.db.path).__enter__())
+                holder[0].release_after(0.6)  # outlasts FAST's retries: only the wait gets in
+            return ref
+
+    channel = LockedAfterSend(clock)
+    app = await open_app(config, {"console": channel}, clock=clock)
+    await app.db.set_busy(FAST)
+    app.dispatcher.reset_retry_seconds = 0.05
+    her = await enrol_her(app, "c:1")
+    assert await app.service.begin_contact(her.id, "T0") is not None
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.dispatcher.run(stop))
+    state_sql = "SELECT state FROM outbox WHERE kind = 'message'"
+    try:
+        for _ in range(250):
+            if not holder or holder[0].held:
+                await asyncio.sleep(0.02)
+                continue
+            if await app.db.fetchall(state_sql) == [("sent",)]:
+                break
+            await asyncio.sleep(0.02)
+        assert [tuple(r) for r in await app.db.fetchall(state_sql)] == [("sent",)]
+        refs = await app.db.fetchall("SELECT COUNT(*) FROM transcript WHERE direction = 'out'")
+        assert [tuple(r) for r in refs] == [(1,)]  # its ref is kept, so it can be deleted
+        assert [m.kind for _, _, m in channel.sent] == ["opener"]  # sent once, not again
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        for h in holder:
+            h.__exit__(None, None, None)
+        await app.close()
