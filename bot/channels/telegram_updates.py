@@ -180,8 +180,11 @@ class TelegramUpdates:
         raw = await bot.do_api_request(
             "getUpdates", api_kwargs={"offset": self.offset, "timeout": 0, "limit": 100}
         )
+        if not isinstance(raw, list):
+            raise TypeError("getUpdates did not return a list")
         kept: list[Update] = []
-        for item in raw if isinstance(raw, list) else []:
+        dropped = 0
+        for item in raw:
             update = parse_update(item, bot)
             if update is not None:
                 kept.append(update)
@@ -191,8 +194,9 @@ class TelegramUpdates:
                 break  # handle those before it first; an id-less one waits for the backoff
             log.warning("update %s dropped: it cannot be parsed", update_id)
             self.offset = update_id + 1
-        if not kept and not isinstance(raw, list):
-            raise TypeError("getUpdates did not return a list")
+            dropped += 1
+        if raw and not kept and not dropped:  # an id-less head: the backoff, not a tight loop
+            raise TypeError("getUpdates: the first update has no id and cannot be parsed")
         return tuple(kept)
 
     async def _pause(self, seconds: float) -> None:

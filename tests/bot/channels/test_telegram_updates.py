@@ -224,6 +224,22 @@ async def test_a_malformed_update_from_get_updates_is_dropped_and_polling_goes_o
     assert polling.offset is not None and polling.offset > bad["update_id"] + 1
 
 
+async def test_an_unparseable_update_without_an_id_backs_off_instead_of_spinning(
+    channel: TelegramChannel, handler: Recorder, fake: FakeTelegram
+) -> None:
+    """It cannot be skipped (no offset to move past), so it waits for the backoff."""
+    bad = fake.make_message_update(CHAT, "lost")
+    del bad["message"]["chat"]["type"]  # PTB's de_json cannot build the Chat
+    bad["update_id"] = 7.5  # not an int: ``offset`` cannot move past it
+    fake.queue_update(bad)
+    polling = TelegramUpdates(channel.config, channel, handler, count=no_count, poll_timeout=1)
+    await polling.start()
+    await asyncio.sleep(1.5)
+    await polling.stop()
+    assert handler.got == []
+    assert len(fake.calls_to("getUpdates")) <= 8  # a tight loop makes hundreds
+
+
 async def test_updates_missing_required_fields_are_dropped_with_a_warning(
     updates: TelegramUpdates, handler: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
