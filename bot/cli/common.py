@@ -16,6 +16,7 @@ from rich.console import Console
 
 from bot.config import Config, ConfigError, load_config
 from bot.crypto import KeyFileError
+from bot.store.db import DatabaseBusy
 from conversations.loader import SurveyError
 
 T = TypeVar("T")
@@ -70,6 +71,9 @@ def run(
             return runner.run(coro)  # type: ignore[arg-type]
     except (ConfigError, SurveyError, KeyFileError, CliError) as exc:
         fail(str(exc))
+    except DatabaseBusy:
+        fail("the database is locked by another process (a backup, `followup run` busy, an "
+             "open sqlite3 shell); nothing was changed. Try again in a moment.")  # fmt: skip
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -6,9 +6,11 @@ import asyncio
 import sys
 
 import pytest
+import typer
 
 from bot.cli import common, run_cmd
 from bot.config import Config
+from bot.store.db import DatabaseBusy
 
 
 async def loop_module() -> str:
@@ -38,3 +40,16 @@ def test_the_run_command_asks_for_uvloop(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(run_cmd, "setup_logging", lambda level: None)
     run_cmd.run_command(None)
     assert len(seen) == 1 and seen[0].startswith("uvloop")
+
+
+async def locked() -> None:
+    raise DatabaseBusy("BEGIN IMMEDIATE: database is locked")
+
+
+def test_a_locked_database_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit) as exited:
+        common.run(locked())
+    assert exited.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert "locked by another process" in err and "nothing was changed" in err
+    assert "Traceback" not in err
