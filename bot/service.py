@@ -19,6 +19,7 @@ import aiosqlite
 from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
+from bot.contact_gate import contactable
 from bot.crypto import KeyRing
 from bot.datarights.core import withdraw_in_tx
 from bot.datarights.secret_words import refresh_secret_digests
@@ -26,7 +27,6 @@ from bot.i18n import Translator, format_day
 from bot.render import ProgrammeWords, render
 from bot.scheduling import rules_for
 from bot.store import timepoints as tps
-from bot.store.consent import consented_among
 from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Database
 from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
@@ -230,28 +230,12 @@ class FollowupService:
         None for a partner who is not active or whose dedupe key is used (checked under
         the write lock, so it is exact)."""
         now = self.clock.now()
-        pairs = [(r.participant_id, r.timepoint) for r in requests]
         reports: list[StepReport | None] = []
         async with self.db.transaction() as tx:
-            people = await self.participants.many([pid for pid, _ in pairs])
-            consented = await consented_among(tx, [pid for pid, _ in pairs])
-            sessions = await self.sessions.for_pairs(pairs)
-            used = await self.outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
-            await tx.executemany(
-                "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
-            )
+            gate, sessions = await contactable(self, tx, requests)
             programmes: dict[int, Programme] = {}
-            for request in requests:
-                participant = people.get(request.participant_id)
+            for request, participant in zip(requests, gate, strict=True):
                 if participant is None:
-                    raise LookupError(f"no participant {request.participant_id}")
-                if participant.status != "active" or request.dedupe_key in used:
-                    reports.append(None)
-                    continue
-                if participant.id not in consented:  # no contact ever without consent
-                    log.warning(
-                        "no consent recorded for %s; no contact made", participant.pseudonym
-                    )
                     reports.append(None)
                     continue
                 if participant.programme_id not in programmes:

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import CHANNEL_STYLES
+from bot.contact_gate import contactable
 from bot.i18n import Translator
 from bot.render import ProgrammeWords, render
-from bot.store.consent import consented_among
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE
 from bot.store.participants import Participant, Programme
@@ -50,24 +50,10 @@ async def open_chunk(
         raise DuplicateContact("a partner's timepoint twice in one chunk")
     chunk = _Chunk(service)
     async with service.db.transaction() as tx:
-        ids = [pid for pid, _ in pairs]
-        people = await service.participants.many(ids)
-        consented = await consented_among(tx, ids)
-        sessions = await service.sessions.for_pairs(pairs)
-        used = await service.outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
-        await tx.executemany(
-            "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
-        )
+        gate, sessions = await contactable(service, tx, requests)
         opened: list[Opened | None] = []
-        for request in requests:
-            participant = people.get(request.participant_id)
+        for request, participant in zip(requests, gate, strict=True):
             if participant is None:
-                raise LookupError(f"no participant {request.participant_id}")
-            if participant.status != "active" or request.dedupe_key in used:
-                opened.append(None)
-                continue
-            if participant.id not in consented:  # no contact ever without consent
-                log.warning("no consent recorded for %s; no contact made", participant.pseudonym)
                 opened.append(None)
                 continue
             stored = sessions.get((request.participant_id, request.timepoint))
