@@ -8,8 +8,13 @@ from datetime import date, timedelta
 
 from bot.app import App
 from bot.clock import ManualClock
+from bot.dispatch import MAX_BACKOFF
 from bot.enrolment import enrol
 from bot.store.consent import Consent
+
+# After an outage her message waits out the back-off already drawn, then one per garbage answer;
+# each wait is at most MAX_BACKOFF, so three of them (plus a tick) bound the recovery.
+RECOVERY_MINUTES = 3 * MAX_BACKOFF.total_seconds() / 60 + 1
 
 
 async def partner(app: App, channel: str, address: str) -> str:

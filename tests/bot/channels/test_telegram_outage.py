@@ -16,7 +16,7 @@ from bot.clock import ManualClock
 from bot.config import Config, TelegramConfig
 from tests.fakes.telegram_api import FakeTelegram
 
-from .outage_kit import opener_row, partner, ride_out
+from .outage_kit import RECOVERY_MINUTES, opener_row, partner, ride_out
 from .telegram_script import OPENER
 
 CHAT = 3141592653
@@ -54,7 +54,7 @@ async def test_refused_for_five_minutes_then_garbage_the_opener_goes_once(
 
     fake.malformed_next("sendMessage")
     fake.malformed_next("sendMessage", truncated=True)
-    await ride_out(app, "telegram", minutes=20, until=lambda: fake.sent_texts(CHAT))
+    await ride_out(app, "telegram", minutes=RECOVERY_MINUTES, until=lambda: fake.sent_texts(CHAT))
     assert fake.sent_texts(CHAT) == [OPENER]
     assert [c.status for c in fake.calls_to("sendMessage")] == [200, 200, 200]  # 2 garbage
     assert (await opener_row(app))[0] == "sent"

@@ -16,7 +16,7 @@ from bot.clock import ManualClock
 from bot.config import Config
 from tests.fakes.twilio_api import FakeTwilio
 
-from ..outage_kit import opener_row, partner, ride_out
+from ..outage_kit import RECOVERY_MINUTES, opener_row, partner, ride_out
 from .sms_harness import PHONE
 from .test_sms_channel import settings
 
@@ -57,7 +57,7 @@ async def test_refused_for_five_minutes_then_garbage_the_opener_goes_once(
 
     fake.malformed_next("create")
     fake.malformed_next("create", truncated=True)
-    await ride_out(app, "sms", minutes=20, until=lambda: fake.bodies_to(PHONE))
+    await ride_out(app, "sms", minutes=RECOVERY_MINUTES, until=lambda: fake.bodies_to(PHONE))
     [opener] = fake.bodies_to(PHONE)
     assert opener.startswith("Hi, it's Sam.")
     assert creates(fake) == [201, 201, 201]  # two garbage answers, then the real one
