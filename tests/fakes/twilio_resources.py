@@ -136,7 +136,7 @@ def error_body(status: int, code: int, message: str) -> dict[str, Any]:
 
 
 def message_uri(account_sid: str, sid: str) -> str:
-    """Path of one Message resource, relative to https://api.twilio.com."""
+    """Path of one Message resource, relative to the API base (the fake's 127.0.0.1 address)."""
     return f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
 
 
