@@ -286,4 +286,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX web_sessions_staff ON web_sessions(staff_id);
     """,
+    # 8: second-factor failures counted apart from the password's; the last accepted TOTP step
+    """
+    ALTER TABLE staff_logins ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE staff_logins ADD COLUMN totp_last_step INTEGER;
+    """,
 )

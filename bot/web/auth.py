@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,7 +79,8 @@ class Accounts:
             await tx.execute(
                 "INSERT INTO staff_logins (staff_id, password_hash) VALUES (?, ?)"
                 " ON CONFLICT(staff_id) DO UPDATE SET password_hash = excluded.password_hash,"
-                " totp_enc = NULL, totp_confirmed = 0, failures = 0, locked_until = NULL",
+                " totp_enc = NULL, totp_confirmed = 0, failures = 0, totp_failures = 0,"
+                " totp_last_step = NULL, locked_until = NULL",
                 (member.id, hashed),
             )
             await tx.execute("DELETE FROM web_sessions WHERE staff_id = ?", (member.id,))
@@ -93,8 +95,8 @@ class Accounts:
         if member is None:
             return False
         change = {
-            "unlock": "failures = 0, locked_until = NULL",
-            "reset_totp": "totp_enc = NULL, totp_confirmed = 0",
+            "unlock": "failures = 0, totp_failures = 0, locked_until = NULL",
+            "reset_totp": "totp_enc = NULL, totp_confirmed = 0, totp_last_step = NULL",
         }[action]
         async with self.db.transaction() as tx:
             cur = await tx.execute(
@@ -106,8 +108,13 @@ class Accounts:
             await audit(tx, self.clock.now(), actor, f"staff_{action}", name)
         return True
 
-    async def login(self, name: str, password: str) -> str:
-        """Check the password (throttled); returns a NEW session id at the next stage."""
+    async def login(self, name: str, password: str, client: str = "") -> str:
+        """Check the password (throttled); returns a NEW session id at the next stage.
+
+        An unknown name and a wrong password get the same answer and are both audited.
+        A right password clears only the password failures: second-factor failures are
+        counted apart, so re-entering the password never buys more code guesses.
+        """
         now = self.clock.now()
         member = await self.staff.by_name(name.strip())
         row = (
@@ -118,38 +125,50 @@ class Accounts:
         if member is None or row is None:
             with contextlib.suppress(VerificationError):
                 _hasher.verify(_DUMMY, password)
-            raise LoginError(N_("wrong name or password"))
-        if row["locked_until"] and parse_iso(row["locked_until"]) > now:
             async with self.db.transaction() as tx:
-                await audit(tx, now, f"{member.name} (web)", "login_refused_locked", member.name)
-            raise LoginError(N_("too many failed attempts; try again in 15 minutes"))
+                await audit(tx, now, "web", "login_unknown_name", _shown(name), client or None)
+            raise LoginError(N_("wrong name or password"))
+        await self._refuse_if_locked(member, row["locked_until"], now)
         try:
             _hasher.verify(row["password_hash"], password)
         except (VerificationError, InvalidHashError):
-            await self._failed(member, row["failures"], now)
+            await self._failed(member, "failures", row["failures"], now, "login_failed")
             raise LoginError(N_("wrong name or password")) from None
         stage = "full"
         if member.role in TOTP_ROLES:
             stage = "totp" if row["totp_confirmed"] else "totp_setup"
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE staff_logins SET failures = 0, locked_until = NULL WHERE staff_id = ?",
-                (member.id,),
+                "UPDATE staff_logins SET failures = 0 WHERE staff_id = ?", (member.id,)
             )
             await audit(tx, now, f"{member.name} (web)", "login_password_ok", member.name, stage)
         return await self._new_session(member, stage)
 
-    async def _failed(self, member: StaffMember, failures: int, now: datetime) -> None:
+    async def _refuse_if_locked(
+        self, member: StaffMember, locked_until: str | None, now: datetime
+    ) -> None:
+        if locked_until and parse_iso(locked_until) > now:
+            async with self.db.transaction() as tx:
+                await audit(tx, now, f"{member.name} (web)", "login_refused_locked", member.name)
+            raise LoginError(N_("too many failed attempts; try again in 15 minutes"))
+
+    async def _failed(
+        self, member: StaffMember, counter: str, failures: int, now: datetime, action: str
+    ) -> None:
+        """One more failure on ``counter`` (password or code); the fifth locks 15 minutes."""
+        assert counter in ("failures", "totp_failures")
         failures += 1
         locked = iso(now + LOCK) if failures >= MAX_FAILURES else None
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE staff_logins SET failures = ?, locked_until = ? WHERE staff_id = ?",
+                f"UPDATE staff_logins SET {counter} = ?, locked_until = COALESCE(?, locked_until)"
+                " WHERE staff_id = ?",
                 (0 if locked else failures, locked, member.id),
             )
-            await audit(tx, now, f"{member.name} (web)", "login_failed", member.name)
+            await audit(tx, now, f"{member.name} (web)", action, member.name)
             if locked:
-                await audit(tx, now, f"{member.name} (web)", "login_locked", member.name, "15 min")
+                what = "15 min" if counter == "failures" else "15 min (second factor)"
+                await audit(tx, now, f"{member.name} (web)", "login_locked", member.name, what)
 
     async def _new_session(self, member: StaffMember, stage: str) -> str:
         session_id = secrets.token_urlsafe(32)
@@ -217,25 +236,48 @@ class Accounts:
         return self.ring.open_text(stored[0], aad)
 
     async def verify_totp(self, session_id: str, web: WebSession, code: str) -> str:
-        """Check the code (counts as a login failure when wrong); a NEW full session id."""
+        """Check the code (a second-factor failure when wrong or replayed); a NEW full
+        session id. A code's time step is accepted once: never at or before the last one."""
         now = self.clock.now()
         member = web.staff
         row = await self.db.fetchone("SELECT * FROM staff_logins WHERE staff_id = ?", (member.id,))
         if row is None or not row["totp_enc"]:
             raise LoginError(N_("no second factor set up"))
-        if row["locked_until"] and parse_iso(row["locked_until"]) > now:
-            raise LoginError(N_("too many failed attempts; try again in 15 minutes"))
+        await self._refuse_if_locked(member, row["locked_until"], now)
         secret = self.ring.open_text(row["totp_enc"], f"staff_logins:totp:{member.id}")
-        if not pyotp.TOTP(secret).verify(
-            code.strip().replace(" ", ""), for_time=now, valid_window=1
-        ):
-            await self._failed(member, row["failures"], now)
+        given = code.strip().replace(" ", "")
+        step = matching_step(secret, given, now)
+        last = row["totp_last_step"]
+        if step is None or (last is not None and step <= last):
+            await self._failed(member, "totp_failures", row["totp_failures"], now, "totp_failed")
+            if step is not None:
+                raise LoginError(N_("that code was used already; wait for the next one"))
             raise LoginError(N_("wrong code"))
         await self.logout(session_id)
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE staff_logins SET totp_confirmed = 1, failures = 0 WHERE staff_id = ?",
-                (member.id,),
+            cur = await tx.execute(
+                "UPDATE staff_logins SET totp_confirmed = 1, failures = 0, totp_failures = 0,"
+                " totp_last_step = ? WHERE staff_id = ?"
+                " AND (totp_last_step IS NULL OR totp_last_step < ?)",
+                (step, member.id, step),
             )
+            if cur.rowcount == 0:  # the same code won a race in another request
+                raise LoginError(N_("that code was used already; wait for the next one"))
             await audit(tx, now, f"{member.name} (web)", "login_ok", member.name, "totp")
         return await self._new_session(member, "full")
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (now, or one either side for clock drift) whose code is ``code``."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _shown(name: str) -> str:
+    """What an unknown name is audited as: short and printable (it may be anything)."""
+    printable = "".join(c if c.isprintable() else "?" for c in name.strip())
+    return printable[:40] or "(empty)"

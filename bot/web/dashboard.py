@@ -33,10 +33,12 @@ from bot.web.security import (
     ROUTE_ROLES,
     Handler,
     SecurityHeaders,
+    client_address,
     guarded,
     secure_cookie,
     set_session_cookie,
 )
+from bot.web.throttle import ClientThrottle
 
 HERE = Path(__file__).parent
 
@@ -83,6 +85,7 @@ class Dashboard:
         self.app = app
         self.clock = app.service.clock
         self.accounts = Accounts(app.db, app.ring, app.staff, self.clock)
+        self.throttle = ClientThrottle()
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True),
@@ -165,9 +168,11 @@ class Dashboard:
         old = request.cookies.get(COOKIE)
         if old:
             await self.accounts.logout(old)
+        client = client_address(request)
         try:
+            self._throttle(client)
             session_id = await self.accounts.login(
-                str(form.get("name", "")), str(form.get("password", ""))
+                str(form.get("name", "")), str(form.get("password", "")), client
             )
         except LoginError as exc:
             return await self.login_page(request, str(exc), 401)
@@ -177,6 +182,11 @@ class Dashboard:
         set_session_cookie(response, request, session_id, self.app.config.web.secure_cookies)
         response.delete_cookie(LOGIN_CSRF, path="/staff/")
         return response
+
+    def _throttle(self, client: str) -> None:
+        """One client address gets so many password and code attempts per window."""
+        if not self.throttle.allow(client, self.clock.now()):
+            raise LoginError(N_("too many attempts from this address; try again later"))
 
     async def totp_page(self, request: Request, web: WebSession) -> Response:
         if web.stage == "full":
@@ -198,6 +208,7 @@ class Dashboard:
         form = await request.form()
         old = request.cookies.get(COOKIE, "")
         try:
+            self._throttle(client_address(request))
             session_id = await self.accounts.verify_totp(old, web, str(form.get("code", "")))
         except LoginError as exc:
             return self.render(

@@ -87,6 +87,12 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn gives it: behind a local proxy, its
+    X-Forwarded-For (uvicorn trusts it only from ``FORWARDED_ALLOW_IPS``, default 127.0.0.1)."""
+    return request.client.host if request.client else "unknown"
+
+
 def secure_cookie(request: Request, setting: str) -> bool:
     """``auto``: Secure unless the request came to localhost (plain-HTTP development)."""
     if setting == "always":

@@ -193,3 +193,75 @@ async def test_polling_the_queue_does_not_keep_an_idle_session_alive(
         assert (await client.get("/staff/escalations.json")).status_code == 200
     clock.advance(timedelta(minutes=1))
     assert (await client.get("/staff/escalations.json")).status_code == 403
+
+
+async def code_step(client: httpx.AsyncClient, code: str) -> httpx.Response:
+    page = await client.get("/staff/totp")
+    return await client.post("/staff/totp", data={"csrf": csrf_of(page.text), "code": code})
+
+
+async def test_reentering_the_password_never_buys_more_code_guesses(
+    app: App, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    member = await account(app, "ana", "wss")
+    csrf = await log_in(app, client, member)  # her second factor is set up
+    await client.post("/staff/logout", data={"csrf": csrf})
+    clock.advance(timedelta(seconds=31))
+    for _ in range(4):
+        assert (await password_step(client, "ana")).status_code == 303  # the right password
+        assert (await code_step(client, "000000")).status_code == 401
+    assert (await password_step(client, "ana")).status_code == 303
+    assert (await code_step(client, "000000")).status_code == 401  # the fifth: locked
+    locked = await password_step(client, "ana")
+    assert locked.status_code == 401 and "15 minutes" in locked.text
+    actions = [r[0] for r in await app.db.fetchall(
+        "SELECT action FROM audit_log WHERE subject = 'ana' ORDER BY id")]  # fmt: skip
+    assert actions.count("totp_failed") == 5 and "login_locked" in actions
+    detail = await app.db.fetchone("SELECT detail FROM audit_log WHERE action = 'login_locked'")
+    assert detail is not None and "second factor" in detail[0]
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert (await password_step(client, "ana")).status_code == 303
+    assert (await code_step(client, await totp_code(app, member))).status_code == 303
+
+
+async def test_a_used_code_is_refused_until_the_next_step(
+    app: App, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    member = await account(app, "ana", "wss")
+    csrf = await log_in(app, client, member)
+    used = await totp_code(app, member)
+    await client.post("/staff/logout", data={"csrf": csrf})
+    assert (await password_step(client, "ana")).status_code == 303
+    replayed = await code_step(client, used)
+    assert replayed.status_code == 401 and "used already" in replayed.text
+    clock.advance(timedelta(seconds=30))  # one step on: the old code still fits the drift window
+    late = await code_step(client, used)
+    assert late.status_code == 401  # a code at or before the last accepted step, never again
+    assert (await code_step(client, await totp_code(app, member))).status_code == 303
+
+
+async def test_one_address_trying_many_names_is_throttled(
+    app: App, dashboard: Dashboard, clock: ManualClock
+) -> None:
+    from starlette.applications import Starlette
+
+    await account(app, "pat", "programme")
+    web = Starlette(routes=list(dashboard.routes()))
+
+    def client_from(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=web, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
+
+    async with client_from("203.0.113.7") as sprayer, client_from("198.51.100.2") as other:
+        for n in range(20):
+            response = await password_step(sprayer, f"name{n}", "guess guess guess")
+            assert "wrong name or password" in response.text
+        refused = await password_step(sprayer, "pat")  # even the right password, from there
+        assert refused.status_code == 401 and "from this address" in refused.text
+        assert (await password_step(other, "pat")).status_code == 303
+        clock.advance(timedelta(minutes=15))
+        assert (await password_step(sprayer, "pat")).status_code == 303
+    unknown = await app.db.fetchall(
+        "SELECT subject, detail FROM audit_log WHERE action = 'login_unknown_name'"
+    )
+    assert len(unknown) == 20 and tuple(unknown[0]) == ("name0", "203.0.113.7")
