@@ -13,14 +13,15 @@ import json
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiosqlite
+from cryptography.exceptions import InvalidTag
 
 from bot.clock import iso
-from bot.crypto import KeyRing
+from bot.crypto import KeyFileError, KeyRing
 from bot.store.db import Database
 from bot.store.housekeeping import audit
+from bot.store.outbox import open_payload
 from bot.store.participants import Participant, Programme
 from bot.store.research import anonymise
 
@@ -162,20 +163,26 @@ async def _has_live_data(tx: aiosqlite.Connection, pid: str) -> bool:
 
 async def _forget_staff_messages(tx: aiosqlite.Connection, ring: KeyRing, pseudonym: str) -> None:
     """Staff notifications already sent that name her are deleted; pending ones still go
-    (an escalation must reach the support service) and are pruned by retention."""
+    (an escalation must reach the support service) and are pruned by retention.
+
+    A payload that does not open fails the erasure (the transaction rolls back): a skip
+    would leave an alert naming her while reporting her erased.
+    """
     rows = await (
         await tx.execute(
-            "SELECT id, payload_enc FROM outbox WHERE participant_id IS NULL"
+            "SELECT id, lane, payload_enc FROM outbox WHERE participant_id IS NULL"
             " AND state NOT IN ('pending', 'sending')"
         )
     ).fetchall()
-    doomed = [r[0] for r in rows if pseudonym in _payload_text(ring, r[0], r[1])]
+    doomed = [r[0] for r in rows if pseudonym in _payload_text(ring, r[0], r[1], r[2])]
     await tx.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in doomed])
 
 
-def _payload_text(ring: KeyRing, row_id: int, blob: bytes) -> str:
+def _payload_text(ring: KeyRing, row_id: int, lane: str, blob: bytes) -> str:
     try:
-        data: Any = json.loads(ring.open(blob, f"outbox:payload:{row_id}"))
-    except Exception:  # unreadable payload: nothing we can match, leave it to retention
-        return ""
-    return json.dumps(data, ensure_ascii=False)
+        return json.dumps(open_payload(ring, lane, blob), ensure_ascii=False)
+    except (InvalidTag, ValueError) as exc:
+        raise KeyFileError(
+            f"erasure stopped, nothing changed: staff message {row_id} does not open with"
+            " this key ring (is FOLLOWUP_KEY_FILE the installation's key file?)"
+        ) from exc

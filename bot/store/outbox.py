@@ -47,7 +47,13 @@ class OutboxRow:
     def payload(self) -> dict[str, Any]:
         """Opened on first use: the dispatcher reads up to 100 due rows but, woken by new
         rows, often sends one and reads again; the rest need never be decrypted."""
-        return cast(dict[str, Any], json.loads(self.ring.open(self.sealed, _aad(self.lane))))
+        return open_payload(self.ring, self.lane, self.sealed)
+
+
+def open_payload(ring: KeyRing, lane: str, sealed: bytes) -> dict[str, Any]:
+    """A row's payload opened with the associated data it was sealed with; raises when it
+    does not open (a wrong key or a row moved), never returns a guess."""
+    return cast(dict[str, Any], json.loads(ring.open(sealed, _aad(lane))))
 
 
 def _aad(lane: str) -> str:
