@@ -18,7 +18,7 @@ from bot.store.participants import NewParticipant, Participant
 from bot.words import lexicon_for
 from conversations.lexicon import CARRIER_KEYWORDS
 from conversations.survey import Survey
-from conversations.text import tokens
+from conversations.text import MAX_SECRET_LENGTH, secret_form, secret_forms, skeleton_words, tokens
 from scheduler.windows import WindowError, parse_windows, validate_windows
 
 MIN_SECRET_LENGTH = 4
@@ -40,16 +40,24 @@ def _reserved(survey: Survey, languages: tuple[str, ...]) -> frozenset[str]:
 
 
 def reserved_words(survey: Survey, languages: list[str]) -> set[str]:
-    """Every word an ordinary reply could contain, in every shipped language."""
-    words = set(CARRIER_KEYWORDS) | survey.answer_words()
+    """Every word an ordinary reply could contain, in every shipped language.
+
+    Secret words are also found split over neighbouring words, so every run of words
+    of a phrase counts too ('go on' -> 'goon', 'stop all' -> 'stopall').
+    """
+    phrases = set(CARRIER_KEYWORDS) | survey.answer_words()
     for language in languages:
         lexicon = lexicon_for(language)
         for group in lexicon.keywords.values():
-            for phrase in group:
-                words.update(tokens(phrase))
+            phrases.update(group)
         for item in survey.items:
             for choice in item.effective_choices():
-                words.update(tokens(lexicon.translate(choice.label)))
+                phrases.add(choice.label)
+                phrases.add(lexicon.translate(choice.label))
+    words: set[str] = set()
+    for phrase in phrases:
+        words.update(tokens(phrase))
+        words.update(secret_forms(phrase))
     return words
 
 
@@ -63,15 +71,16 @@ def check_secret_words(
     for name, word in given.items():
         if word is None:
             continue
-        parts = tokens(word)
-        if len(parts) != 1:
+        if len(skeleton_words(word)) != 1:
             raise EnrolmentError(f"the {name} must be a single word")
-        value = parts[0]
+        value = secret_form(word)
         if value.isdigit() or len(value) < MIN_SECRET_LENGTH:
             raise EnrolmentError(
                 f"the {name} must have at least {MIN_SECRET_LENGTH} letters and not be a number"
             )
-        if value in reserved:
+        if len(value) > MAX_SECRET_LENGTH:
+            raise EnrolmentError(f"the {name} must have at most {MAX_SECRET_LENGTH} letters")
+        if {value, "".join(skeleton_words(word, capitals_first=True))} & reserved:
             raise EnrolmentError(
                 f"the {name} '{word}' is also a reply or carrier keyword; choose another word"
             )

@@ -29,7 +29,12 @@ from bot.scheduling import rules_for
 from bot.store import timepoints as tps
 from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Database
-from bot.store.escalations import EscalationHook, RaisedEscalation, raise_escalation
+from bot.store.escalations import (
+    EscalationHook,
+    RaisedEscalation,
+    has_open_escalation,
+    raise_escalation,
+)
 from bot.store.housekeeping import audit, bump, first_time_seen
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, PRIORITY_WAVE, Outbox
 from bot.store.participants import Participant, Participants, Programme, Programmes
@@ -64,6 +69,8 @@ from scheduler.windows import parse_windows
 log = logging.getLogger(__name__)
 
 PROGRAMME_CACHE_SECONDS = 60.0
+#: A message from her outside any session: a content-free alert, at most one open at a time.
+OUTSIDE_SESSION = "message_outside_session"
 
 #: Deletions that must not wait for anything (she may be in danger now).
 IMMEDIATE_DELETION = frozenset(
@@ -146,8 +153,10 @@ class FollowupService:
         now = self.clock.now()
         participant = await self.participants.by_address(msg.channel, msg.address)
         async with self.db.transaction() as tx:
-            if participant is None or participant.status in ("erased", "withdrawn"):
+            if participant is None or participant.status == "erased":
                 # Checked before de-dup so a stranger leaves no trace but the counter (§1.6).
+                # A withdrawn woman whose address is still known is no stranger: what she
+                # sends is recorded and deleted from her chat like any stray message.
                 await bump(tx, f"unknown_sender:{msg.channel}", now=now)
                 return None
             if msg.provider_id is not None and not await first_time_seen(
@@ -156,7 +165,9 @@ class FollowupService:
                 return None
             await refresh_secret_digests(tx, self.ring, participant, msg.text)
             stored = await self.sessions.current(participant.id)
-            if msg.message_ref:
+            if msg.message_ref and not (
+                msg.edited and await self.transcript.find(msg.channel, msg.message_ref)
+            ):
                 await self.transcript.record(
                     tx,
                     participant_id=participant.id,
@@ -169,7 +180,7 @@ class FollowupService:
                 hook = self.inbound_ref_hooks.get(msg.channel)
                 if hook is not None:  # e.g. her SMS's provider-record deletion: same commit
                     await hook(tx, participant.id, msg.message_ref, now)
-            event = Reply(msg.text, msg.choices, msg.for_item)
+            event = Reply(msg.text, msg.choices, msg.for_item, edited=msg.edited)
             if stored is None or participant.status != "active":
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
                 timepoint = stored.state.timepoint if stored else "T0"
@@ -355,6 +366,7 @@ class FollowupService:
             lexicon=lexicon_for(participant.language),
             free_text=self.config.survey.free_text,
             decoy=self.config.safety.decoy_reply,
+            status=participant.status,
         )
 
     async def _run(
@@ -424,6 +436,10 @@ class FollowupService:
             elif isinstance(effect, ClearAnswer):
                 await self.answers.clear(tx, pid, timepoint, effect.item_id)
             elif isinstance(effect, Escalate):
+                if effect.reasons == (OUTSIDE_SESSION,) and await has_open_escalation(
+                    tx, pid, OUTSIDE_SESSION
+                ):
+                    continue  # one open alert per woman is enough for a worker to call her
                 raised = await raise_escalation(
                     tx,
                     level=effect.level,

@@ -34,7 +34,7 @@ from conversations.effects import (
     Withdraw,
 )
 from conversations.events import Begin, Event, Expire, Idle, Reply
-from conversations.lexicon import CARRIER_START, CARRIER_STOP, Lexicon
+from conversations.lexicon import CARRIER_START, Lexicon, is_carrier_stop
 from conversations.parsing import match_choice, parse_answer
 from conversations.secrets import SecretWords
 from conversations.state import ACTIVE_PHASES, SessionState
@@ -70,6 +70,13 @@ class Context:
     decoy: bool = True
     max_code_tries: int = 3
     tries_before_skip_offer: int = 3
+    #: Her participant status: only an active or paused woman is paused by the safe word or
+    #: sent a decoy line; opted out or withdrawn stays so (DESIGN.md §1.7).
+    status: str = "active"
+
+    @property
+    def reachable(self) -> bool:
+        return self.status in ("active", "paused")
 
 
 def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: Context) -> Result:
@@ -97,22 +104,21 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
     text = event.text
     if ctx.secrets.has_safe_word(text):
         return _safe_word_exit(state, ctx)
-    folded = fold(text)
-    if folded in CARRIER_STOP:
-        effects: list[Effect] = [OptOut(), Escalate("ROUTINE", ("opted_out",))]
-        if state.phase != "ended":
-            effects.insert(0, DeleteTranscript("opted_out"))
-        return state.evolve(phase="ended", outcome=state.outcome or "opted_out"), effects
-    if folded in CARRIER_START:
+    if is_carrier_stop(text):
+        return _carrier_stop(state, ctx)
+    if not event.edited and fold(text) in CARRIER_START:
         return state, [OptIn()]
+    if ctx.secrets.has_duress_word(text):
+        return _duress(state)
+    if event.edited:
+        return state, []  # an edit is checked for safety only: it never answers again
     if ctx.lexicon.means(text, "withdraw"):
         return _withdraw(state, ctx)
     if state.phase == "ended":
-        return state, []
-    if ctx.secrets.has_duress_word(text):
-        closing = _say("closing", m.CLOSING)
-        effects = [closing, Escalate("URGENT", ("duress_word",)), DeleteTranscript("duress")]
-        return _end(state, "duress", effects)
+        if ctx.status == "withdrawn":
+            return state, []  # she asked for no more contact; her safety words still work
+        # "help he is here" between timepoints: a worker reaches her on her safe route.
+        return state, [Escalate("ROUTINE", ("message_outside_session",))]
     if state.phase in ("new", "paused"):
         return _open(state, m.RESUME if state.started else m.OPENER, "opener")
     if state.phase == "gate":
@@ -126,19 +132,63 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
     return _on_question(survey, state, event, ctx)
 
 
+def _carrier_stop(state: SessionState, ctx: Context) -> Result:
+    effects: list[Effect] = []
+    if state.phase != "ended":
+        effects.append(DeleteTranscript("opted_out"))
+    if ctx.status not in ("opted_out", "withdrawn"):  # never downgrade a stronger stop
+        effects += [OptOut(), Escalate("ROUTINE", ("opted_out",))]
+    return state.evolve(phase="ended", outcome=state.outcome or "opted_out"), effects
+
+
+def _duress(state: SessionState) -> Result:
+    """In a session: an ordinary-looking end. Outside one: nothing new for whoever holds
+    her phone, only the silent URGENT alert and the deletion of what was sent."""
+    if state.phase == "ended":
+        return state, [Escalate("URGENT", ("duress_word",)), DeleteTranscript("duress")]
+    closing = _say("closing", m.CLOSING)
+    effects: list[Effect] = [closing, Escalate("URGENT", ("duress_word",))]
+    return _end(state, "duress", [*effects, DeleteTranscript("duress")])
+
+
 def _safe_word_exit(state: SessionState, ctx: Context) -> Result:
-    effects: list[Effect] = [
-        DeleteTranscript("safe_word"),
-        PauseContact("safe_word"),
-        Escalate("ROUTINE", ("safe_word_used",)),
-    ]
-    if ctx.decoy:
+    effects: list[Effect] = [DeleteTranscript("safe_word")]
+    if ctx.reachable:
+        effects.append(PauseContact("safe_word"))
+    effects.append(Escalate("ROUTINE", ("safe_word_used",)))
+    if ctx.decoy and ctx.reachable:
         effects.append(_say("decoy", m.DECOY, sensitive=False))
     return state.evolve(phase="ended", outcome="safe_word"), [EndSession("safe_word"), *effects]
 
 
 def _withdraw(state: SessionState, ctx: Context) -> Result:
-    """Like STOP, but for good: honoured in every state, seen as an ordinary goodbye."""
+    """Someone else may hold her phone: nothing irreversible without her code word (§1.5).
+
+    With a code word, it is asked first (neutrally, as at the gate) and the withdrawal
+    follows it. Without one, contact pauses and a ROUTINE escalation asks the WSS to
+    confirm with her on a safe route; staff complete it with ``followup withdraw``.
+    """
+    in_session = state.active or state.phase == "paused"
+    if ctx.secrets.needs_code and in_session and not (state.active and state.code_ok):
+        return state.evolve(phase="code", withdraw_pending=True), [
+            _say("code", m.CODE_ASK, sensitive=False)
+        ]
+    if ctx.secrets.needs_code and state.active and state.code_ok:
+        return _withdraw_now(state, ctx)
+    # No code word, or no session to ask it in: the WSS confirms with her on a safe route.
+    effects: list[Effect] = [DeleteTranscript("withdraw_requested")]
+    if ctx.reachable:
+        effects.append(PauseContact("withdraw_requested"))
+    effects.append(Escalate("ROUTINE", ("withdraw_requested",)))
+    if ctx.decoy and ctx.reachable:
+        effects.append(_say("decoy", m.DECOY, sensitive=False))
+    if state.phase == "ended":
+        return state, effects
+    return _end(state, "withdraw_requested", effects)
+
+
+def _withdraw_now(state: SessionState, ctx: Context) -> Result:
+    """Her code word was given: withdrawn for good, seen as an ordinary goodbye."""
     effects: list[Effect] = [
         DeleteTranscript("withdrawn"),
         Withdraw(),
@@ -205,6 +255,8 @@ def _on_snooze(state: SessionState, event: Reply, ctx: Context) -> Result:
 
 def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Result:
     if ctx.secrets.is_code_word(text):
+        if state.withdraw_pending:
+            return _withdraw_now(state.evolve(code_ok=True, code_tries=0), ctx)
         return _start_questions(survey, state.evolve(code_ok=True, code_tries=0), ctx)
     tries = state.code_tries + 1
     if tries >= ctx.max_code_tries:
@@ -212,7 +264,7 @@ def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Re
         effects: list[Effect] = [
             DeleteTranscript("locked"),
             PauseContact("code_word_locked"),
-            Escalate("ROUTINE", ("code_word_locked",)),
+            Escalate("HIGH", ("code_word_locked",)),  # someone else may have her phone
             _say("notice", m.LOCKED, sensitive=False),
         ]
         return _end(state.evolve(code_tries=tries), "locked", effects)

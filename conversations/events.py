@@ -14,11 +14,15 @@ class Begin:
 
 @dataclass(frozen=True)
 class Reply:
-    """She sent something: typed ``text``, or a button with ``choices`` for item ``for_item``."""
+    """She sent something: typed ``text``, or a button with ``choices`` for item ``for_item``.
+
+    ``edited``: she changed an earlier message; only the safety words take effect.
+    """
 
     text: str = ""
     choices: tuple[str, ...] | None = None
     for_item: str | None = None
+    edited: bool = False
 
 
 @dataclass(frozen=True)

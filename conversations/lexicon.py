@@ -34,6 +34,13 @@ ENGLISH_KEYWORDS: Mapping[str, frozenset[str]] = {
     "withdraw": frozenset({"withdraw"}),
 }
 
+
+def is_carrier_stop(text: str) -> bool:
+    """The whole message is a carrier stop keyword, however spaced: 'STOP ALL', 'opt-out'."""
+    folded = fold(text)
+    return folded in CARRIER_STOP or folded.replace(" ", "") in CARRIER_STOP
+
+
 #: Keyword sets that are commands during questions (not answers).
 COMMANDS = ("skip", "back", "later")
 

@@ -9,14 +9,35 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
-from conversations.text import fold, tokens
+from conversations.text import secret_form, secret_forms, whole_message_forms
+
+
+def form_digest(key: bytes, participant_ref: str, form: str) -> bytes:
+    """Keyed hash of an already folded form, bound to one participant so equal words never match."""
+    message = f"secret-word\x00{participant_ref}\x00{form}".encode()
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def secret_digest(key: bytes, participant_ref: str, word: str) -> bytes:
-    """Keyed hash of a folded secret word, bound to one participant so equal words never match."""
-    message = f"secret-word\x00{participant_ref}\x00{fold(word)}".encode()
-    return hmac.new(key, message, hashlib.sha256).digest()
+    """Keyed hash of a secret word as enrolment gives it (folded by ``secret_form``)."""
+    return form_digest(key, participant_ref, secret_form(word))
+
+
+@lru_cache(maxsize=8)
+def _digests_of_forms(keys: tuple[bytes, ...], participant_ref: str, text: str) -> frozenset[bytes]:
+    """Digests of every form of ``text`` under every key; cached so the safe and the duress
+    check of one message hash it once. The keyed prefix is hashed once per key, then copied."""
+    forms = secret_forms(text)
+    digests: set[bytes] = set()
+    for key in keys:
+        prefix = hmac.new(key, f"secret-word\x00{participant_ref}\x00".encode(), hashlib.sha256)
+        for form in forms:
+            mac = prefix.copy()
+            mac.update(form.encode())
+            digests.add(mac.digest())
+    return frozenset(digests)
 
 
 @dataclass(frozen=True)
@@ -29,26 +50,27 @@ class SecretWords:
     code: frozenset[bytes] = frozenset()
     duress: frozenset[bytes] = frozenset()
 
-    def _digests(self, word: str) -> set[bytes]:
-        return {secret_digest(key, self.participant_ref, word) for key in self.keys}
+    def _digests(self, form: str) -> set[bytes]:
+        return {form_digest(key, self.participant_ref, form) for key in self.keys}
 
     def _any_token_in(self, text: str, targets: frozenset[bytes]) -> bool:
         if not targets:
             return False
-        return any(self._digests(word) & targets for word in set(tokens(text)))
+        return bool(_digests_of_forms(self.keys, self.participant_ref, text) & targets)
 
     def has_safe_word(self, text: str) -> bool:
-        """The safe word appears as a word anywhere in ``text``."""
+        """The safe word appears anywhere in ``text``: as a word, or split over neighbours."""
         return self._any_token_in(text, self.safe)
 
     def has_duress_word(self, text: str) -> bool:
-        """The duress word appears as a word anywhere in ``text``."""
+        """The duress word appears anywhere in ``text``, as the safe word would."""
         return self._any_token_in(text, self.duress)
 
     def is_code_word(self, text: str) -> bool:
-        """The whole message is her code word."""
-        folded = fold(text)
-        return bool(folded) and bool(self._digests(folded) & self.code)
+        """The whole message is her code word (separators and look-alikes folded: 'blue bird')."""
+        if not self.code:
+            return False
+        return any(self._digests(form) & self.code for form in whole_message_forms(text))
 
     @property
     def needs_code(self) -> bool:

@@ -27,6 +27,8 @@ class SessionState:
     invalid_tries: int = 0
     code_tries: int = 0
     code_ok: bool = False
+    #: WITHDRAW was typed: the withdrawal waits for her code word.
+    withdraw_pending: bool = False
     help_shown: bool = False
     raised: frozenset[str] = frozenset()
     outcome: str | None = None
@@ -61,6 +63,7 @@ class SessionState:
             "invalid_tries": self.invalid_tries,
             "code_tries": self.code_tries,
             "code_ok": self.code_ok,
+            "withdraw_pending": self.withdraw_pending,
             "help_shown": self.help_shown,
             "raised": sorted(self.raised),
             "outcome": self.outcome,
@@ -77,6 +80,7 @@ class SessionState:
             invalid_tries=int(data.get("invalid_tries", 0)),
             code_tries=int(data.get("code_tries", 0)),
             code_ok=bool(data.get("code_ok", False)),
+            withdraw_pending=bool(data.get("withdraw_pending", False)),
             help_shown=bool(data.get("help_shown", False)),
             raised=frozenset(data.get("raised", ())),
             outcome=data.get("outcome"),

@@ -63,6 +63,7 @@ class Inbound:
     choices: tuple[str, ...] | None = None
     for_item: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    edited: bool = False
 
 
 InboundHandler = Callable[[Inbound], Awaitable[None]]

@@ -31,13 +31,14 @@ def malformed(update: Update) -> str | None:
     """
     if not _is_int(update.update_id):
         return "update_id"
-    message = update.message
-    if message is not None:
+    for field, message in (("message", update.message), ("edited_message", update.edited_message)):
+        if message is None:
+            continue
         problem = _bad_message(message) or _bad_user(message.from_user, optional=True)
         if problem:
-            return f"message.{problem}"
+            return f"{field}.{problem}"
         if any(t is not None and not isinstance(t, str) for t in (message.text, message.caption)):
-            return "message.text"
+            return f"{field}.text"
     query = update.callback_query
     if query is not None:
         if not isinstance(query.id, str) or not isinstance(query.data, str | None):

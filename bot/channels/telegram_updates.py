@@ -31,7 +31,9 @@ from bot.config import ConfigError, TelegramConfig
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ("message", "callback_query")
+#: ``edited_message``: an edit into the safe word must end the session (DESIGN.md §1.1);
+#: Telegram delivers only the update types listed here.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 POLL_TIMEOUT = 10
 TICK_SECONDS = 60.0
 MAX_TRIES = 3
@@ -301,6 +303,8 @@ class TelegramUpdates:
                 await self._callback(update.callback_query)
             elif update.message is not None:
                 await self._message(update.update_id, update.message)
+            elif update.edited_message is not None:
+                await self._message(update.update_id, update.edited_message, edited=True)
             return True
         except NotStored:
             raise
@@ -308,7 +312,9 @@ class TelegramUpdates:
             log.exception("handling update %s failed", update.update_id)
             return False
 
-    async def _message(self, update_id: int, message: Message) -> None:
+    async def _message(self, update_id: int, message: Message, *, edited: bool = False) -> None:
+        """Her message, or her edit of one (``edited``: de-duplicated by its own update id,
+        so an edit is never taken for the original delivered again)."""
         if message.chat.type != "private":
             return
         text = message.text or message.caption or ""
@@ -319,7 +325,7 @@ class TelegramUpdates:
             if user.language_code:
                 extra["language_code"] = user.language_code
         command, _, rest = text.strip().partition(" ")
-        if command.split("@")[0] == "/start" and rest.strip():
+        if command.split("@")[0] == "/start" and rest.strip() and not edited:
             extra["start_token"] = rest.strip()
         await self.handler(
             Inbound(
@@ -329,6 +335,7 @@ class TelegramUpdates:
                 provider_id=f"update:{update_id}",
                 message_ref=str(message.message_id),
                 extra=extra,
+                edited=edited,
             )
         )
 

@@ -15,8 +15,8 @@ import aiosqlite
 
 from bot.crypto import KeyRing
 from bot.store.participants import Participant
-from conversations.secrets import secret_digest
-from conversations.text import fold, tokens
+from conversations.secrets import form_digest
+from conversations.text import secret_forms, whole_message_forms
 
 COLUMNS = (("safe_hash", "safe_kid"), ("code_hash", "code_kid"), ("duress_hash", "duress_kid"))
 
@@ -29,19 +29,15 @@ async def refresh_secret_digests(
     stale = [(h, k) for h, k in COLUMNS if row[h] is not None and row[k] != ring.active]
     if not stale:
         return
-    words = {*tokens(text), fold(text)} - {""}
-    if len(words) > 200:  # a long message cannot be a secret word only; still test its words
-        words = set(list(words)[:200])
+    words = secret_forms(text) | whole_message_forms(text)
     keys = ring.secret_word_keys()
     active_key = keys[0]
     for hash_column, kid_column in stale:
         stored = bytes(row[hash_column])
         for word in words:
-            if any(
-                hmac.compare_digest(secret_digest(k, participant.id, word), stored) for k in keys
-            ):
+            if any(hmac.compare_digest(form_digest(k, participant.id, word), stored) for k in keys):
                 await tx.execute(
                     f"UPDATE participants SET {hash_column} = ?, {kid_column} = ? WHERE id = ?",
-                    (secret_digest(active_key, participant.id, word), ring.active, participant.id),
+                    (form_digest(active_key, participant.id, word), ring.active, participant.id),
                 )
                 break

@@ -45,6 +45,8 @@ REASON_LABELS = {
     "invalid_number": N_("phone number not valid"),
     "chat_not_found": N_("chat no longer exists"),
     "code_word_locked": N_("locked after wrong code words"),
+    "withdraw_requested": N_("asks to withdraw: confirm with her on a safe route"),
+    "message_outside_session": N_("wrote outside a survey: reach her on her safe route"),
 }
 CHANNEL_LABELS = {"telegram": N_("Telegram"), "sms": N_("SMS"), "console": N_("console")}
 

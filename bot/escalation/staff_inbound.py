@@ -71,6 +71,8 @@ class StaffRouter:
         member = await self._sender(msg)
         if member is None:
             return False
+        if msg.edited:
+            return True  # a staff member's edit never runs a command a second time
         if not await self._first_time(msg):
             return True
         if not member.responder:

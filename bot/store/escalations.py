@@ -71,3 +71,15 @@ async def raise_escalation(
     for hook in hooks:
         await hook(tx, raised, now)
     return raised
+
+
+async def has_open_escalation(tx: aiosqlite.Connection, participant_id: str, reason: str) -> bool:
+    """A worker has yet to act for her: an escalation of hers is still open (any reason),
+    or one for ``reason`` is not resolved yet."""
+    cur = await tx.execute(
+        "SELECT state, reasons FROM escalations WHERE participant_id = ? AND state != 'resolved'",
+        (participant_id,),
+    )
+    return any(
+        state == "open" or reason in json.loads(reasons) for state, reasons in await cur.fetchall()
+    )

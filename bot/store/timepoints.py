@@ -20,6 +20,7 @@ OUTCOME_STATES = {
     "expired": "missed",
     "safe_word": "paused",
     "locked": "paused",
+    "withdraw_requested": "paused",
     "opted_out": "opted_out",
     "later": "in_progress",
     "idle": "in_progress",

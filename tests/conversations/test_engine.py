@@ -19,7 +19,7 @@ from conversations.effects import (
     Snooze,
 )
 from conversations.engine import Context
-from conversations.events import Begin, Expire, Idle
+from conversations.events import Begin, Expire, Idle, Reply
 from conversations.survey import Survey
 
 from .conftest import Driver, secrets
@@ -114,7 +114,7 @@ def test_three_wrong_code_words_lock_and_notify(mini: Survey) -> None:
     effects = d.say("crow")
     assert EndSession("locked") in effects
     assert PauseContact("code_word_locked") in effects
-    assert Escalate("ROUTINE", ("code_word_locked",)) in effects
+    assert Escalate("HIGH", ("code_word_locked",)) in effects
     assert any(isinstance(e, DeleteTranscript) for e in effects)
     assert d.state.phase == "ended"
     assert not d.of(SaveAnswer)
@@ -397,6 +397,11 @@ SAFE_FORMS = [
     "PINEAPPLE",
     "Pineapple!",
     "  pine-apple ",
+    "PINE APPLE",
+    "p.i.n.e.a.p.p.l.e",
+    "pine\u200bapple",
+    "pin\u0435apple",  # Cyrillic е
+    "\u200fPINEAPPLE\u200e",
     "pínéàpplé",
     "ok pineapple now",
 ]
@@ -406,8 +411,6 @@ SAFE_FORMS = [
 @pytest.mark.parametrize("form", SAFE_FORMS)
 def test_safe_word_wins_in_every_state(mini: Survey, phase: str, form: str) -> None:
     d = drive_to(mini, phase)
-    if form == "  pine-apple ":
-        return _hyphen_is_two_words(d, form)
     effects = d.say(form)
     assert effects[0] == EndSession("safe_word")
     assert DeleteTranscript("safe_word") in effects
@@ -418,12 +421,6 @@ def test_safe_word_wins_in_every_state(mini: Survey, phase: str, form: str) -> N
     assert all(s.message.kind == "decoy" and not s.message.sensitive for s in sends)
     assert not any(isinstance(e, SaveAnswer) for e in effects)
     assert d.state.phase == "ended"
-
-
-def _hyphen_is_two_words(d: Driver, form: str) -> None:
-    """Punctuation inside a word splits it: 'pine-apple' is not the safe word 'pineapple'."""
-    effects = d.say(form)
-    assert EndSession("safe_word") not in effects
 
 
 def test_no_decoy_when_turned_off(mini: Survey) -> None:
@@ -464,10 +461,83 @@ def test_start_is_recorded_but_does_not_reactivate(mini: Survey) -> None:
     d = drive_to(mini, "ended")
     assert d.say("START") == [OptIn()]
     assert d.state.phase == "ended"
-    assert d.say("yes") == []
+    assert d.say("yes") == [Escalate("ROUTINE", ("message_outside_session",))]
+    assert d.state.phase == "ended"
 
 
 def test_safe_word_checked_before_carrier_keyword(mini: Survey) -> None:
     d = drive_to(mini, "question")
     effects = d.say("STOP pineapple")
     assert effects[0] == EndSession("safe_word")
+
+
+# --- issue 15: safety outside a session, edits, carrier keywords ------------------------
+
+
+@pytest.mark.parametrize("phase", ["ended", "paused", "question", "gate"])
+def test_duress_word_works_at_any_time(mini: Survey, phase: str) -> None:
+    d = drive_to(mini, phase)
+    effects = d.say("sunflower")
+    assert Escalate("URGENT", ("duress_word",)) in effects
+    assert DeleteTranscript("duress") in effects
+    if phase == "ended":
+        assert d.sent(effects) == []  # nothing new for whoever holds her phone
+
+
+def test_duress_word_after_the_safe_word_raises_urgent_silently(mini: Survey) -> None:
+    d = drive_to(mini, "question")
+    d.say("pineapple")
+    effects = d.say("sunflower")
+    assert effects == [Escalate("URGENT", ("duress_word",)), DeleteTranscript("duress")]
+
+
+@pytest.mark.parametrize("status", ["paused", "opted_out", "withdrawn"])
+def test_duress_word_when_not_active(mini: Survey, status: str) -> None:
+    d = Driver(mini, Context(secrets=secrets(duress="sunflower"), status=status))
+    d.state = d.state.evolve(phase="ended", outcome="inactive")
+    effects = d.say("SUNFLOWER")
+    assert effects == [Escalate("URGENT", ("duress_word",)), DeleteTranscript("duress")]
+
+
+@pytest.mark.parametrize("form", ["STOP ALL", "stop all!", "OPT OUT", "Opt-Out", "opt.out", "STOP"])
+def test_carrier_opt_out_forms(mini: Survey, form: str) -> None:
+    d = drive_to(mini, "question")
+    effects = d.say(form)
+    assert OptOut() in effects
+    assert d.state.phase == "ended"
+
+
+def test_opt_out_keyword_inside_an_answer_is_not_an_opt_out(mini: Survey) -> None:
+    d = drive_to(mini, "question")
+    assert OptOut() not in d.say("I will not stop all of it")
+
+
+def test_safe_word_after_stop_never_downgrades_or_sends_a_decoy(mini: Survey) -> None:
+    d = Driver(mini, Context(secrets=secrets(), status="opted_out"))
+    d.state = d.state.evolve(phase="ended", outcome="inactive")
+    effects = d.say("pineapple")
+    assert not any(isinstance(e, PauseContact) for e in effects)
+    assert d.sent(effects) == []
+    assert OptOut() not in d.say("STOP")  # already opted out: nothing to record again
+
+
+def test_a_message_outside_any_session_asks_a_worker_to_reach_her(mini: Survey) -> None:
+    d = drive_to(mini, "ended")
+    effects = d.say("help he is here")
+    assert effects == [Escalate("ROUTINE", ("message_outside_session",))]
+
+
+@pytest.mark.parametrize("phase", ["gate", "question", "help", "ended"])
+def test_an_edit_runs_the_safety_checks_only(mini: Survey, phase: str) -> None:
+    d = drive_to(mini, phase)
+    before = d.state
+    assert d.event(Reply("1", edited=True)) == []
+    assert d.state == before  # never an answer, a reprompt or a step on
+    assert EndSession("safe_word") in d.event(Reply("oh pine apple", edited=True))
+
+
+def test_an_edit_into_the_duress_word_or_stop(mini: Survey) -> None:
+    d = drive_to(mini, "question")
+    assert Escalate("URGENT", ("duress_word",)) in d.event(Reply("sunflower", edited=True))
+    d = drive_to(mini, "question")
+    assert OptOut() in d.event(Reply("STOP", edited=True))

@@ -189,6 +189,10 @@ class FakeTelegram(BotApiState):
         )
         return self.queue_update(update)
 
+    def user_edits(self, chat_id: int, message_id: int, text: str) -> int:
+        """The user edits one of her messages; returns the queued update_id."""
+        return self.queue_update(self.make_edit_update(chat_id, message_id, text))
+
     def user_presses(
         self,
         chat_id: int,

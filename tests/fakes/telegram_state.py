@@ -154,6 +154,17 @@ class BotApiState:
                 message["entities"] = entities
             return self._log_update({"message": message})
 
+    def make_edit_update(self, chat_id: int, message_id: int, text: str) -> JSONDict:
+        """The user edits her message ``message_id``: an ``edited_message`` update carrying
+        the whole message with its new text and an ``edit_date``, as the Bot API sends it."""
+        with self._lock:
+            message = self._visible.get(chat_id, {}).get(message_id)
+            if message is None or message.get("from", {}).get("is_bot"):
+                raise ValueError(f"no message {message_id} of the user in chat {chat_id}")
+            message["text"] = text
+            message["edit_date"] = int(self.now())
+            return self._log_update({"edited_message": message})
+
     def make_callback_update(
         self,
         chat_id: int,

@@ -209,3 +209,20 @@ def test_reserved_words_grow_with_each_language() -> None:
 @pytest.mark.parametrize("word", ["Kaktus", "mariposa", "girasole", "tournesol", "pineapple"])
 def test_ordinary_words_are_still_accepted(word: str) -> None:
     check_secret_words(survey(), word, None, None)
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["S\u200bTOP", "ѕtop", "ΥEAH", "wei\u00adter", "Mañ\u200dana", "stopall", "goon", "notnow",
+     "STΟPALL", "optout"],
+)  # fmt: skip
+def test_enrolment_refuses_disguised_and_joined_reply_words(word: str) -> None:
+    """Matching folds invisible characters and look-alikes and joins split words, so
+    enrolment must refuse what would fold into a reply or carrier keyword that way."""
+    with pytest.raises(EnrolmentError, match="reply or carrier keyword"):
+        check_secret_words(survey(), word, None, None)
+
+
+def test_enrolment_refuses_a_secret_word_too_long_to_be_found_split() -> None:
+    with pytest.raises(EnrolmentError, match="at most 32 letters"):
+        check_secret_words(survey(), "a" * 33, None, None)

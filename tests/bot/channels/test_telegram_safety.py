@@ -76,3 +76,50 @@ def test_blocked_bot_marks_her_unreachable_once_with_a_routine_escalation(
     fake.wait_for(lambda f: f.visible(CHAT) == [])  # what could be deleted was
     assert "Traceback" not in service.log_text()
     assert service.stop() == 0
+
+
+def _message_id(fake: FakeTelegram, update_id: int) -> int:
+    return int(fake._update_log[update_id]["message"]["message_id"])
+
+
+def test_an_edit_into_the_safe_word_ends_the_session(service: Service, fake: FakeTelegram) -> None:
+    """Telegram delivers edits only if asked (allowed_updates): the bot asks, and an edit
+    is checked for the safe word like any message (DESIGN.md §1.1)."""
+    enrolled = started(service, fake)
+    next_bot_message(fake, CHAT, 0)
+    service.wait_quiet()
+    update_id = fake.user_sends(CHAT, "hmm")
+    fake.wait_for(lambda f: len(f.sent_texts(CHAT)) >= 2)  # asked again, politely
+    service.wait_quiet()
+    fake.user_edits(CHAT, _message_id(fake, update_id), "PINE APPLE")
+
+    def cleared(f: FakeTelegram) -> bool:
+        return [m.get("text") for m in f.visible(CHAT)] in ([], [DECOY])
+
+    fake.wait_for(cleared, timeout=5)
+    assert service.status(enrolled["participant"]) == "paused"
+    reasons = [json.loads(r[0]) for r in service.query("SELECT reasons FROM escalations")]
+    assert ["safe_word_used"] in reasons
+    assert service.stop() == 0
+
+
+def test_an_edit_never_answers_again_and_is_handled_once(
+    service: Service, fake: FakeTelegram
+) -> None:
+    started(service, fake)
+    next_bot_message(fake, CHAT, 0)
+    service.wait_quiet()
+    update_id = fake.user_sends(CHAT, "hmm")
+    fake.wait_for(lambda f: len(f.sent_texts(CHAT)) >= 2)
+    service.wait_quiet()
+    sent_before = len(fake.sent_texts(CHAT))
+    edit = fake.user_edits(CHAT, _message_id(fake, update_id), "yes")
+    fake.duplicate_update(edit)
+    fake.wait_for(lambda f: not f.pending_updates())
+    time.sleep(0.5)
+    service.wait_quiet()
+    assert fake.sent_texts(CHAT)[sent_before:] == []  # the edit did not answer the gate
+    seen = service.query("SELECT COUNT(*) FROM inbound_seen")
+    assert seen[0][0] >= 3  # /start, her message and the edit, each once
+    assert "Traceback" not in service.log_text()
+    assert service.stop() == 0

@@ -37,16 +37,24 @@ async def setup(app: App, policy: str) -> Participant:
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-async def test_her_withdraw_word_ends_contact_and_applies_policy(
+async def test_her_withdraw_word_with_her_code_word_ends_contact_and_applies_policy(
     app: App, console: ConsoleChannel, policy: str
 ) -> None:
-    p = await setup(app, policy)
+    await add_programme(app, "demo", on_withdrawal=policy)
+    p = await answered_t0(app, code_word="heron")
     answered = await count(app, "SELECT COUNT(*) FROM answers WHERE participant_id = ?", p.id)
     assert answered > 10
+    await app.service.begin_contact(p.id, "T1")
+    await say(app, "yes")
     sent_before = len(console.sent)
-    report = await say(app, "WITHDRAW")
+    report = await say(app, "WITHDRAW")  # her code word first: the phone may not be in her hand
+    assert report is not None and report.state.outcome is None
+    assert [m.kind for m in console.sent[sent_before:]] == ["code"]
+    row = await app.db.fetchone("SELECT status FROM participants")
+    assert row is not None and row["status"] == "active"
+    report = await say(app, "heron")
     assert report is not None and report.state.outcome == "withdrawn"
-    assert [m.kind for m in console.sent[sent_before:]] == ["decoy"]
+    assert [m.kind for m in console.sent[sent_before:]] == ["code", "decoy"]
     row = await app.db.fetchone("SELECT status, withdrawn_at, research_enc FROM participants")
     assert row is not None and row["status"] == "withdrawn" and row["withdrawn_at"]
     assert row["research_enc"] is None  # the only link to a research id is gone
@@ -55,7 +63,8 @@ async def test_her_withdraw_word_ends_contact_and_applies_policy(
     kept = await anonymous_records(app.db, app.ring, p.programme_id)
     assert [(r.timepoint, r.state, r.invited) for r in kept] == [
         ("T0", "completed", True),
-        *((tp, "withdrawn", False) for tp in ("T1", "T2", "T3", "T4")),  # planned, never asked
+        ("T1", "withdrawn", True),
+        *((tp, "withdrawn", False) for tp in ("T2", "T3", "T4")),  # planned, never asked
     ]
     if policy == "keep_anonymous":
         assert len(kept[0].answers) == answered
@@ -66,12 +75,39 @@ async def test_her_withdraw_word_ends_contact_and_applies_policy(
     # Her whole chat was deleted; only the goodbye line sent afterwards remains, as after
     # the safe word.
     assert await count(app, "SELECT COUNT(*) FROM transcript WHERE deleted_at IS NULL") == 1
-    # Nothing re-activates her, and she is now an unknown sender.
-    assert await say(app, "yes") is None
+    # Nothing re-activates her; what she still writes is recorded and deleted, unanswered.
+    sent_after = len(console.sent)
+    report = await say(app, "yes")
+    assert report is not None and report.effects == []
     assert await app.service.begin_contact(p.id, "T1") is None
-    assert len(console.sent) == sent_before + 1
+    assert len(console.sent) == sent_after
     actions = [r[0] for r in await app.db.fetchall("SELECT action FROM audit_log")]
     assert "participant_withdrawn" in actions
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+async def test_her_withdraw_word_without_a_code_word_pauses_and_asks_the_wss(
+    app: App, console: ConsoleChannel, clock: ManualClock, policy: str
+) -> None:
+    """Someone holding her phone cannot withdraw her: staff confirm with her, then withdraw."""
+    p = await setup(app, policy)
+    answered = await count(app, "SELECT COUNT(*) FROM answers WHERE participant_id = ?", p.id)
+    sent_before = len(console.sent)
+    await say(app, "WITHDRAW")
+    clock.advance(timedelta(seconds=10))  # the decoy follows the deletion of her chat
+    await app.dispatcher.drain_all()
+    assert [m.kind for m in console.sent[sent_before:]] == ["decoy"]
+    row = await app.db.fetchone("SELECT status, withdrawn_at, research_enc FROM participants")
+    assert row is not None and row["status"] == "paused" and row["withdrawn_at"] is None
+    assert await count(app, "SELECT COUNT(*) FROM answers") == answered  # nothing lost
+    latest = await app.db.fetchone("SELECT level, reasons FROM escalations ORDER BY id DESC")
+    assert latest is not None
+    assert (latest["level"], latest["reasons"]) == ("ROUTINE", '["withdraw_requested"]')
+    assert await count(app, "SELECT COUNT(*) FROM transcript WHERE deleted_at IS NULL") == 1
+    assert await app.service.begin_contact(p.id, "T1") is None  # paused: no more contact
+    assert await withdraw(app.service, p, "cli:worker") == policy
+    row = await app.db.fetchone("SELECT status FROM participants")
+    assert row is not None and row["status"] == "withdrawn"
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -173,7 +209,7 @@ async def test_erase_all_answers_overrides_keep_policy(app: App) -> None:
 
 async def test_erasing_a_woman_who_withdrew(app: App) -> None:
     p = await setup(app, "keep_anonymous")
-    await say(app, "withdraw")
+    await withdraw(app.service, p, "cli:worker")
     withdrawn = await app.service.participants.get(p.id)
     result = await erase(app.service, withdrawn, "cli:worker")
     assert result.answers == "already handled when she withdrew"

@@ -7,10 +7,11 @@ from datetime import timedelta
 from bot.app import App
 from bot.channels.base import Inbound
 from bot.clock import ManualClock, iso
+from bot.datarights.actions import withdraw
 from bot.datarights.retention import RetentionJob, run_retention
 from bot.store import timepoints as tps
 
-from .helpers import answered_t0, say
+from .helpers import answered_t0
 
 
 async def finish_all_timepoints(app: App, pid: str) -> None:
@@ -35,8 +36,8 @@ async def snapshot(app: App) -> dict[str, int]:
 async def test_dry_run_then_real_run(app: App, clock: ManualClock) -> None:
     done = await answered_t0(app, "console:done")
     await finish_all_timepoints(app, done.id)
-    await answered_t0(app, "console:leaving")
-    await say(app, "withdraw", "console:leaving")
+    leaving = await answered_t0(app, "console:leaving")
+    await withdraw(app.service, leaving, "cli:worker")  # staff complete her withdrawal (§1.5)
     ongoing = await answered_t0(app, "console:ongoing")  # T1-T4 still ahead
     async with app.db.transaction() as tx:
         await tps.ensure(tx, ongoing.id, "T1", None)
