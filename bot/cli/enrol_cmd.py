@@ -12,6 +12,7 @@ import typer
 
 from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
+from bot.cli.secret_input import SecretInput
 from bot.config import Config
 from bot.enrol_flow import EnrolRequest, consent_record, enrol_request, parse_request
 from bot.validation import InputError
@@ -23,13 +24,17 @@ def enrol_command(
     language: str | None = typer.Option(
         None, "--language", help="Her language (default: the programme's)."
     ),
-    phone: str | None = typer.Option(None, "--phone", help="Her mobile number (SMS)."),
-    safe_word: str | None = typer.Option(None, "--safe-word", help="Ends everything at once."),
+    phone: str | None = typer.Option(
+        None, "--phone", help="Her mobile number (SMS); '-' to type it hidden or pipe it."
+    ),
+    safe_word: str | None = typer.Option(
+        None, "--safe-word", help="Ends everything at once; '-' to type it hidden or pipe it."
+    ),
     code_word: str | None = typer.Option(
-        None, "--code-word", help="Asked before the first question."
+        None, "--code-word", help="Asked before the first question; '-' as for --safe-word."
     ),
     duress_word: str | None = typer.Option(
-        None, "--duress-word", help="Looks normal; raises URGENT."
+        None, "--duress-word", help="Looks normal; raises URGENT; '-' as for --safe-word."
     ),
     start: str | None = typer.Option(None, "--start", help="Programme start date YYYY-MM-DD."),
     end: str | None = typer.Option(None, "--end", help="Programme end date YYYY-MM-DD."),
@@ -51,8 +56,20 @@ def enrol_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     config: str | None = ConfigOption,
 ) -> None:
-    """Enrol a partner; prints her pseudonym (and, for Telegram, her one-time link)."""
+    """Enrol a partner; prints her pseudonym (and, for Telegram, her one-time link).
+
+    Secrets given as '-' are asked at a hidden prompt, or read from stdin one line each
+    in this order: phone, safe word, code word, duress word.
+    """
     cfg = config_or_exit(config)
+    try:
+        asked = SecretInput()
+        phone = asked.value("--phone", phone, "Her mobile number")
+        safe_word = asked.value("--safe-word", safe_word, "Her safe word")
+        code_word = asked.value("--code-word", code_word, "Her code word")
+        duress_word = asked.value("--duress-word", duress_word, "Her duress word")
+    except CliError as exc:
+        fail(str(exc))
     try:
         consent = consent_record(consent_version, consent_date, consent_by)
         request = parse_request(

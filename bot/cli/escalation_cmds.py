@@ -15,6 +15,7 @@ from rich.table import Table
 
 from bot.app import App, open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.secret_input import SecretInput
 from bot.config import Config
 from bot.escalation.content import REASON_LABELS
 from bot.escalation.desk import LEVELS, EscalationNotFound
@@ -23,7 +24,11 @@ from bot.i18n import Translator
 T = TypeVar("T")
 app = typer.Typer(help="Escalations to the women's support service.", no_args_is_help=True)
 ByOption = typer.Option(..., "--by", help="Your staff name (see followup staff list).")
-NoteOption = typer.Option(None, "--note", help="A note for the record (stored encrypted).")
+NoteOption = typer.Option(
+    None,
+    "--note",
+    help="A note for the record (stored encrypted); '-' to type it hidden or pipe it.",
+)
 
 
 async def _with_app(cfg: Config, body: Callable[[App], Awaitable[T]]) -> T:
@@ -113,6 +118,10 @@ def show(
 
 def _act(action: str, code: str, by: str, note: str | None, config: str | None) -> None:
     cfg = config_or_exit(config)
+    try:
+        note = SecretInput().value("--note", note, "Note")  # it may say what she told a worker
+    except CliError as exc:
+        fail(str(exc))
 
     async def body(application: App) -> None:
         name = await _staff_name(application, by)
@@ -159,7 +168,9 @@ def resolve(
 def note_(
     code: str = typer.Argument(..., help="E-XXXXX"),
     by: str = ByOption,
-    note: str = typer.Option(..., "--note", help="The note (stored encrypted)."),
+    note: str = typer.Option(
+        ..., "--note", help="The note (stored encrypted); '-' to type it hidden or pipe it."
+    ),
     config: str | None = ConfigOption,
 ) -> None:
     """Add a note to an escalation's record."""
