@@ -24,7 +24,7 @@ from bot.escalation.notifier import Notifier
 from bot.escalation.staff_inbound import StaffRouter
 from bot.service import FollowupService, StepReport
 from bot.store.db import Database, DatabaseBusy
-from bot.store.escalations import EscalationHook
+from bot.store.escalations import EscalationHook, seal_clear_reasons
 from bot.store.housekeeping import bump
 from bot.store.outbox import Outbox
 from bot.store.staff import StaffStore
@@ -89,6 +89,7 @@ async def open_app(
     ring, created = load_or_create_keyring(config.path(config.security.key_file))
     survey = load_survey(config.survey.file)
     db = await Database.open(config.path(config.database.path))
+    await seal_clear_reasons(db, ring)  # rows from before migration 9, once
     clock = clock or SystemClock()
     chans = dict(channels)
     staff = StaffStore(db, ring)

@@ -332,6 +332,7 @@ class FollowupService:
                 )
             await raise_escalation(
                 tx,
+                self.ring,
                 level="ROUTINE",
                 reasons=("opted_out",) if status == "opted_out" else ("unreachable", reason),
                 now=now,
@@ -437,11 +438,12 @@ class FollowupService:
                 await self.answers.clear(tx, pid, timepoint, effect.item_id)
             elif isinstance(effect, Escalate):
                 if effect.reasons == (OUTSIDE_SESSION,) and await has_open_escalation(
-                    tx, pid, OUTSIDE_SESSION
+                    tx, self.ring, pid, OUTSIDE_SESSION
                 ):
                     continue  # one open alert per woman is enough for a worker to call her
                 raised = await raise_escalation(
                     tx,
+                    self.ring,
                     level=effect.level,
                     reasons=effect.reasons,
                     now=now,

@@ -21,6 +21,7 @@ from bot.datarights.core import POLICIES
 from bot.datarights.export import FORMATS, write_export
 from bot.datarights.report import escalation_counts, render_report
 from bot.datarights.retention import run_retention
+from bot.private_files import write_private_text
 from bot.store.housekeeping import audit
 from bot.store.participants import Participant, Programme
 from bot.store.research import all_records
@@ -195,8 +196,7 @@ async def _report(cfg: Config, name: str, out_file: Path, actor: str) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_private_text(path, text)
 
 
 def policy_command(

@@ -80,6 +80,7 @@ def enrol_command(
     except InputError as exc:
         fail(str(exc))
     result = run(lambda: _enrol(cfg, request))
+    asked.warn()
     if not safe_word:
         err.print("[yellow]warning:[/] no safe word set; she can still leave with STOP")
     if as_json:

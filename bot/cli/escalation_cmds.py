@@ -118,8 +118,9 @@ def show(
 
 def _act(action: str, code: str, by: str, note: str | None, config: str | None) -> None:
     cfg = config_or_exit(config)
+    asked = SecretInput()
     try:
-        note = SecretInput().value("--note", note, "Note")  # it may say what she told a worker
+        note = asked.value("--note", note, "Note")  # it may say what she told a worker
     except CliError as exc:
         fail(str(exc))
 
@@ -140,6 +141,7 @@ def _act(action: str, code: str, by: str, note: str | None, config: str | None) 
             out.print(f"{outcome.code} was already {outcome.state}; nothing changed")
 
     run(lambda: _with_app(cfg, body))
+    asked.warn()
 
 
 @app.command("ack")

@@ -18,6 +18,7 @@ from bot.planning import replan_participant
 from bot.scheduling import SettingsError, build_rules, describe, parse_quiet, rules_for
 from bot.store.housekeeping import audit
 from bot.store.participants import Programme
+from conversations.neutral import revealing_in_any
 from scheduler.windows import WindowError, parse_windows, validate_windows
 
 app = typer.Typer(help="Programmes: time zone, language, helpline.", no_args_is_help=True)
@@ -41,7 +42,21 @@ def add(
     cfg = config_or_exit(config)
     check_timezone(timezone)
     check_language(language)
+    check_sender_name(sender_name)
     run(lambda: _add(cfg, name, timezone, language, helpline, emergency_number, sender_name))
+
+
+def check_sender_name(name: str) -> None:
+    """The name opens every message she gets: nothing in it may hint at the programme."""
+    if not name.strip():
+        fail("--sender-name must not be empty")
+    found = revealing_in_any(name)
+    if found:
+        language, stem = found[0]
+        fail(
+            f"--sender-name '{name}' contains '{stem}', which can give her away ({language});"
+            " choose an ordinary first name, e.g. 'Sam'"
+        )
 
 
 async def _add(

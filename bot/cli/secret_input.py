@@ -3,7 +3,8 @@
 An option given as ``-`` (``--safe-word -``) is asked at a hidden prompt on a terminal,
 or read as one line of stdin otherwise (one line per ``-`` option, in the order the
 command's help lists them). A secret given as a plain argument still works, for
-scripts, with a one-line warning on stderr.
+scripts, with a one-line warning on stderr once the command has done its work (an
+error stays one line).
 """
 
 from __future__ import annotations
@@ -22,16 +23,14 @@ class SecretInput:
 
     def __init__(self, stdin: TextIO | None = None) -> None:
         self.stdin = stdin if stdin is not None else sys.stdin
+        self.on_command_line: list[str] = []
 
     def value(self, option: str, given: str | None, label: str) -> str | None:
         """``given`` as typed, or read when it is ``-``; None or empty stays as it is."""
         if not given:
             return given
         if given != FROM_INPUT:
-            err.print(
-                f"[yellow]warning:[/] {option} on the command line stays in shell history and"
-                f" shows in `ps`; give `{option} -` to type it hidden or pipe it on stdin"
-            )
+            self.on_command_line.append(option)
             return given
         if self.stdin.isatty():
             return getpass.getpass(f"{label} (hidden): ", stream=None)
@@ -42,3 +41,11 @@ class SecretInput:
                 " of --help); nothing was stored"
             )
         return line.rstrip("\r\n")
+
+    def warn(self) -> None:
+        """One line per secret that was given as an argument."""
+        for option in self.on_command_line:
+            err.print(
+                f"[yellow]warning:[/] {option} on the command line stays in shell history and"
+                f" shows in `ps`; give `{option} -` to type it hidden or pipe it on stdin"
+            )

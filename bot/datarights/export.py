@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.private_files import open_private, write_private_text
 from bot.store.research import ResearchRecord
 from conversations.answers import Answer
 from conversations.survey import TIMEPOINTS, Item, Survey
@@ -161,7 +162,7 @@ def write_export(
     for name, (columns, rows) in tables.items():
         path = out_dir / f"{name}.{fmt}"
         if for_csv:
-            with path.open("w", newline="", encoding="utf-8") as handle:
+            with open_private(path, newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(rows)
@@ -170,6 +171,6 @@ def write_export(
             if name == "codebook":
                 payload["survey"] = {"id": survey.id, "version": survey.version}
                 payload["markers"] = {"skipped": SKIPPED, "not_asked": None}
-            path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+            write_private_text(path, json.dumps(payload, indent=2, ensure_ascii=False))
         written.append(path)
     return written

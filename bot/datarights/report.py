@@ -46,6 +46,11 @@ def cell(n: int) -> str:
     return str(n) if shown(n) else SUPPRESSED
 
 
+def rate(part: int, whole: int) -> float | None:
+    """``part / whole``, or None (suppressed) when either is under ``MIN_CELL`` women."""
+    return part / whole if shown(part) and shown(whole) else None
+
+
 def _value(answers: dict[str, Answer], item: str) -> Any:
     a = answers.get(item)
     return None if a is None or a.skipped else a.value
@@ -196,10 +201,7 @@ def render_report(
 ) -> str:
     """The whole page as one string."""
     summary = summarise(records)
-    rates: list[float | None] = [
-        s.completed / s.invited if shown(s.completed) and shown(s.invited) else None
-        for s in summary
-    ]
+    rates: list[float | None] = [rate(s.completed, s.invited) for s in summary]
     score_list = scores(records)
     env = Environment(
         loader=PackageLoader("bot.datarights", "templates"),
@@ -218,9 +220,9 @@ def render_report(
                 "completed": cell(s.completed),
                 "missed": cell(s.missed),
                 "withdrawn": cell(s.withdrawn),
-                "rate": f"{rate:.0%}" if rate is not None else SUPPRESSED,
+                "rate": f"{r:.0%}" if r is not None else SUPPRESSED,
             }
-            for s, rate in zip(summary, rates, strict=True)
+            for s, r in zip(summary, rates, strict=True)
         ],
         rate_plot=_bar_plot("Response rate (completed / invited)", list(TIMEPOINTS), rates, 1.0),
         scores=[(s, _score_plot(s)) for s in score_list],

@@ -63,6 +63,7 @@ SEALED: tuple[Sealed, ...] = (
     _sealed("answers", "value_enc", "answers:value", "participant_id", "timepoint", "item_id"),
     _sealed("outbox", "payload_enc", "outbox:payload", "lane"),
     _sealed("escalation_notes", "note_enc", "escalation_notes:note", "id"),
+    _sealed("escalations", "reasons_enc", "escalations:reasons", "code"),
     _sealed("transcript", "ref_enc", "transcript:ref", "participant_id"),
     _sealed("staff_logins", "totp_enc", "staff_logins:totp", "staff_id"),
     _sealed(

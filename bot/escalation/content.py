@@ -7,7 +7,6 @@ answered: it is built only from the escalation row and her contact settings.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from bot.channels.base import STAFF_ALERT_KIND, Button, Rendered
 from bot.clock import parse_iso
 from bot.crypto import KeyRing
 from bot.i18n import Translator
+from bot.store.escalations import open_reasons
 from conversations.messages import N_
 from scheduler.windows import DEFAULT_SPEC
 
@@ -94,7 +94,7 @@ class AlertFacts:
 async def load_facts(conn: aiosqlite.Connection, ring: KeyRing, escalation_id: int) -> AlertFacts:
     """Read one escalation with her pseudonym, programme and contact settings."""
     cur = await conn.execute(
-        "SELECT e.code, e.level, e.reasons, e.raised_at, e.participant_id,"
+        "SELECT e.code, e.level, e.reasons_enc, e.raised_at, e.participant_id,"
         " p.pseudonym, p.windows_enc, p.timezone AS her_zone, p.channel,"
         " g.name AS programme, g.timezone AS programme_zone"
         " FROM escalations AS e LEFT JOIN participants AS p ON p.id = e.participant_id"
@@ -111,7 +111,7 @@ async def load_facts(conn: aiosqlite.Connection, ring: KeyRing, escalation_id: i
     return AlertFacts(
         code=row["code"],
         level=row["level"],
-        reasons=tuple(json.loads(row["reasons"])),
+        reasons=open_reasons(ring, row["code"], row["reasons_enc"]),
         raised_at=parse_iso(row["raised_at"]),
         pseudonym=row["pseudonym"] or "-",
         programme=row["programme"] or "-",

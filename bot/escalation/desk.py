@@ -7,7 +7,6 @@ the same everywhere. Notes are staff text and are stored sealed.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from bot.clock import Clock, iso, parse_iso
 from bot.crypto import KeyRing
 from bot.escalation.notifier import Notifier
 from bot.store.db import Database
+from bot.store.escalations import open_reasons
 from bot.store.housekeeping import audit
 
 CODE_RE = re.compile(r"^E-?([2-9A-HJKMNP-TV-Z]{5})$")
@@ -77,12 +77,12 @@ _SELECT = (
 )
 
 
-def _escalation(row: aiosqlite.Row) -> Escalation:
+def _escalation(row: aiosqlite.Row, ring: KeyRing) -> Escalation:
     return Escalation(
         id=row["id"],
         code=row["code"],
         level=row["level"],
-        reasons=tuple(json.loads(row["reasons"])),
+        reasons=open_reasons(ring, row["code"], row["reasons_enc"]),
         state=row["state"],
         pseudonym=row["pseudonym"] or "-",
         programme=row["programme"] or "-",
@@ -107,7 +107,7 @@ class Desk:
         row = await self.db.fetchone(_SELECT + " WHERE e.code = ?", (normal,)) if normal else None
         if row is None:
             raise EscalationNotFound(f"no escalation {code.strip()}")
-        return _escalation(row)
+        return _escalation(row, self.ring)
 
     async def list(self, *, open_only: bool = False, level: str | None = None) -> list[Escalation]:
         where, params = [], []
@@ -118,7 +118,7 @@ class Desk:
             params.append(level)
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         rows = await self.db.fetchall(sql + " ORDER BY e.raised_at DESC, e.id DESC", params)
-        return [_escalation(r) for r in rows]
+        return [_escalation(r, self.ring) for r in rows]
 
     async def acknowledge(
         self, code: str, by: str, *, via: str, note: str | None = None

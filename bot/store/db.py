@@ -22,6 +22,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.private_files import ensure_private_file
 from bot.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Database:
         policy = busy or BusyPolicy()
         target = Path(path)
         if str(target) != ":memory:":
-            target.parent.mkdir(parents=True, exist_ok=True)
+            ensure_private_file(target)
         conn = await aiosqlite.connect(str(target), isolation_level=None)
         conn.row_factory = aiosqlite.Row
         for pragma in (

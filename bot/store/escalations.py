@@ -1,4 +1,9 @@
-"""Escalation rows: a code, a level and reason codes, never her words (DESIGN.md §6)."""
+"""Escalation rows: a code, a level and reason codes, never her words (DESIGN.md §6).
+
+The reasons are sealed to the escalation's code: a backup without the key must not
+show that a duress word or the safe word was used. The level stays clear (the queue
+and the monitor order by it); URGENT alone does not say why.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import iso
+from bot.crypto import KeyRing
+from bot.store.db import Database
 from bot.store.housekeeping import audit
 from bot.store.ids import new_escalation_code
 
@@ -30,8 +37,46 @@ class RaisedEscalation:
 EscalationHook = Callable[[aiosqlite.Connection, RaisedEscalation, datetime], Awaitable[None]]
 
 
+def _reasons_aad(code: str) -> str:
+    return f"escalations:reasons:{code}"
+
+
+def seal_reasons(ring: KeyRing, code: str, reasons: tuple[str, ...]) -> bytes:
+    return ring.seal(json.dumps(list(reasons)).encode(), _reasons_aad(code))
+
+
+def open_reasons(ring: KeyRing, code: str, sealed: bytes | None) -> tuple[str, ...]:
+    """The reason codes of escalation ``code``; raises if they do not open."""
+    if sealed is None:
+        return ()
+    return tuple(json.loads(ring.open(sealed, _reasons_aad(code))))
+
+
+async def seal_clear_reasons(db: Database, ring: KeyRing) -> int:
+    """Seal the reasons of rows written before migration 9 and empty the clear column.
+
+    A read first, so that opening the app writes nothing once they are all sealed.
+    """
+    if await db.fetchone("SELECT 1 FROM escalations WHERE reasons_enc IS NULL LIMIT 1") is None:
+        return 0
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "SELECT id, code, reasons FROM escalations WHERE reasons_enc IS NULL"
+        )
+        rows = list(await cur.fetchall())
+        await tx.executemany(
+            "UPDATE escalations SET reasons_enc = ?, reasons = '' WHERE id = ?",
+            [
+                (seal_reasons(ring, code, tuple(json.loads(clear or "[]"))), row_id)
+                for row_id, code, clear in rows
+            ],
+        )
+    return len(rows)
+
+
 async def raise_escalation(
     tx: aiosqlite.Connection,
+    ring: KeyRing,
     *,
     level: str,
     reasons: tuple[str, ...],
@@ -51,7 +96,7 @@ async def raise_escalation(
             break
     cur = await tx.execute(
         "INSERT INTO escalations (code, participant_id, programme_id, session_id, timepoint,"
-        " level, reasons, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " level, reasons, reasons_enc, raised_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?)",
         (
             code,
             participant_id,
@@ -59,7 +104,7 @@ async def raise_escalation(
             session_id,
             timepoint,
             level,
-            json.dumps(list(reasons)),
+            seal_reasons(ring, code, reasons),
             iso(now),
         ),
     )
@@ -67,19 +112,23 @@ async def raise_escalation(
     raised = RaisedEscalation(
         cur.lastrowid, code, level, reasons, participant_id, programme_id, pseudonym, timepoint
     )
-    await audit(tx, now, "system", "escalation_raised", code, f"{level} {','.join(reasons)}")
+    await audit(tx, now, "system", "escalation_raised", code, level)  # reasons stay sealed
     for hook in hooks:
         await hook(tx, raised, now)
     return raised
 
 
-async def has_open_escalation(tx: aiosqlite.Connection, participant_id: str, reason: str) -> bool:
+async def has_open_escalation(
+    tx: aiosqlite.Connection, ring: KeyRing, participant_id: str, reason: str
+) -> bool:
     """A worker has yet to act for her: an escalation of hers is still open (any reason),
     or one for ``reason`` is not resolved yet."""
     cur = await tx.execute(
-        "SELECT state, reasons FROM escalations WHERE participant_id = ? AND state != 'resolved'",
+        "SELECT code, state, reasons_enc FROM escalations"
+        " WHERE participant_id = ? AND state != 'resolved'",
         (participant_id,),
     )
     return any(
-        state == "open" or reason in json.loads(reasons) for state, reasons in await cur.fetchall()
+        state == "open" or reason in open_reasons(ring, code, sealed)
+        for code, state, sealed in await cur.fetchall()
     )

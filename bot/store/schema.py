@@ -291,4 +291,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE staff_logins ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE staff_logins ADD COLUMN totp_last_step INTEGER;
     """,
+    # 9: a backup without the key must not show that a duress word was used: escalation
+    # reasons are sealed (reasons_enc; the clear column is emptied once sealed, see
+    # bot.store.escalations.seal_clear_reasons) and a session's outcome lives only in
+    # its sealed state.
+    """
+    ALTER TABLE escalations ADD COLUMN reasons_enc BLOB;
+    UPDATE sessions SET outcome = NULL;
+    """,
 )

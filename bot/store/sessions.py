@@ -119,7 +119,7 @@ class Sessions:
             state.timepoint,
             sealed,
             state.phase,
-            state.outcome,
+            None,  # her outcome (e.g. duress) is in the sealed state only (migration 9)
             iso(now),
             iso(now),
             ended,

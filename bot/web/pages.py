@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import App
 from bot.datarights.access import log_access
-from bot.datarights.report import MIN_CELL, SUPPRESSED, cell, escalation_counts, render_report
+from bot.datarights.report import SUPPRESSED, cell, escalation_counts, rate, render_report
 from bot.enrol_flow import CHANNELS, consent_record, enrol_request, parse_request
 from bot.store.research import all_records
 from bot.validation import InputError
@@ -45,7 +45,8 @@ async def participant_rows(app: App, query: str) -> list[dict[str, str]]:
 
 
 async def participant_detail(app: App, pseudonym: str, web: WebSession) -> dict[str, Any] | None:
-    """Status, window, channel and the T0–T4 timeline; her answers only for WSS (audited)."""
+    """Status, channel and the T0–T4 timeline; her safe window and answers only for WSS
+    (audited)."""
     participant = await app.service.participants.by_pseudonym(pseudonym)
     if participant is None or participant.status == "erased":
         return None
@@ -76,7 +77,8 @@ async def participant_detail(app: App, pseudonym: str, web: WebSession) -> dict[
         await log_access(
             app, f"{web.staff.name} (web)", "participant_viewed", participant.pseudonym
         )
-    window = participant.windows(app.ring) or "default"
+    # Her safe window says when she is alone: only the WSS, who may call her, sees it.
+    window = (participant.windows(app.ring) or "default") if show_answers else None
     return {
         "p": {"pseudonym": participant.pseudonym, "programme": programme.name,
               "status": participant.status, "channel": participant.channel,
@@ -163,7 +165,8 @@ async def enrol_submit(app: App, fields: dict[str, str], by: str) -> dict[str, s
 async def programme_rows(app: App) -> list[dict[str, Any]]:
     """Per programme and timepoint: completed of those whose attempt has ended (response rate).
 
-    Rates over fewer than ``MIN_CELL`` ended attempts are suppressed, as in the outcome report.
+    The report's small-number rule: no rate when the completed or the ended attempts are
+    fewer than ``MIN_CELL`` women (a rate over 20 would tell that one woman answered).
     """
     rows = await app.db.fetchall(
         "SELECT g.name, t.timepoint, COUNT(*) AS planned,"
@@ -179,8 +182,9 @@ async def programme_rows(app: App) -> list[dict[str, Any]]:
         if r["timepoint"] is None:
             continue
         ended, done = r["ended"] or 0, r["done"] or 0
-        rate = f"{round(100 * done / ended)} %" if ended >= MIN_CELL else SUPPRESSED
-        entry["rates"][r["timepoint"]] = {"planned": cell(r["planned"]), "rate": rate}
+        share = rate(done, ended)
+        shown_rate = f"{round(100 * share)} %" if share is not None else SUPPRESSED
+        entry["rates"][r["timepoint"]] = {"planned": cell(r["planned"]), "rate": shown_rate}
     return list(found.values())
 
 

@@ -19,38 +19,8 @@ from bot.render import render
 from conversations import engine
 from conversations import messages as m
 from conversations.effects import GATE, SNOOZE, Line, Outgoing
-from conversations.text import fold
+from conversations.neutral import DENY, revealing
 from tests.locales.support import LANGUAGES, SHIPPED, WORDS, survey
-
-DENY: dict[str, tuple[str, ...]] = {
-    "en": (
-        "violen", "abus", "partner", "programme", "program", "police", "support", "perpetrator",
-        "domestic", "victim", "shelter", "refuge", "helpline", "counsel", "survey",
-        "questionnaire", "danger", "safe", "afraid", "fear", "hurt", "assault", "women", "threat",
-    ),
-    "de": (
-        "gewalt", "missbrauch", "misshandl", "partner", "programm", "polizei", "beratung",
-        "unterstutz", "hilfe", "hilfs", "tater", "hauslich", "opfer", "frauenhaus", "schutz",
-        "notruf", "gefahr", "angst", "sicher", "verletz", "bedroh", "umfrage", "fragebogen",
-        "befragung", "ubergriff", "trennung",
-    ),
-    "es": (
-        "violen", "maltrat", "abus", "agres", "pareja", "program", "polic", "apoyo", "ayuda",
-        "victim", "domestic", "genero", "refugio", "encuesta", "cuestionario", "peligro",
-        "miedo", "segur", "denunci", "lesion", "dano", "amenaz", "golpe", "maltratador",
-    ),
-    "it": (
-        "violen", "abus", "maltratt", "partner", "compagn", "programm", "polizi", "carabinier",
-        "supporto", "sostegno", "aiuto", "vittim", "domestic", "questionario", "sondaggio",
-        "pericol", "paura", "sicur", "denunc", "minacc", "autore", "maltrattante",
-    ),
-    "fr": (
-        "violen", "maltrait", "abus", "partenaire", "conjoint", "compagnon", "programm",
-        "police", "gendarm", "soutien", "aide", "victime", "domestique", "conjugal", "auteur",
-        "refuge", "questionnaire", "enquete", "sondage", "danger", "peur", "securit", "plainte",
-        "menace", "agress",
-    ),
-}  # fmt: skip
 
 #: Sentences that would give her away; each locale's list must catch every one.
 REVEALING: dict[str, tuple[str, ...]] = {
@@ -68,12 +38,6 @@ REVEALING: dict[str, tuple[str, ...]] = {
 
 #: Sensitive survey items whose translation every locale's list must flag.
 SENSITIVE_ITEMS = ("viol_physical", "help_now", "police_called", "hopes", "feel_safe")
-
-
-def revealing(text: str, language: str) -> list[str]:
-    folded = fold(text).replace(" ", "")
-    spaced = fold(text)
-    return [stem for stem in DENY[language] if stem in folded or stem in spaced]
 
 
 def test_every_shipped_language_has_a_deny_list() -> None:

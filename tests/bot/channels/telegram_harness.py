@@ -25,6 +25,7 @@ from bot.store.db import Database
 from bot.store.participants import Participants
 from bot.store.sessions import Answers
 from conversations.answers import Answer
+from tests.bot.sealed_rows import escalation_rows
 from tests.fakes.telegram_api import FakeTelegram
 
 JSONDict = dict[str, Any]
@@ -182,6 +183,10 @@ class Service:
                 await db.close()
 
         return asyncio.run(read())
+
+    def escalations(self) -> list[tuple[str, str | None, str, tuple[str, ...]]]:
+        """(code, her pseudonym, level, reasons) of every escalation, reasons opened."""
+        return escalation_rows(self.db_path, self.db_path.parent / "f.keys")
 
     def status(self, pseudonym: str) -> str:
         return str(self.scalar("SELECT status FROM participants WHERE pseudonym = ?", (pseudonym,)))

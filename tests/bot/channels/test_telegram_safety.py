@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from tests.fakes.telegram_api import FakeTelegram
@@ -48,8 +47,8 @@ def test_safe_word_mid_survey_clears_the_chat_within_a_second(
     assert after in ([], [DECOY])
     fake.wait_for(cleared)  # her stray "yes" does not stay either
     assert service.status(enrolled["participant"]) == "paused"
-    reasons = [json.loads(r[0]) for r in service.query("SELECT reasons FROM escalations")]
-    assert ["safe_word_used"] in reasons
+    reasons = [reasons for _, _, _, reasons in service.escalations()]
+    assert ("safe_word_used",) in reasons
     assert service.stop() == 0
 
 
@@ -68,9 +67,9 @@ def test_blocked_bot_marks_her_unreachable_once_with_a_routine_escalation(
     fake.user_sends(CHAT, "hello?")  # she cannot be written to; nothing more is tried
     time.sleep(0.5)
     service.wait_quiet()
-    rows = service.query("SELECT level, reasons FROM escalations")
-    assert [(level, json.loads(reasons)) for level, reasons in rows] == [
-        ("ROUTINE", ["unreachable", "blocked"])
+    rows = service.escalations()
+    assert [(level, reasons) for _, _, level, reasons in rows] == [
+        ("ROUTINE", ("unreachable", "blocked"))
     ]
     assert len([c for c in fake.calls_to("sendMessage") if c.status == 403]) == 1
     fake.wait_for(lambda f: f.visible(CHAT) == [])  # what could be deleted was
@@ -98,8 +97,8 @@ def test_an_edit_into_the_safe_word_ends_the_session(service: Service, fake: Fak
 
     fake.wait_for(cleared, timeout=5)
     assert service.status(enrolled["participant"]) == "paused"
-    reasons = [json.loads(r[0]) for r in service.query("SELECT reasons FROM escalations")]
-    assert ["safe_word_used"] in reasons
+    reasons = [reasons for _, _, _, reasons in service.escalations()]
+    assert ("safe_word_used",) in reasons
     assert service.stop() == 0
 
 

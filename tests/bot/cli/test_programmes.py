@@ -94,3 +94,20 @@ def test_add_with_unknown_zone(cli: Invoke, berlin: None, dump: Callable[[], lis
     one_line_error(cli("programme", "add", "--name", "x", "--timezone", "Europe/Atlantis"),
                    "unknown time zone")  # fmt: skip
     assert dump() == before
+
+
+@pytest.mark.parametrize(
+    ("sender", "stem"),
+    [("Women's Support", "support"), ("Frauenhaus Mitte", "frauenhaus"),
+     ("Ayuda Ana", "ayuda"), ("Programm-Team", "program")],
+)  # fmt: skip
+def test_a_sender_name_that_gives_her_away_is_refused(
+    cli: Invoke, tmp_path: Path, sender: str, stem: str
+) -> None:
+    result = cli("programme", "add", "--name", "p2", "--timezone", "UTC", "--sender-name", sender)
+    one_line_error(result, "--sender-name", stem)
+    assert not (tmp_path / "f.db").exists() or "p2" not in ok(cli("programme", "list"))
+
+
+def test_an_ordinary_first_name_is_accepted(cli: Invoke) -> None:
+    ok(cli("programme", "add", "--name", "p3", "--timezone", "UTC", "--sender-name", "Ana"))

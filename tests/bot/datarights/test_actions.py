@@ -18,6 +18,7 @@ from bot.datarights.actions import erase, withdraw
 from bot.enrol_tokens import new_token, store_token
 from bot.store.participants import Participant, address_purpose
 from bot.store.research import anonymous_records
+from tests.bot.sealed_rows import escalations
 
 from ..conftest import add_programme
 from .helpers import ADDRESS, PHONE, answered_t0, rows_mentioning, say
@@ -100,9 +101,7 @@ async def test_her_withdraw_word_without_a_code_word_pauses_and_asks_the_wss(
     row = await app.db.fetchone("SELECT status, withdrawn_at, research_enc FROM participants")
     assert row is not None and row["status"] == "paused" and row["withdrawn_at"] is None
     assert await count(app, "SELECT COUNT(*) FROM answers") == answered  # nothing lost
-    latest = await app.db.fetchone("SELECT level, reasons FROM escalations ORDER BY id DESC")
-    assert latest is not None
-    assert (latest["level"], latest["reasons"]) == ("ROUTINE", '["withdraw_requested"]')
+    assert (await escalations(app))[-1] == ("ROUTINE", ("withdraw_requested",))
     assert await count(app, "SELECT COUNT(*) FROM transcript WHERE deleted_at IS NULL") == 1
     assert await app.service.begin_contact(p.id, "T1") is None  # paused: no more contact
     assert await withdraw(app.service, p, "cli:worker") == policy

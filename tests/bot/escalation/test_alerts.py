@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.config import Config, SurveyConfig
 from bot.store.escalations import RaisedEscalation
 from conversations import messages as m
+from tests.bot.sealed_rows import escalations
 
 from .conftest import (
     ANA_PHONE,
@@ -146,13 +147,13 @@ async def test_duress_word_ends_like_a_normal_end_and_raises_urgent_silently(
                     before = len(console.sent)
                     await say(app, "skip")
             last_step[case] = [(r.kind, r.text) for r in console.sent[before:]]
-            rows = await app.db.fetchall("SELECT level, reasons FROM escalations")
+            rows = await escalations(app)
             deletion = await app.db.fetchone(
                 "SELECT not_before > created_at FROM outbox WHERE kind = 'delete'"
             )
             assert deletion is not None and deletion[0] == 1  # the same delayed clear-up
             if case == "duress":
-                assert [(r[0], r[1]) for r in rows] == [("URGENT", '["duress_word"]')]
+                assert rows == [("URGENT", ("duress_word",))]
                 assert any("duress_word" in t for t in telegram.texts(ANA_TG))
             else:
                 assert rows == []

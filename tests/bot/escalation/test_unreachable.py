@@ -8,6 +8,7 @@ from bot.app import open_app
 from bot.channels.base import Limits, Rendered, UnreachableError
 from bot.clock import ManualClock
 from bot.config import Config
+from tests.bot.sealed_rows import escalations
 
 from .conftest import RecordingChannel, notifications, on_call_team
 
@@ -36,8 +37,8 @@ async def test_unreachable_participant_raises_routine_for_the_digest(
         await app.service.begin_contact(her.id, "T0")
         await app.dispatcher.drain_all()
         assert (await app.service.participants.get(her.id)).status == "unreachable"
-        rows = await app.db.fetchall("SELECT code, level, reasons FROM escalations")
-        assert [(r[1], r[2]) for r in rows] == [("ROUTINE", '["unreachable", "blocked"]')]
+        rows = await app.db.fetchall("SELECT code FROM escalations")
+        assert await escalations(app) == [("ROUTINE", ("unreachable", "blocked"))]
         assert await notifications(app, rows[0][0]) == [
             ("ana", "sms", 1, "pending"),
             ("ana", "telegram", 1, "pending"),

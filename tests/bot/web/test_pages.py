@@ -172,3 +172,28 @@ async def test_followup_run_serves_the_desk(app: App) -> None:
         assert response.status_code == 200 and 'name="password"' in response.text
         assert response.headers["x-frame-options"] == "DENY"
         assert (await client.get("/healthz")).text == "ok"
+
+
+async def test_a_rate_is_suppressed_when_fewer_than_five_completed(app: App) -> None:
+    from bot.store import timepoints as tps
+    from bot.web.pages import programme_rows
+
+    async def rates(completed: int, missed: int) -> str:
+        async with app.db.transaction() as tx:
+            await tx.execute("DELETE FROM timepoints")
+            women = await app.db.fetchall("SELECT id FROM participants ORDER BY id")
+            for n, (pid,) in enumerate(women):
+                state = (
+                    "completed" if n < completed else "missed" if n < completed + missed else "sent"
+                )
+                await tps.ensure(tx, pid, "T0", None)
+                await tps.update(tx, pid, "T0", state=state)
+        (demo,) = await programme_rows(app)
+        return str(demo["rates"]["T0"]["rate"])
+
+    for n in range(10):
+        await enrol_console(app, f"console:w{n}")
+    assert await rates(completed=2, missed=8) == "<5"  # 20 % of 10 would tell two answered
+    assert await rates(completed=6, missed=4) == "60 %"
+    assert await rates(completed=6, missed=0) == "100 %"
+    assert await rates(completed=4, missed=0) == "<5"

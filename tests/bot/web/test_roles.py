@@ -129,3 +129,20 @@ def _web(dashboard: object) -> object:
     from starlette.applications import Starlette
 
     return Starlette(routes=list(dashboard.routes()))  # type: ignore[attr-defined]
+
+
+async def test_only_the_wss_sees_her_safe_window(app: App, dashboard: object) -> None:
+    her = await enrol_console(app, "console:wendy", windows="tue,thu 14:00-16:00")
+    pseudonym = her.pseudonym
+    shown = {}
+    for role in ("wss", "programme", "admin"):
+        member = await account(app, f"{role}-w", role)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=_web(dashboard)), base_url=BASE
+        ) as client:
+            await log_in(app, client, member)
+            page = await client.get(f"/staff/participants/{pseudonym}")
+            assert page.status_code in (200, 403), (role, page.status_code)
+            shown[role] = "14:00-16:00" in page.text or "Safe window" in page.text
+        app.service.clock.advance(timedelta(seconds=31))
+    assert shown == {"wss": True, "programme": False, "admin": False}

@@ -28,6 +28,7 @@ from bot.crypto import load_or_create_keyring
 from bot.store.db import Database
 from bot.store.sessions import Answers
 from conversations.answers import AnswerValue
+from tests.bot.sealed_rows import escalation_rows, session_ends
 from tests.fakes.twilio_api import FakeTwilio
 
 PUBLIC_URL = "https://followup.example.test"
@@ -240,6 +241,14 @@ class SmsService:
             )
 
         eventually(gone, what="every provider record deleted and marked so")
+
+    def session_ends(self, pseudonym: str | None = None) -> list[tuple[str, str | None]]:
+        """(phase, outcome) of every session (of one woman), opened from the sealed state."""
+        return session_ends(self.db_path, self.key_file, pseudonym)
+
+    def escalations(self) -> list[tuple[str, str | None, str, tuple[str, ...]]]:
+        """(code, her pseudonym, level, reasons) of every escalation, reasons opened."""
+        return escalation_rows(self.db_path, self.key_file)
 
     def status(self, pseudonym: str) -> str:
         return str(

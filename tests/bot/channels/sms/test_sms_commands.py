@@ -5,7 +5,6 @@ Four women in one service process, each on her own number.
 
 from __future__ import annotations
 
-import json
 import time
 
 from tests.fakes.twilio_api import FakeTwilio
@@ -66,13 +65,7 @@ def test_commands_and_secret_words_over_sms(sms: SmsService, fake: FakeTwilio) -
     assert sms.status(dora) == "paused"
     assert not any("safe" in text for text in sms.received(DORA))
 
-    raised = {
-        (str(r[0]), str(r[1]), tuple(json.loads(r[2])))
-        for r in sms.query(
-            "SELECT p.pseudonym, e.level, e.reasons FROM escalations e"
-            " JOIN participants p ON p.id = e.participant_id"
-        )
-    }
+    raised = {(name, level, reasons) for _, name, level, reasons in sms.escalations()}
     assert (bea, "ROUTINE", ("safe_word_used",)) in raised
     assert (caro, "URGENT", ("duress_word",)) in raised
     assert any(who == dora for who, _, _ in raised)

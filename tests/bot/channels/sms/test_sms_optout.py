@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.fakes.twilio_api import FakeTwilio
@@ -20,7 +21,8 @@ def quiet_for(sms: SmsService, seconds: float = 0.6, phone: str = PHONE) -> list
 
 
 def escalations(sms: SmsService) -> list[tuple[str, str]]:
-    return [(str(r[0]), str(r[1])) for r in sms.query("SELECT level, reasons FROM escalations")]
+    """(level, reasons as the JSON list they were before sealing) of every escalation."""
+    return [(level, json.dumps(list(reasons))) for _, _, level, reasons in sms.escalations()]
 
 
 def test_stop_mid_survey_then_start_sends_nothing(sms: SmsService, fake: FakeTwilio) -> None:
@@ -35,7 +37,7 @@ def test_stop_mid_survey_then_start_sends_nothing(sms: SmsService, fake: FakeTwi
     assert len(quiet_for(sms)) == sent
     assert sms.status(pseudonym) == "opted_out"
     assert escalations(sms) == [("ROUTINE", '["opted_out"]')]
-    assert sms.query("SELECT phase, outcome FROM sessions") == [("ended", "opted_out")]
+    assert sms.session_ends() == [("ended", "opted_out")]
     assert sms.answers(pseudonym) == {"safe_now": "yes"}  # what she gave is kept
 
     for text in ("START", "unstop", "yes", "1", "hello"):
@@ -60,11 +62,7 @@ def test_21610_on_send_is_a_stop(sms: SmsService, fake: FakeTwilio) -> None:
     eventually(lambda: sms.status(first) == "opted_out", what="21610 marks her opted out")
     assert sms.received(PHONE) == []
     assert escalations(sms) == [("ROUTINE", '["opted_out"]')]
-    assert sms.query(
-        "SELECT s.phase, s.outcome FROM sessions s JOIN participants p ON p.id = s.participant_id"
-        " WHERE p.pseudonym = ?",
-        first,
-    ) == [("ended", "opted_out")]
+    assert sms.session_ends(first) == [("ended", "opted_out")]
     assert sms.query("SELECT state FROM outbox WHERE participant_id = "
                      "(SELECT id FROM participants WHERE pseudonym = ?)", first) == [("failed",)]  # fmt: skip
     creates = [c for c in fake.calls if c.op == "create" and c.params.get("To") == PHONE]

@@ -16,6 +16,7 @@ from bot.enrolment import enrol
 from bot.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
 from bot.store.consent import Consent
 from tests.bot.conftest import add_programme
+from tests.bot.sealed_rows import escalations
 from tests.fakes.twilio_api import FakeTwilio
 
 from .sms_harness import PHONE
@@ -153,8 +154,7 @@ async def test_invalid_number_on_send_marks_her_unreachable_and_tells_staff(
     await app.dispatcher.drain("sms")
     row = await app.db.fetchone("SELECT status, status_reason FROM participants")
     assert row is not None and (row[0], row[1]) == ("unreachable", "invalid_number")
-    rows = await app.db.fetchall("SELECT level, reasons FROM escalations")
-    assert [(r[0], r[1]) for r in rows] == [("ROUTINE", '["unreachable", "invalid_number"]')]
+    assert await escalations(app) == [("ROUTINE", ("unreachable", "invalid_number"))]
     session = await app.service.sessions.current(participant.id)
     assert session is not None and session.state.outcome == "unreachable"
     await app.service.mark_unreachable(participant.id, "invalid_number")  # a second row: no-op
