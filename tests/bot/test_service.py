@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+
+import pytest
 
 from bot.app import App
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
+from bot.clock import ManualClock
+from bot.datarights.actions import withdraw
 from conversations.answers import Answer
 from tests.bot.sealed_rows import escalations
 
@@ -136,3 +141,52 @@ async def test_dispatcher_is_woken_only_after_commit(app: App) -> None:
     participant = await enrol_console(app)
     await app.service.begin_contact(participant.id, "T0")
     assert woken == [False]
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "opted_out", "paused"])
+async def test_a_message_from_an_inactive_woman_is_recorded_and_deleted_unanswered(
+    app: App, console: ConsoleChannel, clock: ManualClock, how: str
+) -> None:
+    """Not a stranger while her address is known: her stray message leaves her chat too."""
+    pid = await started(app)
+    if how == "withdrawn":
+        await withdraw(app.service, await app.service.participants.get(pid), "cli:worker")
+    else:
+        await say(app, "STOP" if how == "opted_out" else "pineapple")
+    clock.advance(timedelta(minutes=1))
+    await app.dispatcher.drain_all()
+    assert (await app.service.participants.get(pid)).status == how
+    sent = len(console.sent)
+    await app.service.handle_inbound(
+        Inbound("console", "console:alice", "are you there?", message_ref="in-77")
+    )
+    clock.advance(timedelta(minutes=1))
+    await app.dispatcher.drain_all()
+    ref = await app.service.transcript.find("console", "in-77")
+    assert ref is not None and ref.participant_id == pid
+    row = await app.db.fetchone("SELECT deleted_at FROM transcript WHERE id = ?", (ref.id,))
+    assert row is not None and row[0] is not None  # deleted from her chat
+    assert len(console.sent) == sent  # and nothing said back
+
+
+async def test_the_duress_word_between_timepoints_alerts_silently_and_deletes_it(
+    app: App, console: ConsoleChannel, clock: ManualClock
+) -> None:
+    her = await enrol_console(app, duress_word="marmalade")
+    await app.service.begin_contact(her.id, "T0")
+    await say(app, "yes")
+    await say(app, "STOP")  # opted out: no session, no contact
+    clock.advance(timedelta(minutes=1))
+    await app.dispatcher.drain_all()
+    sent = len(console.sent)
+    await app.service.handle_inbound(
+        Inbound("console", "console:alice", "marmalade", message_ref="in-78")
+    )
+    clock.advance(timedelta(minutes=1))
+    await app.dispatcher.drain_all()
+    assert ("URGENT", ("duress_word",)) in await escalations(app)
+    assert len(console.sent) == sent
+    ref = await app.service.transcript.find("console", "in-78")
+    assert ref is not None
+    row = await app.db.fetchone("SELECT deleted_at FROM transcript WHERE id = ?", (ref.id,))
+    assert row is not None and row[0] is not None
