@@ -19,6 +19,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -28,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Extract code and survey strings into locales/messages.pot, then merge into every catalog.
-# Default keywords stay (gettext, ngettext, ...); -k only adds ours. No .mo: bot/i18n.py reads .po.
+# Default keywords stay (gettext, ngettext, ...); -k only adds ours. No .mo: bot/text/i18n.py reads .po.
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k pgettext:1c,2 -k nformat:1,2 --add-comments=Translators: \
 		--no-location --sort-output --project partner-followup \

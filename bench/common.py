@@ -10,10 +10,10 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.app import App, open_app
 from bot.channels.base import Channel, Limits, Rendered
 from bot.cli.common import fast_loop_factory
 from bot.config import Config, DatabaseConfig, SecurityConfig
+from bot.runtime.app import App, open_app
 
 
 class NullChannel:

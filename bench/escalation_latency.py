@@ -24,9 +24,9 @@ from datetime import date
 from pathlib import Path
 
 from bench.common import run_like_the_service
-from bot.app import App, open_app
 from bot.channels.base import Inbound, Limits, Rendered
 from bot.config import Config, DatabaseConfig, SecurityConfig
+from bot.runtime.app import App, open_app
 from bot.store.outbox import PRIORITY_WAVE
 from bot.store.participants import NewParticipant
 from conversations.engine import Context, step

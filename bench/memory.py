@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from bench.waves import bulk_enrol
-from bot.app import open_app
 from bot.config import load_config
+from bot.runtime.app import open_app
 from conversations.engine import Context, step
 from conversations.events import Begin, Reply
 from conversations.secrets import SecretWords

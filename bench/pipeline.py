@@ -13,7 +13,7 @@ from datetime import date
 
 from bench.common import NullChannel, bench_app, run_like_the_service, summary
 from bot.channels.base import Inbound
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
 from bot.store.consent import Consent
 
 PARTICIPANTS = 1_000

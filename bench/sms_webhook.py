@@ -31,9 +31,9 @@ import httpx
 
 from bench.common import percentile
 from bench.waves import address_for, bulk_enrol
-from bot.app import open_app
 from bot.config import load_config
-from bot.service import ContactRequest
+from bot.runtime.app import open_app
+from bot.session.contacts import ContactRequest
 from tests.bot.channels.sms.sms_harness import OUR_NUMBER, PUBLIC_URL, ROOT, SmsService
 from tests.fakes.twilio_api import CallbackAttempt, FakeTwilio
 

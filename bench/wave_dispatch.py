@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 
 from bench.common import run_like_the_service, temp_config
 from bench.waves import bulk_enrol
-from bot.app import open_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import ManualClock
 from bot.config import TelegramConfig
-from bot.sweep import Sweep
+from bot.runtime.app import open_app
+from bot.schedule.sweep import Sweep
 from tests.fakes.telegram_api import FakeTelegram
 
 PARTNERS = 600

@@ -12,12 +12,12 @@ import time
 from datetime import UTC, date, datetime
 
 from bench.common import NullChannel, run_like_the_service, temp_config
-from bot.app import App, open_app
 from bot.clock import ManualClock, iso
+from bot.runtime.app import App, open_app
+from bot.schedule.sweep import Sweep
 from bot.store import timepoints as tps
 from bot.store.ids import ALPHABET
 from bot.store.participants import address_aad, address_purpose
-from bot.sweep import Sweep
 
 TUESDAY = date(2026, 11, 24)
 BATCH = 5_000

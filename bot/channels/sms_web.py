@@ -39,7 +39,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 class RecordKeeper(Protocol):
-    """What the webhooks tell about provider records (bot.provider_records.ProviderRecords)."""
+    """What the webhooks tell about provider records (bot.outbox.provider_records.ProviderRecords)."""
 
     async def message_final(self, sid: str, status: str) -> None: ...
 

@@ -13,13 +13,13 @@ from datetime import date
 
 from rich.console import Console
 
-from bot.app import App, open_app
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.cli.common import CliError, out
 from bot.config import Config
 from bot.datarights.access import log_access
-from bot.enrolment import EnrolmentError, enrol
+from bot.enrolment.rules import EnrolmentError, enrol
+from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from bot.store.escalations import RaisedEscalation
 from bot.store.participants import Participant
@@ -139,7 +139,14 @@ async def chat(config: Config, pseudonym: str, timepoint: str) -> None:
         address = participant.address(app.ring)
         if address is None:
             raise CliError(f"{participant.pseudonym} has no contact details any more")
-        await log_access(app, "cli", "participant_chat_opened", participant.pseudonym, timepoint)
+        await log_access(
+            app.db,
+            app.service.clock,
+            "cli",
+            "participant_chat_opened",
+            participant.pseudonym,
+            timepoint,
+        )
         await converse(app, participant, timepoint, address)
     finally:
         await app.close()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typer
 
-from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.config import Config
+from bot.runtime.app import open_app
 
 TIMEPOINTS = ("T0", "T1", "T2", "T3", "T4")
 

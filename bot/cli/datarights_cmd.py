@@ -11,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from bot.app import App, open_app
 from bot.cli import keys_cmd, programmes
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.config import Config
@@ -22,6 +21,7 @@ from bot.datarights.export import FORMATS, write_export
 from bot.datarights.report import escalation_counts, render_report
 from bot.datarights.retention import run_retention
 from bot.private_files import write_private_text
+from bot.runtime.app import App, open_app
 from bot.store.housekeeping import audit
 from bot.store.participants import Participant, Programme
 from bot.store.research import all_records
@@ -161,7 +161,14 @@ async def _export(cfg: Config, name: str, fmt: str, out_dir: Path, actor: str) -
             )
         except OSError as exc:
             raise CliError(f"{out_dir}: cannot write ({exc.strerror})") from None
-        await log_access(application, actor, "research_export", name, f"{fmt}, {len(records)} rows")
+        await log_access(
+            application.db,
+            application.service.clock,
+            actor,
+            "research_export",
+            name,
+            f"{fmt}, {len(records)} rows",
+        )
         out.print(f"{len(records)} row(s): " + ", ".join(str(f) for f in files))
     finally:
         await application.close()
@@ -189,7 +196,14 @@ async def _report(cfg: Config, name: str, out_file: Path, actor: str) -> None:
             await asyncio.to_thread(_write, out_file, html)
         except OSError as exc:
             raise CliError(f"{out_file}: cannot write ({exc.strerror})") from None
-        await log_access(application, actor, "outcome_report", name, str(out_file.name))
+        await log_access(
+            application.db,
+            application.service.clock,
+            actor,
+            "outcome_report",
+            name,
+            str(out_file.name),
+        )
         out.print(f"report written to {out_file}")
     finally:
         await application.close()

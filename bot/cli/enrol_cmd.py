@@ -10,12 +10,12 @@ import json
 
 import typer
 
-from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
 from bot.cli.secret_input import SecretInput
 from bot.config import Config
-from bot.enrol_flow import EnrolRequest, consent_record, enrol_request, parse_request
-from bot.validation import InputError
+from bot.enrolment.requests import EnrolRequest, consent_record, enrol_request, parse_request
+from bot.enrolment.validation import InputError
+from bot.runtime.app import open_app
 
 
 def enrol_command(
@@ -94,7 +94,7 @@ def enrol_command(
 async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
     application = await open_app(cfg, {})
     try:
-        return await enrol_request(application, req, "cli")
+        return await enrol_request(application.service, req, "cli")
     except InputError as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -13,13 +13,13 @@ from typing import TypeVar
 import typer
 from rich.table import Table
 
-from bot.app import App, open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.cli.secret_input import SecretInput
 from bot.config import Config
 from bot.escalation.content import REASON_LABELS
 from bot.escalation.desk import LEVELS, EscalationNotFound
-from bot.i18n import Translator
+from bot.runtime.app import App, open_app
+from bot.text.i18n import Translator
 
 T = TypeVar("T")
 app = typer.Typer(help="Escalations to the women's support service.", no_args_is_help=True)

@@ -8,7 +8,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, err, out, run
 from bot.config import Config
 from bot.datarights.access import default_actor
@@ -19,6 +18,7 @@ from bot.datarights.rotation import (
     rotate,
     secret_digests_per_key,
 )
+from bot.runtime.app import open_app
 from bot.store.housekeeping import audit
 
 app = typer.Typer(help="Encryption keys: rotate, status.", no_args_is_help=True)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import typer
 
-from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
 from bot.cli.validate import check_language
 from bot.config import Config
-from bot.enrolment import reserved_words
-from bot.i18n import Translator, operator_language
+from bot.enrolment.rules import reserved_words
+from bot.runtime.app import open_app
 from bot.store.db import Database
 from bot.store.housekeeping import audit
+from bot.text.i18n import Translator, operator_language
 
 app = typer.Typer(help="Participants: settings staff may change.", no_args_is_help=True)
 

@@ -87,7 +87,7 @@ def chat(
 def check_config(config: str | None = typer.Argument(None, help="The TOML file to check.")) -> None:
     """Validate a config file: names the key and the problem, exit 2 if anything is wrong."""
     cfg = config_or_exit(config)
-    from bot.surveys import load_survey
+    from bot.text.surveys import load_survey
 
     run(_load_survey_async(cfg.survey.file))
     out.print(f"{cfg.source}: OK")
@@ -95,7 +95,7 @@ def check_config(config: str | None = typer.Argument(None, help="The TOML file t
 
 
 async def _load_survey_async(path: str) -> None:
-    from bot.surveys import load_survey
+    from bot.text.surveys import load_survey
 
     load_survey(path)
 

@@ -17,14 +17,14 @@ import aiosqlite
 import typer
 from rich.table import Table
 
-from bot.app import App, open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.cli.validate import check_date, check_timezone, check_window
 from bot.clock import parse_iso
 from bot.config import Config
-from bot.planning import DateError, replan_participant
-from bot.scheduling import ProgrammeRules, describe, quiet_hours, rules_for
-from bot.service import lane_of
+from bot.runtime.app import App, open_app
+from bot.schedule.plans import DateError, replan_participant
+from bot.schedule.settings import ProgrammeRules, describe, quiet_hours, rules_for
+from bot.session.contacts import lane_of
 from bot.store.housekeeping import audit
 from bot.store.participants import Participant
 from scheduler.windows import DEFAULT_SPEC, WindowError, parse_windows, validate_windows

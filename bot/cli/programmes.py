@@ -10,12 +10,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bot.app import App, open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
 from bot.cli.validate import check_language, check_timezone
 from bot.config import Config
-from bot.planning import replan_participant
-from bot.scheduling import SettingsError, build_rules, describe, parse_quiet, rules_for
+from bot.runtime.app import App, open_app
+from bot.schedule.plans import replan_participant
+from bot.schedule.settings import SettingsError, build_rules, describe, parse_quiet, rules_for
 from bot.store.housekeeping import audit
 from bot.store.participants import Programme
 from conversations.neutral import revealing_in_any

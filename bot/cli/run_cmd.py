@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from bot.app import build_channels, build_components, open_app
 from bot.cli.common import ConfigOption, config_or_exit, err, run
 from bot.config import Config
-from bot.logging_setup import setup_logging
-from bot.runner import serve
+from bot.runtime.app import App, build_channels, open_app
+from bot.runtime.component import Component
+from bot.runtime.components import build_components
+from bot.runtime.logging_setup import setup_logging
+from bot.runtime.serve import serve
+from bot.web.dashboard import Dashboard
 
 
 def run_command(config: str | None = ConfigOption) -> None:
@@ -25,6 +28,11 @@ async def _run(cfg: Config) -> None:
         )
     application = await open_app(cfg, channels)
     try:
-        await serve(application, build_components(application))
+        await serve(application, service_components(application))
     finally:
         await application.close()
+
+
+def service_components(application: App) -> list[Component]:
+    """Everything ``followup run`` runs: the runtime's parts and the staff desk."""
+    return [*build_components(application), Dashboard(application)]

@@ -8,11 +8,11 @@ import re
 import typer
 from rich.table import Table
 
-from bot.app import App, open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.cli.validate import check_language, check_phone
 from bot.config import Config
 from bot.escalation.timings import timings_for
+from bot.runtime.app import App, open_app
 from bot.store.housekeeping import audit
 from bot.store.staff import ROLES, StaffError, StaffMember
 

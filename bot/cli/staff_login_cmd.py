@@ -6,9 +6,9 @@ import getpass
 
 import typer
 
-from bot.app import open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.config import Config
+from bot.runtime.app import open_app
 from bot.web.auth import MIN_PASSWORD, TOTP_ROLES, Accounts
 
 

@@ -1,6 +1,6 @@
 """Checks of operator input that end in one clear line and exit code 2, storing nothing.
 
-The rules live in ``bot.validation`` (shared with the dashboard); these wrappers exit.
+The rules live in ``bot.enrolment.validation`` (shared with the dashboard); these wrappers exit.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import date
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot import validation
 from bot.cli.common import fail
+from bot.enrolment import validation
 from scheduler.windows import QuietHours
 
 P = ParamSpec("P")

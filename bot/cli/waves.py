@@ -14,13 +14,13 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from bot.app import App, open_app
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.cli.validate import check_date
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.sweep import Sweep, SweepReport
-from bot.waves import (
+from bot.runtime.app import App, open_app
+from bot.schedule.sweep import Sweep, SweepReport
+from bot.schedule.waves import (
     COLUMNS,
     follow,
     is_held,
@@ -29,8 +29,8 @@ from bot.waves import (
     send_now,
     wave_exists,
 )
-from bot.waves import Progress as OutboxProgress
-from bot.waves import hold_wave as hold_wave_
+from bot.schedule.waves import Progress as OutboxProgress
+from bot.schedule.waves import hold_wave as hold_wave_
 
 wave_app = typer.Typer(help="One wave: hold, release, send now.", no_args_is_help=True)
 ByOption = typer.Option(getpass.getuser(), "--by", help="Who does this (audit log).")
@@ -71,7 +71,7 @@ async def _waves(cfg: Config, programme: str | None, first: date, last: date | N
     try:
         if programme and await application.service.programmes.by_name(programme) is None:
             raise CliError(f"no programme named '{programme}' (see: followup programme list)")
-        waves = await list_waves(application, programme, first, last)
+        waves = await list_waves(application.service, programme, first, last)
         headers = (Column(HEADERS.get(c, c), justify="right") for c in COLUMNS)
         table = Table(
             Column("wave", no_wrap=True), "programme", "tp", Column("due", no_wrap=True), *headers,
@@ -107,7 +107,7 @@ async def _hold_or_release(cfg: Config, wave_id: str, by: str, *, hold: bool) ->
     application = await _opened(cfg)
     try:
         change = hold_wave_ if hold else release_wave
-        if not await change(application, wave_id, by):
+        if not await change(application.service, wave_id, by):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
         out.print(f"wave {wave_id} {'held' if hold else 'released'}")
     finally:
@@ -137,11 +137,11 @@ async def _send_now(
 ) -> None:
     application = await _opened(cfg)
     try:
-        if not await wave_exists(application, wave_id):
+        if not await wave_exists(application.service, wave_id):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
-        if await is_held(application, wave_id):
+        if await is_held(application.service, wave_id):
             raise CliError(f"wave {wave_id} is held; release it first (followup wave release)")
-        report = await send_now(application, wave_id, by)
+        report = await send_now(application.service, wave_id, by)
         keys = [a.key for a in report.actions if a.done and a.key]
         waiting = await application.db.fetchone(
             "SELECT COUNT(*) FROM timepoints WHERE wave_id = ? AND state = 'scheduled'", (wave_id,)
@@ -174,7 +174,7 @@ async def _progress(application: App, keys: list[str], give_up_after: float | No
             note = f"{p.failed} not sent (window closed or failed)" if p.failed else ""
             bar.update(task, completed=p.done, note=note)
 
-        result = await follow(application, keys, update, give_up_after=give_up_after)
+        result = await follow(application.service, keys, update, give_up_after=give_up_after)
     if result.done < result.total:
         out.print(f"{result.total - result.done} still queued; the service sends them")
 

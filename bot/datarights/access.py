@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import getpass
 
-from bot.app import App
+from bot.clock import Clock
+from bot.store.db import Database
 from bot.store.housekeeping import audit
 
 
@@ -21,7 +22,8 @@ def default_actor() -> str:
 
 
 async def log_access(
-    app: App, actor: str, action: str, subject: str | None, detail: str | None = None
-) -> None:
-    async with app.db.transaction() as tx:
-        await audit(tx, app.service.clock.now(), actor, action, subject, detail)
+    db: Database, clock: Clock, actor: str, action: str, subject: str | None,
+    detail: str | None = None,
+) -> None:  # fmt: skip
+    async with db.transaction() as tx:
+        await audit(tx, clock.now(), actor, action, subject, detail)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.datarights.core import erase_in_tx, purge_erased, withdraw_in_tx, withdrawal_policy
-from bot.service import FollowupService, lane_of
+from bot.session.contacts import lane_of
+from bot.session.service import FollowupService
 from bot.store.participants import Participant
 
 

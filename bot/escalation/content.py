@@ -17,8 +17,8 @@ from babel.dates import format_datetime
 from bot.channels.base import STAFF_ALERT_KIND, Button, Rendered
 from bot.clock import parse_iso
 from bot.crypto import KeyRing
-from bot.i18n import Translator
 from bot.store.escalations import open_reasons
+from bot.text.i18n import Translator
 from conversations.messages import N_
 from scheduler.windows import DEFAULT_SPEC
 

@@ -22,9 +22,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.app import App
 from bot.escalation.desk import LEVELS, Escalation, EscalationNotFound
-from bot.i18n import Translator
+from bot.runtime.app import App
+from bot.text.i18n import Translator
 from bot.web import pages
 from bot.web.auth import Accounts, LoginError, WebSession
 from bot.web.security import (

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import App
 from bot.datarights.access import log_access
 from bot.datarights.report import SUPPRESSED, cell, escalation_counts, rate, render_report
-from bot.enrol_flow import CHANNELS, consent_record, enrol_request, parse_request
+from bot.enrolment.requests import CHANNELS, consent_record, enrol_request, parse_request
+from bot.enrolment.validation import InputError
+from bot.runtime.app import App
+from bot.schedule.waves import COLUMNS, list_waves
 from bot.store.research import all_records
-from bot.validation import InputError
-from bot.waves import COLUMNS, list_waves
 from bot.web.auth import WebSession
 from bot.web.security import ANSWER_ROLES
 
@@ -72,10 +72,20 @@ async def participant_detail(app: App, pseudonym: str, web: WebSession) -> dict[
                     (item, "(skipped)" if a.skipped else _text(a.value))
                     for item, a in sorted(found.items())
                 ]
-        await log_access(app, f"{web.staff.name} (web)", "answers_viewed", participant.pseudonym)
+        await log_access(
+            app.db,
+            app.service.clock,
+            f"{web.staff.name} (web)",
+            "answers_viewed",
+            participant.pseudonym,
+        )
     else:
         await log_access(
-            app, f"{web.staff.name} (web)", "participant_viewed", participant.pseudonym
+            app.db,
+            app.service.clock,
+            f"{web.staff.name} (web)",
+            "participant_viewed",
+            participant.pseudonym,
         )
     # Her safe window says when she is alone: only the WSS, who may call her, sees it.
     window = (participant.windows(app.ring) or "default") if show_answers else None
@@ -98,7 +108,7 @@ def _text(value: object) -> str:
 
 async def waves(app: App) -> dict[str, Any]:
     """The same rows and columns as ``followup waves``."""
-    rows = await list_waves(app)
+    rows = await list_waves(app.service)
     return {
         "columns": COLUMNS,
         "rows": [
@@ -157,7 +167,7 @@ async def enrol_submit(app: App, fields: dict[str, str], by: str) -> dict[str, s
             duress_word=opt("duress_word"), start=opt("start"), end=opt("end"),
             window=fields.get("window", "").strip(), consent=consent,
         )  # fmt: skip
-        return await enrol_request(app, request, f"{by} (web)")
+        return await enrol_request(app.service, request, f"{by} (web)")
     except InputError as exc:
         return {"error": str(exc)}
 
@@ -196,5 +206,5 @@ async def report_html(app: App, name: str, by: str) -> str | None:
     records = await all_records(app.db, app.ring, programme.id)
     levels = await escalation_counts(app.db, programme.id)
     html = render_report(name, records, levels, app.service.clock.now())
-    await log_access(app, f"{by} (web)", "outcome_report", name, "dashboard")
+    await log_access(app.db, app.service.clock, f"{by} (web)", "outcome_report", name, "dashboard")
     return html

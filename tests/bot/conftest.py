@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 from rich.console import Console
 
-from bot.app import App, open_app
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from bot.store.participants import Participant
 

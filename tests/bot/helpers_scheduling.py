@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.app import App
 from bot.channels.base import Inbound, Limits, Rendered
 from bot.clock import Clock
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.runtime.app import App
+from bot.schedule.sweep import Sweep, SweepReport
 from bot.store.consent import Consent
 from bot.store.participants import Participant
-from bot.sweep import Sweep, SweepReport
 
 
 @dataclass

@@ -7,8 +7,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from bot.app import App
 from bot.crypto import load_or_create_keyring
+from bot.runtime.app import App
 from bot.store.escalations import open_reasons
 from conversations.state import SessionState
 

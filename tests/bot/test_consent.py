@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from bot.app import App
 from bot.channels.console import ConsoleChannel
-from bot.enrolment import EnrolmentError, enrol
+from bot.enrolment.rules import EnrolmentError, enrol
+from bot.runtime.app import App
 from bot.store.consent import Consent, consent_of
 from bot.store.participants import NewParticipant
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
-from bot.enrolment import enrol
-from bot.i18n import (
+from bot.enrolment.rules import enrol
+from bot.runtime.app import App
+from bot.store.consent import Consent
+from bot.text.i18n import (
     Translator,
     format_clock,
     format_day,
@@ -21,8 +22,7 @@ from bot.i18n import (
     operator_language,
     translations,
 )
-from bot.render import ProgrammeWords, render
-from bot.store.consent import Consent
+from bot.text.render import ProgrammeWords, render
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
 
@@ -125,7 +125,7 @@ async def test_snooze_tomorrow_in_english(app: App, console: ConsoleChannel) -> 
 def test_a_missing_catalog_is_logged_not_silent(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="bot.i18n"):
+    with caplog.at_level(logging.ERROR, logger="bot.text.i18n"):
         fallback = translations("de", tmp_path)
     assert fallback.gettext(m.OPENER) == m.OPENER
     assert "no catalog for language 'de'" in caplog.text
@@ -139,7 +139,7 @@ def test_locales_dir_can_point_outside_the_checkout(tmp_path: Path) -> None:
     target = tmp_path / "locales"
     (target / "xx" / "LC_MESSAGES").mkdir(parents=True)
     (target / "xx" / "LC_MESSAGES" / "messages.po").write_text('msgid ""\nmsgstr ""\n')
-    code = "from bot.i18n import available_languages; print(available_languages())"
+    code = "from bot.text.i18n import available_languages; print(available_languages())"
     env = {**os.environ, "FOLLOWUP_LOCALES_DIR": str(target)}
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

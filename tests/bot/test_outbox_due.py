@@ -10,10 +10,10 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.base import Limits, Rendered
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import App, open_app
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, PRIORITY_WAVE
 
 

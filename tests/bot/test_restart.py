@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.service import ContactRequest, StepReport
-from bot.sweep import Sweep
+from bot.runtime.app import App, open_app
+from bot.schedule.sweep import Sweep
+from bot.session.contacts import ContactRequest
+from bot.session.service import StepReport
 
 from .helpers_scheduling import RecordingChannel, enrol_her
 

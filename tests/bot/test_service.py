@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import App
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.datarights.actions import withdraw
+from bot.runtime.app import App
 from conversations.answers import Answer
 from tests.bot.sealed_rows import escalations
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import App, open_app
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import App, open_app
 from bot.store.db import Database
 from bot.store.schema import MIGRATIONS
 from conversations.answers import Answer

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import App, open_app
 from bot.clock import ManualClock, parse_iso
 from bot.config import Config
+from bot.runtime.app import App, open_app
+from bot.schedule.sweep import Sweep
+from bot.schedule.waves import hold_wave, release_wave
 from bot.store.outbox import WINDOW_CLOSED
-from bot.sweep import Sweep
-from bot.waves import hold_wave, release_wave
 from scheduler.windows import DEFAULT_QUIET, is_sendable, parse_windows
 
 from .helpers_scheduling import RecordingChannel, enrol_her, say, tick, timepoint
@@ -123,11 +123,11 @@ async def test_snooze_choices_reopen_in_her_window(
 async def test_hold_and_release(app: App, clock: ManualClock, channel: RecordingChannel) -> None:
     her = await enrol_her(app, "c:1")
     wave = (await timepoint(app, her.id, "T0"))["wave_id"]
-    assert await hold_wave(app, wave, "tester")
+    assert await hold_wave(app.service, wave, "tester")
     await run_hourly(app, clock, berlin(TUESDAY, 12))
     assert channel.sent == []
     assert (await timepoint(app, her.id, "T0"))["state"] == "scheduled"
-    assert await release_wave(app, wave, "tester")
+    assert await release_wave(app.service, wave, "tester")
     clock.set(berlin(TUESDAY, 12, 10))
     await tick(app)
     assert channel.kinds() == ["opener"]
@@ -273,7 +273,7 @@ async def test_dropout_while_t2_is_open_closes_it_and_waits_the_gap(
     assert channel.kinds() == ["opener"]
     async with app.db.transaction() as tx:  # staff record a drop-out an hour later
         await tx.execute("UPDATE participants SET dropout_on = ?", (TUESDAY.isoformat(),))
-        from bot.planning import replan_participant
+        from bot.schedule.plans import replan_participant
         from scheduler.timepoints import Offsets
 
         await replan_participant(tx, her.id, Offsets())

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import App, open_app
 from bot.clock import ManualClock, iso
 from bot.config import Config
+from bot.runtime.app import App, open_app
+from bot.schedule.sweep import Sweep
 from bot.store import timepoints as tps
-from bot.sweep import Sweep
 
 from .helpers_scheduling import RecordingChannel, enrol_her
 

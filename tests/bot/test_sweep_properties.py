@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import open_app
 from bot.clock import ManualClock
 from bot.config import Config, DatabaseConfig, SecurityConfig
-from bot.sweep import Sweep
+from bot.runtime.app import open_app
+from bot.schedule.sweep import Sweep
 from scheduler.windows import DAY_NAMES, DEFAULT_QUIET, is_sendable, parse_windows
 
 from .helpers_scheduling import RecordingChannel, enrol_her

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 from apscheduler.jobstores.memory import MemoryJobStore
 
-from bot.app import App, build_components, open_app
 from bot.clock import ManualClock
 from bot.config import Config, SchedulerConfig
-from bot.ticker import Ticker
+from bot.runtime.app import App, open_app
+from bot.runtime.components import build_components
+from bot.runtime.ticker import Ticker
 
 from .helpers_scheduling import RecordingChannel, enrol_her
 

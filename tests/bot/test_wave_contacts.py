@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.wave_contacts
-from bot.app import App, open_app
+import bot.session.wave_batch
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.service import ContactRequest
+from bot.runtime.app import App, open_app
+from bot.session.contacts import ContactRequest
 from conversations.effects import Escalate
 from conversations.engine import step
 
@@ -164,7 +164,7 @@ async def test_an_unusual_step_makes_the_chunk_one_by_one(
         state, effects = step(*args, **kw)
         return state, [*effects, Escalate("ROUTINE", ("test",))]
 
-    monkeypatch.setattr(bot.wave_contacts, "step", odd)
+    monkeypatch.setattr(bot.session.wave_batch, "step", odd)
     with caplog.at_level(logging.WARNING):
         reports = await app.service.begin_contacts([opener(p) for p in ids])
     assert "Escalate" in caplog.text

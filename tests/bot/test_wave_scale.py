@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.app import App, open_app
 from bot.clock import ManualClock, iso
 from bot.config import Config
+from bot.runtime.app import App, open_app
+from bot.schedule.sweep import Sweep
+from bot.schedule.waves import list_waves
 from bot.store import timepoints as tps
 from bot.store.ids import ALPHABET
 from bot.store.participants import address_aad, address_purpose
-from bot.sweep import Sweep
-from bot.waves import list_waves
 
 from .helpers_scheduling import RecordingChannel, programme
 
@@ -92,7 +92,7 @@ async def test_a_wave_of_ten_thousand_is_enqueued_exactly_once(app: App) -> None
         "SELECT COUNT(DISTINCT dedupe_key) FROM outbox WHERE dedupe_key LIKE 'opener:%:T0:1'"
     )
     assert keys is not None and keys[0] == N
-    waves = await list_waves(app)
+    waves = await list_waves(app.service)
     assert [(w.timepoint, w.counts) for w in waves] == [("T0", {"sent": N})]
 
     again = await Sweep(app.service).run()  # a second sweep (or a restart) adds nothing

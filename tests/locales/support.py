@@ -1,7 +1,7 @@
 """What the locale tests share: shipped languages, catalogs, and every SMS a locale can send.
 
 Messages are built the way the engine builds them (``engine._question`` and the
-engine's own choice tuples) and rendered with ``bot.render`` in the "numbered"
+engine's own choice tuples) and rendered with ``bot.text.render`` in the "numbered"
 style of SMS, so the tests measure what her phone would receive.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, available_languages, format_day
-from bot.render import ProgrammeWords, render
-from bot.surveys import load_survey
+from bot.text.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, available_languages, format_day
+from bot.text.render import ProgrammeWords, render
+from bot.text.surveys import load_survey
 from conversations import engine
 from conversations import messages as m
 from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing

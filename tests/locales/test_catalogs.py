@@ -12,7 +12,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.plurals import get_plural
 
-from bot.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, format_number, translations
+from bot.text.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, format_number, translations
 from conversations import messages as m
 from tests.locales.support import LANGUAGES, SHIPPED, TRANSLATED, catalog, template
 

@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from bot.i18n import Translator, format_day
-from bot.render import render
+from bot.text.i18n import Translator, format_day
+from bot.text.render import render
 from conversations import engine
 from conversations import messages as m
 from conversations.effects import GATE, SNOOZE, Line, Outgoing

@@ -11,9 +11,9 @@ from itertools import combinations
 
 import pytest
 
-from bot.enrolment import EnrolmentError, check_secret_words, reserved_words
-from bot.i18n import Translator
-from bot.words import lexicon_for
+from bot.enrolment.rules import EnrolmentError, check_secret_words, reserved_words
+from bot.text.i18n import Translator
+from bot.text.words import lexicon_for
 from conversations import engine
 from conversations import messages as m
 from conversations.effects import EndSession, SaveAnswer, Send, Snooze

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.app import App, open_app
 from bot.config import load_config
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from bot.app import App
 from bot.clock import ManualClock
-from bot.dispatch import MAX_BACKOFF
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.outbox.dispatcher import MAX_BACKOFF
+from bot.runtime.app import App
 from bot.store.consent import Consent
 
 # After an outage her message waits out the back-off already drawn, then one per garbage answer;

@@ -18,9 +18,9 @@ from bot.channels.base import (
 )
 from bot.channels.telegram import LOST_COPY_LOOKBACK, TelegramChannel, _fill, retry_seconds
 from bot.config import TelegramConfig
-from bot.i18n import Translator
-from bot.render import ProgrammeWords, render
-from bot.surveys import load_survey
+from bot.text.i18n import Translator
+from bot.text.render import ProgrammeWords, render
+from bot.text.surveys import load_survey
 from conversations.effects import Outgoing, Scale
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_app
 from bot.config import load_config
-from bot.enrol_tokens import new_token, store_token
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.enrolment.tokens import new_token, store_token
+from bot.runtime.app import open_app
 from bot.store.consent import Consent
 from tests.fakes.telegram_api import FakeTelegram
 

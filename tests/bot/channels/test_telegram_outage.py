@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import ManualClock
 from bot.config import Config, TelegramConfig
+from bot.runtime.app import App, open_app
 from tests.fakes.telegram_api import FakeTelegram
 
 from .outage_kit import RECOVERY_MINUTES, opener_row, partner, ride_out

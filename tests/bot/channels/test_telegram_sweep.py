@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import ManualClock
 from bot.config import Config, TelegramConfig
-from bot.deletion_sweep import sweep_deletions
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.runtime.app import App, open_app
+from bot.schedule.deletion_deadlines import sweep_deletions
 from bot.store.consent import Consent
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -22,13 +22,14 @@ from typing import Any, TypeVar
 import httpx
 from twilio.request_validator import RequestValidator
 
-from bot.app import App, build_channels, build_components, open_app
 from bot.channels.sms_web import SmsWebhooks
 from bot.channels.telegram_updates import TelegramUpdates
 from bot.clock import ManualClock
 from bot.config import Config, DatabaseConfig, SecurityConfig, SmsConfig, TelegramConfig
-from bot.enrolment import enrol
-from bot.runner import build_web
+from bot.enrolment.rules import enrol
+from bot.runtime.app import App, build_channels, open_app
+from bot.runtime.components import build_components
+from bot.runtime.serve import build_web
 from bot.store.consent import Consent
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.app import open_app
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.cli.main import app as cli
 from bot.config import load_config
+from bot.runtime.app import open_app
 from tests.bot.conftest import enrol_console
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.app import open_app
 from bot.cli.main import app as cli
 from bot.config import load_config
-from bot.enrolment import enrol
+from bot.enrolment.rules import enrol
+from bot.runtime.app import open_app
 from bot.store.consent import Consent
 from bot.store.participants import NewParticipant
 from tests.bot.conftest import add_programme

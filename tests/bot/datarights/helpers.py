@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.app import App
 from bot.channels.base import Inbound
 from bot.clock import ManualClock
+from bot.runtime.app import App
 from bot.store.participants import Participant
 
 from ..conftest import enrol_console

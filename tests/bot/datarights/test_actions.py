@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.datarights.actions import erase, withdraw
-from bot.enrol_tokens import new_token, store_token
+from bot.enrolment.tokens import new_token, store_token
+from bot.runtime.app import App
 from bot.store.participants import Participant, address_purpose
 from bot.store.research import anonymous_records
 from tests.bot.sealed_rows import escalations

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.app import App
 from bot.datarights.export import SKIPPED, write_export
+from bot.runtime.app import App
 from bot.store import timepoints as tps
 from bot.store.research import all_records
 from conversations.answers import Answer

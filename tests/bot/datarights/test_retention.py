@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import App
 from bot.channels.base import Inbound
 from bot.clock import ManualClock, iso
 from bot.datarights.actions import withdraw
 from bot.datarights.retention import RetentionJob, run_retention
+from bot.runtime.app import App
 from bot.store import timepoints as tps
 
 from .helpers import answered_t0

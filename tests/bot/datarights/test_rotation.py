@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock, iso
 from bot.config import Config
@@ -22,7 +21,8 @@ from bot.datarights.rotation import (
     pending_counts,
     rotate,
 )
-from bot.enrol_tokens import new_token, redeem_token, store_token
+from bot.enrolment.tokens import new_token, redeem_token, store_token
+from bot.runtime.app import App, open_app
 
 from ..conftest import add_programme
 from .helpers import answered_t0, say

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.base import Inbound, Limits, Rendered, TransientError
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.escalation.monitor import EscalationMonitor
+from bot.runtime.app import App, open_app
 from bot.store.staff import StaffMember
 from tests.bot.conftest import enrol_console
 

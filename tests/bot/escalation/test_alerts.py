@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import aiosqlite
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config, SurveyConfig
+from bot.runtime.app import App, open_app
 from bot.store.escalations import RaisedEscalation
 from conversations import messages as m
 from tests.bot.sealed_rows import escalations

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from telegram import Bot
 
-from bot.app import open_app
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import open_app
 from tests.fakes.telegram_api import FakeTelegram
 
 from .conftest import (

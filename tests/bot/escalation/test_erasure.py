@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import App
 from bot.crypto import KeyFileError
 from bot.datarights.actions import erase
+from bot.runtime.app import App
 from bot.store.outbox import open_payload
 
 from .conftest import notifications, on_call_team, raise_urgent

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.app import App
 from bot.clock import ManualClock
+from bot.runtime.app import App
 
 from .conftest import (
     ANA_TG,

@@ -6,10 +6,11 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
-from bot.app import App, build_components
 from bot.clock import ManualClock
 from bot.config import EscalationConfig
 from bot.escalation.monitor import EscalationMonitor
+from bot.runtime.app import App
+from bot.runtime.components import build_components
 
 from .conftest import ANA_TG, RecordingChannel, on_call_team, raise_urgent
 

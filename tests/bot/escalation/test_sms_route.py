@@ -9,11 +9,11 @@ import pytest
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from bot.app import open_app
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import open_app
 from tests.fakes.twilio_api import FakeTwilio
 
 from .conftest import ANA_PHONE, RecordingChannel, monitor, on_call_team, raise_urgent

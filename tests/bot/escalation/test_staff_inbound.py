@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.app import App
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
+from bot.runtime.app import App
 
 from .conftest import (
     ANA_PHONE,

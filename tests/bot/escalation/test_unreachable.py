@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.app import open_app
 from bot.channels.base import Limits, Rendered, UnreachableError
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import open_app
 from tests.bot.sealed_rows import escalations
 
 from .conftest import RecordingChannel, notifications, on_call_team

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import App, open_app
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
 from bot.store.outbox import PRIORITY_WAVE
 from conversations.state import SessionState

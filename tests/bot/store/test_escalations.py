@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from bot.app import App, open_app
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import App, open_app
 from bot.store.escalations import open_reasons
 from tests.bot.conftest import enrol_console
 from tests.bot.escalation.conftest import say, start_t0

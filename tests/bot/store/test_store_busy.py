@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_app
 from bot.channels.base import Rendered
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import open_app
 from bot.store.db import BusyPolicy, Database, DatabaseBusy
 from bot.store.housekeeping import bump
 from tests.bot.busy_support import FAST, LockHolder

@@ -9,7 +9,7 @@ import httpx
 import pyotp
 import pytest
 
-from bot.app import App
+from bot.runtime.app import App
 from bot.store.staff import StaffMember
 from bot.web.auth import Accounts
 from bot.web.dashboard import Dashboard

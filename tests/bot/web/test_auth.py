@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import httpx
 
-from bot.app import App
 from bot.clock import ManualClock
+from bot.runtime.app import App
 from bot.web.dashboard import Dashboard
 from bot.web.security import COOKIE
 from tests.bot.conftest import START, enrol_console

@@ -19,8 +19,8 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.app import App
-from bot.runner import _until_listening, build_web
+from bot.runtime.app import App
+from bot.runtime.serve import _until_listening, build_web
 from bot.web.auth import Accounts
 from bot.web.dashboard import Dashboard
 from tests.bot.conftest import enrol_console

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bot.app import App
 from bot.clock import ManualClock
 from bot.escalation.desk import Escalation
+from bot.runtime.app import App
 from bot.web.dashboard import age, queue_order
 from tests.bot.conftest import enrol_console
 from tests.bot.escalation.conftest import last_code, say, start_t0
@@ -160,11 +160,11 @@ async def test_admin_unlocks_and_resets_second_factor(
 
 
 async def test_followup_run_serves_the_desk(app: App) -> None:
-    """`followup run` mounts the dashboard through build_components, with its headers."""
-    from bot.app import build_components
-    from bot.runner import build_web
+    """`followup run` mounts the dashboard through service_components, with its headers."""
+    from bot.cli.run_cmd import service_components
+    from bot.runtime.serve import build_web
 
-    web = build_web(build_components(app))
+    web = build_web(service_components(app))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1"
     ) as client:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from bot.app import App
+from bot.runtime.app import App
 from bot.web.security import ROUTE_ROLES
 from conversations.answers import Answer
 from tests.bot.conftest import enrol_console

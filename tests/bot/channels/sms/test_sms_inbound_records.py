@@ -10,13 +10,15 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.app import App, _sms_components, _StoringRecords, open_app
 from bot.channels.base import Inbound
 from bot.channels.sms import SmsChannel
 from bot.channels.sms_web import SmsWebhooks
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
+from bot.inbound.storing import StoringRecords
+from bot.outbox.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
+from bot.runtime.app import App, open_app
+from bot.runtime.components import _sms_components
 from tests.fakes.twilio_api import FakeTwilio
 
 from .sms_harness import PHONE
@@ -45,7 +47,7 @@ async def app(config: Config, clock: ManualClock, fake: FakeTwilio) -> AsyncIter
 def wired(app: App) -> ProviderRecords:
     """The records keeper as ``followup run`` wires it (hook into the service included)."""
     (webhooks,) = _sms_components(app)
-    assert isinstance(webhooks, SmsWebhooks) and isinstance(webhooks.records, _StoringRecords)
+    assert isinstance(webhooks, SmsWebhooks) and isinstance(webhooks.records, StoringRecords)
     return webhooks.records.records  # under the wrapper that reports a locked database
 
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.sms import SmsChannel
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.app import App, open_app
 from tests.fakes.twilio_api import FakeTwilio
 
 from ..outage_kit import RECOVERY_MINUTES, opener_row, partner, ride_out

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.app import App, open_app
 from bot.channels.sms import SmsChannel
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.enrolment import enrol
-from bot.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
+from bot.enrolment.rules import enrol
+from bot.outbox.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
+from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from tests.bot.conftest import add_programme
 from tests.bot.sealed_rows import escalations

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.channels.segments import sms_segments
-from bot.i18n import Translator
-from bot.render import ProgrammeWords, render
-from bot.surveys import load_survey
-from bot.words import lexicon_for
+from bot.text.i18n import Translator
+from bot.text.render import ProgrammeWords, render
+from bot.text.surveys import load_survey
+from bot.text.words import lexicon_for
 from conversations import messages as m
 from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing, Send
 from conversations.engine import Context, step

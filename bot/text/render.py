@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.channels.base import Button, Rendered
 from bot.channels.segments import sms_segments
-from bot.i18n import Translator
+from bot.text.i18n import Translator
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.i18n import available_languages
-from bot.planning import DateError, replan_participant
-from bot.scheduling import SettingsError, rules_for
-from bot.service import FollowupService
+from bot.schedule.plans import DateError, replan_participant
+from bot.schedule.settings import SettingsError, rules_for
+from bot.session.service import FollowupService
 from bot.store.consent import Consent, record_consent
 from bot.store.housekeeping import audit
 from bot.store.participants import NewParticipant, Participant
-from bot.words import lexicon_for
+from bot.text.i18n import available_languages
+from bot.text.words import lexicon_for
 from conversations.lexicon import CARRIER_KEYWORDS
 from conversations.survey import Survey
 from conversations.text import MAX_SECRET_LENGTH, secret_form, secret_forms, skeleton_words, tokens

@@ -10,24 +10,25 @@ when the chunk must be made contact by contact instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from bot.channels.base import CHANNEL_STYLES
-from bot.contact_gate import contactable
-from bot.i18n import Translator
-from bot.render import ProgrammeWords, render
+from bot.clock import Clock
+from bot.crypto import KeyRing
+from bot.session.contacts import ContactRequest, contactable, lane_of
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
-from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE
-from bot.store.participants import Participant, Programme
-from bot.store.sessions import StoredSession
+from bot.store.db import Database
+from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox
+from bot.store.participants import Participant, Participants, Programme, Programmes
+from bot.store.sessions import Sessions, StoredSession
+from bot.text.i18n import Translator
+from bot.text.render import ProgrammeWords, render
 from conversations.effects import Effect, Outgoing, Send
-from conversations.engine import step
+from conversations.engine import Context, step
 from conversations.events import Begin
 from conversations.state import SessionState
-
-if TYPE_CHECKING:
-    from bot.service import ContactRequest, FollowupService
+from conversations.survey import Survey
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,29 @@ Opened = tuple[Participant, SessionState, list[Effect]]
 """What the engine did for one contact (the service wraps it in a ``StepReport``)."""
 
 
+class BatchHost(Protocol):
+    """What a chunk uses of the service (``FollowupService`` is one): its stores and the
+    engine's context, nothing more."""
+
+    db: Database
+    ring: KeyRing
+    clock: Clock
+    survey: Survey
+    participants: Participants
+    programmes: Programmes
+    sessions: Sessions
+    outbox: Outbox
+    on_outbox: Callable[[], None]
+
+    def context_for(self, participant: Participant) -> Context: ...
+
+
 class NotBatchable(Exception):
     """The engine answered a Begin with an effect other than an opener or reminder: the
     chunk is rolled back and made one by one through the service's general path."""
 
 
-async def open_chunk(
-    service: FollowupService, requests: Sequence[ContactRequest]
-) -> list[Opened | None]:
+async def open_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> list[Opened | None]:
     """Open these contacts in ONE transaction; None for a partner who is not active, has no
     consent on record, or whose dedupe key is used (checked under the write lock)."""
     pairs = [(r.participant_id, r.timepoint) for r in requests]
@@ -50,7 +66,9 @@ async def open_chunk(
         raise DuplicateContact("a partner's timepoint twice in one chunk")
     chunk = _Chunk(service)
     async with service.db.transaction() as tx:
-        gate, sessions = await contactable(service, tx, requests)
+        gate, sessions = await contactable(
+            tx, service.participants, service.sessions, service.outbox, requests
+        )
         opened: list[Opened | None] = []
         for request, participant in zip(requests, gate, strict=True):
             if participant is None:
@@ -68,9 +86,7 @@ class _Chunk:
     """The rows of one chunk, built in memory; openers are rendered once per chunk (a wave's
     differ only in address; the payload is serialised at once, so sharing it is safe)."""
 
-    def __init__(self, service: FollowupService) -> None:
-        from bot.service import lane_of  # bot.service imports this module
-
+    def __init__(self, service: BatchHost) -> None:
         self.service = service
         self.lane_of = lane_of
         self.now = service.clock.now()

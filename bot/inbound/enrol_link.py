@@ -15,11 +15,11 @@ import aiosqlite
 
 from bot.channels.base import Inbound, InboundHandler, Rendered
 from bot.clock import iso, parse_iso
-from bot.enrol_tokens import redeem_token
-from bot.i18n import Translator, available_languages
-from bot.service import FollowupService
+from bot.enrolment.tokens import redeem_token
+from bot.session.service import FollowupService
 from bot.store.housekeeping import audit, bump, first_time_seen
 from bot.store.outbox import PRIORITY_LIVE
+from bot.text.i18n import Translator, available_languages
 from conversations import messages as m
 
 log = logging.getLogger(__name__)

@@ -6,36 +6,25 @@ handed what they need and import nothing of the service.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.channels.base import Channel, Inbound, InboundHandler, NotStored
+from bot.channels.base import Channel, Inbound, NotStored
 from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_updates import TelegramUpdates
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
 from bot.crypto import KeyRing, load_or_create_keyring
-from bot.deletion_sweep import sweep_deletions
-from bot.dispatch import Dispatcher
 from bot.escalation.desk import Desk
 from bot.escalation.monitor import EscalationMonitor
 from bot.escalation.notifier import Notifier
 from bot.escalation.staff_inbound import StaffRouter
-from bot.service import FollowupService, StepReport
+from bot.outbox.dispatcher import Dispatcher
+from bot.session.service import FollowupService, StepReport
 from bot.store.db import Database, DatabaseBusy
 from bot.store.escalations import EscalationHook, seal_clear_reasons
-from bot.store.housekeeping import bump
 from bot.store.outbox import Outbox
 from bot.store.staff import StaffStore
-from bot.surveys import load_survey
-from bot.sweep import Sweep
-from bot.telegram_enrol import TelegramEnrolment
-from bot.ticker import Ticker
-
-if TYPE_CHECKING:
-    from bot.provider_records import ProviderRecords
-    from bot.runner import Component
+from bot.text.surveys import load_survey
 
 
 @dataclass
@@ -136,7 +125,7 @@ def build_channels(config: Config) -> dict[str, Channel]:
     if config.sms.account_sid:
         # Imported here: twilio and aiohttp cost every CLI command a third of a second.
         from bot.channels.sms import SmsChannel
-        from bot.provider_records import RECORDS_CHANNEL
+        from bot.outbox.provider_records import RECORDS_CHANNEL
 
         _check_sms(config)
         sms = SmsChannel(config.sms)
@@ -158,106 +147,3 @@ def _check_sms(config: Config) -> None:
             raise ConfigError(
                 f"{config.source}: key 'sms.{key}'{hint}: needed when sms.account_sid is set"
             )
-
-
-def build_components(app: App) -> list[Component]:
-    """Long-running parts for ``followup run``: channel adapters, scheduler, ..."""
-    from bot.datarights.retention import RetentionJob
-    from bot.web.dashboard import Dashboard
-
-    components: list[Component] = [app.escalation_monitor(), Dashboard(app)]
-    components.append(RetentionJob(app.db, app.config.retention, app.service.clock))
-    telegram = app.channels.get("telegram")
-    if isinstance(telegram, TelegramChannel):
-        service = app.service
-
-        async def to_service(msg: Inbound) -> None:
-            await app.handle_inbound(msg)  # staff buttons first, then her path
-
-        enrolment = TelegramEnrolment(service, to_service)
-
-        async def count(name: str) -> None:
-            async with app.db.transaction() as tx:
-                await bump(tx, name)
-
-        components.append(
-            TelegramUpdates(
-                app.config.telegram,
-                telegram,
-                storing(enrolment.handle),
-                count=count,
-                tick=lambda: sweep_deletions(service, "telegram"),
-            )
-        )
-    if app.config.sms.account_sid and "sms" in app.channels:
-        components.extend(_sms_components(app))
-    sweep = Sweep(app.service, keep_actions=False)  # counts only: a wave is 100,000 actions
-    components.append(Ticker(sweep.run, app.config.scheduler.sweep_seconds, sweep.daily))
-    return components
-
-
-def _sms_components(app: App) -> list[Component]:
-    from bot.channels.sms import SmsChannel
-    from bot.channels.sms_web import SmsWebhooks
-    from bot.provider_records import PROVIDER_DELETE, ProviderRecords
-
-    sms = app.channels["sms"]
-    if not isinstance(sms, SmsChannel):
-        return []
-    records = ProviderRecords(
-        db=app.db,
-        ring=app.ring,
-        outbox=app.service.outbox,
-        transcript=app.service.transcript,
-        clock=app.service.clock,
-        channel=sms,
-        enabled=app.config.sms.delete_provider_records,
-        on_outbox=app.dispatcher.wake,
-    )
-    app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
-    app.service.inbound_ref_hooks[sms.name] = records.queue_in_tx  # her SMS and its deletion
-    return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), _StoringRecords(records))]
-
-
-def _inbound_handler(app: App) -> Callable[[Inbound], Awaitable[None]]:
-    async def handle(message: Inbound) -> None:
-        await app.handle_inbound(message)  # on-call staff replies (ACK/DONE) first, then hers
-
-    return handle
-
-
-def storing(handler: InboundHandler) -> InboundHandler:
-    """``handler`` with a locked database reported as ``NotStored`` (channels know no store)."""
-
-    async def handle(message: Inbound) -> None:
-        try:
-            await handler(message)
-        except DatabaseBusy as exc:
-            raise NotStored(str(exc)) from exc
-
-    return handle
-
-
-class _StoringRecords:
-    """The SMS provider-record keeper, with a locked database reported as ``NotStored``."""
-
-    def __init__(self, records: ProviderRecords) -> None:
-        self.records = records
-
-    async def message_final(self, sid: str, status: str) -> None:
-        try:
-            await self.records.message_final(sid, status)
-        except DatabaseBusy as exc:
-            raise NotStored(str(exc)) from exc
-
-    async def inbound_received(self, sid: str) -> None:
-        try:
-            await self.records.inbound_received(sid)
-        except DatabaseBusy as exc:
-            raise NotStored(str(exc)) from exc
-
-    async def sweep(self) -> int:
-        return await self.records.sweep()
-
-    async def close(self) -> None:
-        await self.records.close()

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator, Sequence
-from typing import Protocol
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
-from bot.app import App
+from bot.runtime.app import App
+from bot.runtime.component import Component
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +42,6 @@ async def _until_listening(server: uvicorn.Server, task: asyncio.Task[None]) -> 
             raise RuntimeError("web server stopped during start-up")
         await asyncio.sleep(0.02)
     raise RuntimeError("web server did not start within 10 s")
-
-
-class Component(Protocol):
-    """A long-running part of the service (a channel adapter, the scheduler, ...)."""
-
-    name: str
-
-    def routes(self) -> Sequence[BaseRoute]:
-        """Web routes this component serves (webhooks); may be empty."""
-        ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 async def _health(request: Request) -> PlainTextResponse:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 #: The catalogs of the checkout; FOLLOWUP_LOCALES_DIR points elsewhere (e.g. a non-editable install).
 LOCALES_DIR = Path(
-    os.environ.get("FOLLOWUP_LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales"
+    os.environ.get("FOLLOWUP_LOCALES_DIR") or Path(__file__).resolve().parents[2] / "locales"
 )
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"

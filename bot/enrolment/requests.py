@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import validation
-from bot.app import App
 from bot.config import Config
-from bot.enrol_tokens import new_token, store_token
-from bot.enrolment import EnrolmentError, enrol
-from bot.scheduling import quiet_hours
+from bot.enrolment import validation
+from bot.enrolment.rules import EnrolmentError, enrol
+from bot.enrolment.tokens import new_token, store_token
+from bot.enrolment.validation import InputError
+from bot.schedule.settings import quiet_hours
+from bot.session.service import FollowupService
 from bot.store.consent import Consent
-from bot.validation import InputError
 
 CHANNELS = ("telegram", "sms", "console")
 
@@ -105,10 +105,9 @@ def parse_request(
     )  # fmt: skip
 
 
-async def enrol_request(application: App, req: EnrolRequest, actor: str) -> dict[str, str]:
+async def enrol_request(service: FollowupService, req: EnrolRequest, actor: str) -> dict[str, str]:
     """Store her; returns pseudonym (and the one-time Telegram token and link)."""
-    cfg = application.config
-    service = application.service
+    cfg = service.config
     programme = await service.programmes.by_name(req.programme)
     if programme is None:
         raise InputError(f"no programme named '{req.programme}' (see: followup programme list)")
@@ -130,9 +129,9 @@ async def enrol_request(application: App, req: EnrolRequest, actor: str) -> dict
     result = {"participant": participant.pseudonym, "channel": req.channel}
     if req.channel == "telegram":
         token = new_token()
-        async with application.db.transaction() as tx:
+        async with service.db.transaction() as tx:
             await store_token(
-                tx, application.ring, participant.id, token, now,
+                tx, service.ring, participant.id, token, now,
                 timedelta(days=cfg.telegram.enrol_token_days),
             )  # fmt: skip
         result["token"] = token

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
-from bot.i18n import available_languages
+from bot.text.i18n import available_languages
 from scheduler.windows import QuietHours, WindowError, parse_windows, validate_windows
 
 

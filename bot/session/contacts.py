@@ -1,38 +1,59 @@
 """Who of a batch of contacts may be contacted now: one gate for the sweep's batched path
-(``bot.wave_contacts``) and the service's general path, so a rule cannot reach only one."""
+(``bot.session.wave_batch``) and the service's general path, so a rule cannot reach only one."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime
 
 import aiosqlite
 
 from bot.store.consent import consented_among
-from bot.store.participants import Participant
-from bot.store.sessions import StoredSession
-
-if TYPE_CHECKING:
-    from bot.service import ContactRequest, FollowupService
+from bot.store.outbox import Outbox
+from bot.store.participants import Participant, Participants
+from bot.store.sessions import Sessions, StoredSession
 
 log = logging.getLogger(__name__)
 
 Pair = tuple[str, str]
 
 
+def lane_of(participant_id: str) -> str:
+    return f"p:{participant_id}"
+
+
+@dataclass(frozen=True)
+class ContactRequest:
+    """One opener or reminder the scheduler wants sent."""
+
+    participant_id: str
+    timepoint: str
+    reminder: int = 0
+    wave: bool = False
+    dedupe_key: str | None = None
+    """Outbox key of this opener/reminder; a second try with the same key writes nothing."""
+    not_after: datetime | None = None
+    """End of her sendable stretch: the dispatcher drops the message if it is later."""
+
+
 async def contactable(
-    service: FollowupService, tx: aiosqlite.Connection, requests: Sequence[ContactRequest]
+    tx: aiosqlite.Connection,
+    participants: Participants,
+    sessions: Sessions,
+    outbox: Outbox,
+    requests: Sequence[ContactRequest],
 ) -> tuple[list[Participant | None], dict[Pair, StoredSession]]:
     """Each request's partner, or None when she is not active, its dedupe key was used
     (another sweep got there first) or no consent is on record; with her stored sessions.
     Call it inside the write transaction: that is what makes the checks exact."""
     pairs = [(r.participant_id, r.timepoint) for r in requests]
     ids = [pid for pid, _ in pairs]
-    people = await service.participants.many(ids)
+    people = await participants.many(ids)
     consented = await consented_among(tx, ids)
-    sessions = await service.sessions.for_pairs(pairs)
-    used = await service.outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
+    stored = await sessions.for_pairs(pairs)
+    used = await outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
     await tx.executemany(
         "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
     )
@@ -48,4 +69,4 @@ async def contactable(
             gate.append(None)
         else:
             gate.append(participant)
-    return gate, sessions
+    return gate, stored

@@ -21,7 +21,7 @@ Job = Callable[[], Awaitable[object]]
 
 
 class Ticker:
-    """A ``bot.runner.Component``: runs ``sweep`` every ``seconds`` and ``daily`` once a day."""
+    """A ``bot.runtime.serve.Component``: runs ``sweep`` every ``seconds`` and ``daily`` once a day."""
 
     name = "scheduler"
 

@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.clock import iso, parse_iso
-from bot.scheduling import ProgrammeRules, rules_for
-from bot.service import ContactRequest, FollowupService
+from bot.schedule.settings import ProgrammeRules, rules_for
+from bot.session.contacts import ContactRequest
+from bot.session.service import FollowupService
 from bot.store import timepoints as tps
 from bot.store.outbox import WINDOW_CLOSED
 from conversations.events import Expire, Idle

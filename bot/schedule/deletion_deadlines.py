@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from bot.clock import iso
-from bot.service import FollowupService
+from bot.session.service import FollowupService
 from bot.store.outbox import PRIORITY_URGENT
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.app import App
 from bot.clock import iso
+from bot.schedule.sweep import Sweep, SweepReport
+from bot.session.service import FollowupService
 from bot.store.housekeeping import audit
-from bot.sweep import Sweep, SweepReport
 
 #: Columns of ``followup waves``: a timepoint row's state, or her status when that
 #: stops contact before the attempt has ended.
@@ -58,7 +58,10 @@ class WaveRow:
 
 
 async def list_waves(
-    app: App, programme: str | None = None, first: date | None = None, last: date | None = None
+    service: FollowupService,
+    programme: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
 ) -> list[WaveRow]:
     """Waves with counts by state, oldest first; cancelled timepoints are not counted."""
     sql = (
@@ -79,7 +82,7 @@ async def list_waves(
         sql, params = sql + " AND t.due_on <= ?", [*params, last.isoformat()]
     sql += " GROUP BY t.wave_id, st ORDER BY t.due_on, g.name, t.timepoint"
     waves: dict[str, WaveRow] = {}
-    for r in await app.db.fetchall(sql, params):
+    for r in await service.db.fetchall(sql, params):
         wave = waves.get(r[0])
         if wave is None:
             wave = WaveRow(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]), {})
@@ -88,17 +91,19 @@ async def list_waves(
     return list(waves.values())
 
 
-async def wave_exists(app: App, wave_id: str) -> bool:
-    row = await app.db.fetchone("SELECT 1 FROM timepoints WHERE wave_id = ? LIMIT 1", (wave_id,))
+async def wave_exists(service: FollowupService, wave_id: str) -> bool:
+    row = await service.db.fetchone(
+        "SELECT 1 FROM timepoints WHERE wave_id = ? LIMIT 1", (wave_id,)
+    )
     return row is not None
 
 
-async def hold_wave(app: App, wave_id: str, by: str) -> bool:
+async def hold_wave(service: FollowupService, wave_id: str, by: str) -> bool:
     """Hold a wave: none of its openers or reminders go out until release. False if unknown."""
-    if not await wave_exists(app, wave_id):
+    if not await wave_exists(service, wave_id):
         return False
-    now = app.service.clock.now()
-    async with app.db.transaction() as tx:
+    now = service.clock.now()
+    async with service.db.transaction() as tx:
         await tx.execute(
             "INSERT OR IGNORE INTO wave_holds (wave_id, held_at, held_by) VALUES (?, ?, ?)",
             (wave_id, iso(now), by),
@@ -107,12 +112,12 @@ async def hold_wave(app: App, wave_id: str, by: str) -> bool:
     return True
 
 
-async def release_wave(app: App, wave_id: str, by: str) -> bool:
+async def release_wave(service: FollowupService, wave_id: str, by: str) -> bool:
     """Release a held wave: its contacts go out at their next sendable instant."""
-    if not await wave_exists(app, wave_id):
+    if not await wave_exists(service, wave_id):
         return False
-    now = app.service.clock.now()
-    async with app.db.transaction() as tx:
+    now = service.clock.now()
+    async with service.db.transaction() as tx:
         await tx.execute("DELETE FROM wave_holds WHERE wave_id = ?", (wave_id,))
         await tx.execute(
             "UPDATE timepoints SET next_action_at = NULL WHERE wave_id = ?", (wave_id,)
@@ -121,23 +126,23 @@ async def release_wave(app: App, wave_id: str, by: str) -> bool:
     return True
 
 
-async def is_held(app: App, wave_id: str) -> bool:
-    return bool(await app.db.fetchone("SELECT 1 FROM wave_holds WHERE wave_id = ?", (wave_id,)))
+async def is_held(service: FollowupService, wave_id: str) -> bool:
+    return bool(await service.db.fetchone("SELECT 1 FROM wave_holds WHERE wave_id = ?", (wave_id,)))
 
 
-async def send_now(app: App, wave_id: str, by: str) -> SweepReport:
+async def send_now(service: FollowupService, wave_id: str, by: str) -> SweepReport:
     """Contact the wave's members without waiting for the due date: those inside their safe
     window now are enqueued at once; the others at the start of their next window (the
     regular sweep does it). Nothing ever goes out outside her windows or in quiet hours."""
-    now = app.service.clock.now()
-    async with app.db.transaction() as tx:
+    now = service.clock.now()
+    async with service.db.transaction() as tx:
         await tx.execute(
             "UPDATE timepoints SET send_now_at = ?, next_action_at = NULL"
             " WHERE wave_id = ? AND state = 'scheduled'",
             (iso(now), wave_id),
         )
         await audit(tx, now, f"cli:{by}", "wave_send_now", wave_id)
-    return await Sweep(app.service).run(wave_id=wave_id)
+    return await Sweep(service).run(wave_id=wave_id)
 
 
 @dataclass(frozen=True)
@@ -147,13 +152,13 @@ class Progress:
     failed: int
 
 
-async def outbox_progress(app: App, row_keys: list[str]) -> Progress:
+async def outbox_progress(service: FollowupService, row_keys: list[str]) -> Progress:
     """How many of these dedupe keys left the outbox (sent, failed, or dropped as too late)."""
     done = failed = 0
     for start in range(0, len(row_keys), 500):
         keys = row_keys[start : start + 500]
         marks = ",".join("?" * len(keys))
-        for r in await app.db.fetchall(
+        for r in await service.db.fetchall(
             f"SELECT state, COUNT(*) FROM outbox WHERE dedupe_key IN ({marks}) GROUP BY state",
             keys,
         ):
@@ -165,7 +170,7 @@ async def outbox_progress(app: App, row_keys: list[str]) -> Progress:
 
 
 async def follow(
-    app: App,
+    service: FollowupService,
     row_keys: list[str],
     on_progress: Callable[[Progress], None],
     *,
@@ -176,7 +181,7 @@ async def follow(
     loop = asyncio.get_running_loop()
     deadline = None if give_up_after is None else loop.time() + give_up_after
     while True:
-        progress = await outbox_progress(app, row_keys)
+        progress = await outbox_progress(service, row_keys)
         on_progress(progress)
         if progress.done >= progress.total:
             return progress

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from bot.i18n import Translator
+from bot.text.i18n import Translator
 from conversations.lexicon import Lexicon
 
 

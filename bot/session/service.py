@@ -19,13 +19,12 @@ import aiosqlite
 from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION, Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
-from bot.contact_gate import contactable
 from bot.crypto import KeyRing
 from bot.datarights.core import withdraw_in_tx
 from bot.datarights.secret_words import refresh_secret_digests
-from bot.i18n import Translator, format_day
-from bot.render import ProgrammeWords, render
-from bot.scheduling import rules_for
+from bot.schedule.settings import rules_for
+from bot.session.contacts import ContactRequest, contactable, lane_of
+from bot.session.wave_batch import NotBatchable, open_chunk
 from bot.store import timepoints as tps
 from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Database
@@ -40,8 +39,9 @@ from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, PRIORITY_WAVE, Outb
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Answers, Sessions
 from bot.store.transcript import Transcript
-from bot.wave_contacts import NotBatchable, open_chunk
-from bot.words import lexicon_for
+from bot.text.i18n import Translator, format_day
+from bot.text.render import ProgrammeWords, render
+from bot.text.words import lexicon_for
 from conversations import messages as m
 from conversations.effects import (
     ClearAnswer,
@@ -81,24 +81,6 @@ IMMEDIATE_DELETION = frozenset(
 #: (transaction, participant id, provider message ref, now): work that must commit with her
 #: inbound message or not at all.
 InboundRefHook = Callable[[aiosqlite.Connection, str, str, datetime], Awaitable[None]]
-
-
-def lane_of(participant_id: str) -> str:
-    return f"p:{participant_id}"
-
-
-@dataclass(frozen=True)
-class ContactRequest:
-    """One opener or reminder the scheduler wants sent."""
-
-    participant_id: str
-    timepoint: str
-    reminder: int = 0
-    wave: bool = False
-    dedupe_key: str | None = None
-    """Outbox key of this opener/reminder; a second try with the same key writes nothing."""
-    not_after: datetime | None = None
-    """End of her sendable stretch: the dispatcher drops the message if it is later."""
 
 
 @dataclass
@@ -219,7 +201,7 @@ class FollowupService:
 
     async def begin_contacts(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
         """Open a chunk of a wave's contacts in ONE transaction, one statement per table
-        (``bot.wave_contacts``). If the chunk rolls back (a used dedupe key, an unusual step)
+        (``bot.session.wave_batch``). If the chunk rolls back (a used dedupe key, an unusual step)
         its contacts are made one by one, each in its own transaction: the others still go
         out, and none twice. None for a partner not contacted."""
         try:
@@ -243,7 +225,9 @@ class FollowupService:
         now = self.clock.now()
         reports: list[StepReport | None] = []
         async with self.db.transaction() as tx:
-            gate, sessions = await contactable(self, tx, requests)
+            gate, sessions = await contactable(
+                tx, self.participants, self.sessions, self.outbox, requests
+            )
             programmes: dict[int, Programme] = {}
             for request, participant in zip(requests, gate, strict=True):
                 if participant is None:
