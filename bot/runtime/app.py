@@ -6,14 +6,16 @@ handed what they need and import nothing of the service.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.channels.base import Channel, Inbound, NotStored
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
-from bot.crypto import KeyRing, load_or_create_keyring
+from bot.crypto import KeyFileError, KeyRing, load_or_create_keyring
 from bot.escalation.desk import Desk
 from bot.escalation.monitor import EscalationMonitor
 from bot.escalation.notifier import Notifier
@@ -23,6 +25,7 @@ from bot.session.service import FollowupService, StepReport
 from bot.store.db import Database, DatabaseBusy
 from bot.store.escalations import EscalationHook, seal_clear_reasons
 from bot.store.outbox import Outbox
+from bot.store.sealed_check import holds_keyed_fields
 from bot.store.staff import StaffStore
 from bot.text.surveys import load_survey
 
@@ -75,7 +78,9 @@ async def open_app(
     escalation_hooks: tuple[EscalationHook, ...] = (),
 ) -> App:
     """Open keys and database (creating both on first run) and build service and dispatcher."""
-    ring, created = load_or_create_keyring(config.path(config.security.key_file))
+    key_file = config.path(config.security.key_file)
+    refuse_new_key_for_sealed_data(config, key_file)
+    ring, created = load_or_create_keyring(key_file)
     survey = load_survey(config.survey.file)
     db = await Database.open(config.path(config.database.path))
     await seal_clear_reasons(db, ring)  # rows from before migration 9, once
@@ -105,6 +110,21 @@ async def open_app(
     desk = Desk(db, ring, clock, notifier)
     router = StaffRouter(db, ring, staff, desk, service.outbox, clock, wake=dispatcher.wake)
     return App(config, db, ring, service, dispatcher, chans, created, staff, notifier, desk, router)
+
+
+def refuse_new_key_for_sealed_data(config: Config, key_file: Path) -> None:
+    """A missing key file is created only for a database that no key has written to yet:
+    a new key beside data sealed with another would split her data (issue 21)."""
+    if os.environ.get("FOLLOWUP_KEYS") or key_file.exists():
+        return
+    database = config.path(config.database.path)
+    if holds_keyed_fields(database):
+        where = "FOLLOWUP_KEY_FILE" if os.environ.get("FOLLOWUP_KEY_FILE") else "security.key_file"
+        raise KeyFileError(
+            f"{key_file}: no such key file, but {database} already holds fields sealed with a"
+            f" key; nothing was created. Point {where} (config: {config.source}) at the key"
+            " file that sealed them, or restore it from its backup"
+        )
 
 
 class _Waker:
