@@ -21,7 +21,8 @@ from bot.escalation.monitor import EscalationMonitor
 from bot.escalation.notifier import Notifier
 from bot.escalation.staff_inbound import StaffRouter
 from bot.outbox.dispatcher import Dispatcher
-from bot.session.service import FollowupService, StepReport
+from bot.session.effects import StepReport
+from bot.session.service import FollowupService
 from bot.store.db import Database, DatabaseBusy
 from bot.store.escalations import EscalationHook, seal_clear_reasons
 from bot.store.outbox import Outbox

@@ -10,91 +10,49 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import aiosqlite
 
-from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION, Inbound
+from bot.channels.base import Inbound
 from bot.clock import Clock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
-from bot.datarights.core import withdraw_in_tx
 from bot.datarights.secret_words import refresh_secret_digests
-from bot.schedule.settings import rules_for
-from bot.session.contacts import ContactRequest, contactable, lane_of
+from bot.session.contacts import ContactRequest, contactable
+from bot.session.effects import StepFacts, StepReport, apply_effects, snooze_of
+from bot.session.outgoing import enqueue_deletion
 from bot.session.wave_batch import NotBatchable, open_chunk
 from bot.store import timepoints as tps
 from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Database
 from bot.store.escalations import (
     EscalationHook,
-    RaisedEscalation,
-    has_open_escalation,
     raise_escalation,
 )
 from bot.store.housekeeping import audit, bump, first_time_seen
-from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, PRIORITY_WAVE, Outbox
+from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Answers, Sessions
 from bot.store.transcript import Transcript
-from bot.text.i18n import Translator, format_day
-from bot.text.render import ProgrammeWords, render
 from bot.text.words import lexicon_for
-from conversations import messages as m
 from conversations.effects import (
-    ClearAnswer,
     DeleteTranscript,
-    Effect,
-    EndSession,
-    Escalate,
-    Line,
-    OptIn,
-    OptOut,
-    Outgoing,
-    PauseContact,
-    SaveAnswer,
     Send,
-    Snooze,
-    Withdraw,
 )
 from conversations.engine import Context, step
 from conversations.events import Begin, Event, Expire, Idle, Reply
 from conversations.state import SessionState
 from conversations.survey import Survey
-from scheduler.contact import snooze_until
-from scheduler.windows import parse_windows
 
 log = logging.getLogger(__name__)
 
 PROGRAMME_CACHE_SECONDS = 60.0
-#: A message from her outside any session: a content-free alert, at most one open at a time.
-OUTSIDE_SESSION = "message_outside_session"
-
-#: Deletions that must not wait for anything (she may be in danger now).
-IMMEDIATE_DELETION = frozenset(
-    {"safe_word", "opted_out", "locked", "withdrawn", "erased", "unreachable"}
-)
 
 
 #: (transaction, participant id, provider message ref, now): work that must commit with her
 #: inbound message or not at all.
 InboundRefHook = Callable[[aiosqlite.Connection, str, str, datetime], Awaitable[None]]
-
-
-@dataclass
-class StepReport:
-    """What one step did, for the console and for tests."""
-
-    participant: Participant
-    state: SessionState
-    effects: list[Effect] = field(default_factory=list)
-    escalations: list[RaisedEscalation] = field(default_factory=list)
-
-    @property
-    def ended(self) -> bool:
-        return self.state.phase in ("ended", "paused")
 
 
 class FollowupService:
@@ -177,7 +135,7 @@ class FollowupService:
             ):
                 # Outside a session (ended, paused) her message must not stay in her chat either.
                 session_id = stored.id if stored else None
-                await self._enqueue_deletion(tx, participant, session_id, "stray", now)
+                await self._delete(tx, participant, session_id, "stray", now)
                 self.on_outbox()
             return report
 
@@ -328,9 +286,7 @@ class FollowupService:
                 hooks=self.escalation_hooks,
             )
             await audit(tx, now, "channel", status, participant.pseudonym, reason)
-            await self._enqueue_deletion(
-                tx, participant, stored.id if stored else None, "unreachable", now
-            )
+            await self._delete(tx, participant, stored.id if stored else None, "unreachable", now)
             self.db.after_commit(self.on_outbox)
         log.info("participant %s: %s (%s)", participant.pseudonym, status, reason)
 
@@ -373,162 +329,14 @@ class FollowupService:
             session_id = await self.sessions.save(tx, participant.id, new_state, now, session_id)
         report = StepReport(participant, new_state, effects)
         programme = programme or await self._programme(participant.programme_id)
-        await self._apply(
-            tx,
-            participant,
-            programme,
-            session_id,
-            new_state,
-            effects,
-            now,
-            report,
-            priority,
-            contact,
-        )
+        facts = StepFacts(
+            tx, participant, programme, session_id, new_state, now, priority, contact,
+            snooze_of(self, participant, programme, effects, now),
+        )  # fmt: skip
+        await apply_effects(self, facts, effects, report)
         if any(isinstance(e, Send | DeleteTranscript) for e in effects):
             self.db.after_commit(self.on_outbox)
         return report
-
-    async def _apply(
-        self,
-        tx: aiosqlite.Connection,
-        participant: Participant,
-        programme: Programme,
-        session_id: str | None,
-        state: SessionState,
-        effects: list[Effect],
-        now: datetime,
-        report: StepReport,
-        priority: int,
-        contact: ContactRequest | None = None,
-    ) -> None:
-        pid, timepoint = participant.id, state.timepoint
-        snoozes = [e for e in effects if isinstance(e, Snooze)]
-        until = (
-            self._snooze_until(participant, programme, snoozes[0].option, now) if snoozes else None
-        )
-        for effect in effects:
-            if isinstance(effect, Send):
-                if until is not None:
-                    effect = Send(_with_snooze_day(effect.message, participant, now, until))
-                await self._enqueue_send(
-                    tx, participant, programme, session_id, effect, now, priority, contact
-                )
-            elif isinstance(effect, SaveAnswer):
-                await self.answers.save(tx, pid, timepoint, effect.item_id, effect.answer, now)
-                if len(state.answers) == 1:  # her first answer of this timepoint
-                    await tps.update(tx, pid, timepoint, state="in_progress")
-            elif isinstance(effect, ClearAnswer):
-                await self.answers.clear(tx, pid, timepoint, effect.item_id)
-            elif isinstance(effect, Escalate):
-                if effect.reasons == (OUTSIDE_SESSION,) and await has_open_escalation(
-                    tx, self.ring, pid, OUTSIDE_SESSION
-                ):
-                    continue  # one open alert per woman is enough for a worker to call her
-                raised = await raise_escalation(
-                    tx,
-                    self.ring,
-                    level=effect.level,
-                    reasons=effect.reasons,
-                    now=now,
-                    participant_id=pid,
-                    programme_id=participant.programme_id,
-                    pseudonym=participant.pseudonym,
-                    session_id=session_id,
-                    timepoint=timepoint,
-                    hooks=self.escalation_hooks,
-                )
-                report.escalations.append(raised)
-            elif isinstance(effect, DeleteTranscript):
-                await self._enqueue_deletion(tx, participant, session_id, effect.reason, now)
-            elif isinstance(effect, EndSession):
-                new_state = tps.OUTCOME_STATES.get(effect.outcome)
-                if effect.outcome == "idle" and not state.started:
-                    new_state = None  # an unanswered opener stays 'sent', not 'in progress'
-                if new_state and state.outcome != "inactive":
-                    final = new_state in tps.FINAL_STATES
-                    await tps.update(
-                        tx, pid, timepoint, state=new_state, ended_at=iso(now) if final else None
-                    )
-            elif isinstance(effect, Snooze) and until is not None:
-                await tps.update(
-                    tx, pid, timepoint, state="snoozed", snoozed_until=until, next_action_at=until
-                )
-            elif isinstance(effect, PauseContact):
-                await self.participants.set_status(tx, pid, "paused", effect.reason, now)
-                await audit(
-                    tx, now, "participant", "contact_paused", participant.pseudonym, effect.reason
-                )
-            elif isinstance(effect, OptOut):
-                await self.participants.set_status(tx, pid, "opted_out", "carrier_stop", now)
-                await audit(tx, now, "participant", "opted_out", participant.pseudonym)
-            elif isinstance(effect, Withdraw):
-                await withdraw_in_tx(
-                    tx,
-                    self.ring,
-                    participant,
-                    programme,
-                    now,
-                    actor="participant",
-                    lane=lane_of(pid),
-                )
-            elif isinstance(effect, OptIn):
-                await tx.execute(
-                    "UPDATE participants SET opted_in_again_at = ? WHERE id = ?", (iso(now), pid)
-                )
-                await audit(
-                    tx,
-                    now,
-                    "participant",
-                    "opt_in_received",
-                    participant.pseudonym,
-                    "recorded; staff must resume contact",
-                )
-
-    async def _enqueue_send(
-        self,
-        tx: aiosqlite.Connection,
-        participant: Participant,
-        programme: Programme,
-        session_id: str | None,
-        effect: Send,
-        now: datetime,
-        priority: int,
-        contact: ContactRequest | None = None,
-    ) -> None:
-        address = participant.address(self.ring)
-        if address is None:
-            log.warning("participant %s has no address yet; message dropped", participant.pseudonym)
-            return
-        words = ProgrammeWords(
-            programme.sender_name,
-            programme.emergency_number,
-            programme.helpline or programme.emergency_number,
-        )
-        style = CHANNEL_STYLES.get(participant.channel, "numbered")
-        rendered = render(effect.message, style, Translator(participant.language), words)
-        kind = effect.message.kind
-        if kind == "help":
-            priority = PRIORITY_URGENT
-        elif kind not in ("opener", "reminder"):
-            priority = min(priority, PRIORITY_LIVE)
-        scheduled = contact is not None and kind in ("opener", "reminder")
-        dedupe_key = contact.dedupe_key if contact and scheduled else None
-        row_id = await self.outbox.enqueue(
-            tx,
-            lane=lane_of(participant.id),
-            channel=participant.channel,
-            kind="message",
-            priority=priority,
-            payload={"address": address, "message": rendered.to_json()},
-            now=now,
-            participant_id=participant.id,
-            session_id=session_id,
-            dedupe_key=dedupe_key,
-            not_after=contact.not_after if contact and scheduled else None,
-        )
-        if row_id is None and dedupe_key is not None:
-            raise DuplicateContact(dedupe_key)
 
     async def delete_chat(
         self, tx: aiosqlite.Connection, participant: Participant, reason: str, now: datetime
@@ -543,11 +351,11 @@ class FollowupService:
         ).fetchone()
         if row is None or participant.address(self.ring) is None:
             return False
-        await self._enqueue_deletion(tx, participant, None, reason, now)
+        await self._delete(tx, participant, None, reason, now)
         self.on_outbox()
         return True
 
-    async def _enqueue_deletion(
+    async def _delete(
         self,
         tx: aiosqlite.Connection,
         participant: Participant,
@@ -555,48 +363,6 @@ class FollowupService:
         reason: str,
         now: datetime,
     ) -> None:
-        lane = lane_of(participant.id)
-        delay = timedelta(0)
-        if reason in IMMEDIATE_DELETION:
-            # Unsent questions must never reach the phone after a safe word or a stop.
-            await self.outbox.cancel_lane(tx, lane, ("message",))
-        else:
-            delay = timedelta(seconds=self.config.telegram.delete_after_seconds)
-        if participant.channel in PER_MESSAGE_DELETION:
-            return  # each message is deleted from the provider once final, not per session
-        address = participant.address(self.ring) or ""
-        await self.outbox.enqueue(
-            tx,
-            lane=lane,
-            channel=participant.channel,
-            kind="delete",
-            priority=PRIORITY_URGENT if not delay else PRIORITY_LIVE,
-            payload={"address": address, "reason": reason},
-            now=now,
-            not_before=now + delay,
-            participant_id=participant.id,
-            session_id=session_id,
+        await enqueue_deletion(
+            tx, self.outbox, self.ring, self.config, participant, session_id, reason, now
         )
-
-    def _snooze_until(
-        self, participant: Participant, programme: Programme, option: str, now: datetime
-    ) -> datetime:
-        quiet = rules_for(self.config, programme).quiet
-        windows = parse_windows(participant.windows(self.ring))
-        until = snooze_until(now, option, windows, quiet, ZoneInfo(participant.timezone))
-        return until or now + timedelta(days=1)
-
-
-def _with_snooze_day(
-    message: Outgoing, participant: Participant, now: datetime, until: datetime
-) -> Outgoing:
-    """'Thanks. Talk soon.' becomes 'Thanks. Talk again on Tuesday 3 March.' when the snooze
-    ends on another day of her calendar; the day only, in her language (still a neutral line)."""
-    if tuple(line.msgid for line in message.lines) != (m.SNOOZE_OK,):
-        return message
-    zone = ZoneInfo(participant.timezone)
-    day = until.astimezone(zone).date()
-    if day <= now.astimezone(zone).date():
-        return message
-    line = Line(m.SNOOZE_OK_DAY, {"day": format_day(day, participant.language)})
-    return replace(message, lines=(line,))

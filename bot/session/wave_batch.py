@@ -17,13 +17,14 @@ from bot.channels.base import CHANNEL_STYLES
 from bot.clock import Clock
 from bot.crypto import KeyRing
 from bot.session.contacts import ContactRequest, contactable, lane_of
+from bot.session.outgoing import programme_words
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
 from bot.store.db import Database
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Sessions, StoredSession
 from bot.text.i18n import Translator
-from bot.text.render import ProgrammeWords, render
+from bot.text.render import render
 from conversations.effects import Effect, Outgoing, Send
 from conversations.engine import Context, step
 from conversations.events import Begin
@@ -122,7 +123,8 @@ class _Chunk:
         message: Outgoing,
         request: ContactRequest,
     ) -> None:
-        """The outbox row of one opener or reminder, as ``FollowupService._enqueue_send``."""
+        """The outbox row of one opener or reminder, as ``bot.session.outgoing.enqueue_message``
+        writes it (rendered once per chunk, see ``_render``)."""
         address = participant.address(self.service.ring)
         if address is None:
             log.warning("participant %s has no address yet; message dropped", participant.pseudonym)
@@ -147,11 +149,7 @@ class _Chunk:
         if programme_id not in self._programmes:
             self._programmes[programme_id] = await self.service.programmes.get(programme_id)
         programme = self._programmes[programme_id]
-        words = ProgrammeWords(
-            programme.sender_name,
-            programme.emergency_number,
-            programme.helpline or programme.emergency_number,
-        )
+        words = programme_words(programme)
         style = CHANNEL_STYLES.get(participant.channel, "numbered")
         language = participant.language
         if any(line.params for line in message.lines):  # dicts: no key (openers have none)

@@ -291,6 +291,14 @@ class Participants:
             (status, reason, iso(now), participant_id),
         )
 
+    async def record_opt_in(
+        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
+    ) -> None:
+        """She sent START after a STOP: recorded only; staff decide whether to resume."""
+        await tx.execute(
+            "UPDATE participants SET opted_in_again_at = ? WHERE id = ?", (iso(now), participant_id)
+        )
+
     async def set_language(
         self, tx: aiosqlite.Connection, participant_id: str, language: str, now: datetime
     ) -> None:

@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.sweep import Sweep
 from bot.session.contacts import ContactRequest
-from bot.session.service import StepReport
+from bot.session.effects import StepReport
 
 from .helpers_scheduling import RecordingChannel, enrol_her
 
