@@ -7,12 +7,23 @@ then whatever the current phase expects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from conversations import messages as m
 from conversations.answers import Answer
+from conversations.build import (
+    GATE_CHOICES,
+    HELP_CHOICES,
+    SNOOZE_CHOICES,
+    Result,
+    end,
+    pick,
+    question,
+    say,
+    text_of,
+)
 from conversations.conditions import evaluate
+from conversations.context import Context
 from conversations.effects import (
     GATE,
     HELP,
@@ -20,34 +31,23 @@ from conversations.effects import (
     ClearAnswer,
     DeleteTranscript,
     Effect,
-    EndSession,
     Escalate,
     Line,
     OptIn,
-    OptOut,
     Outgoing,
     PauseContact,
     SaveAnswer,
-    Scale,
     Send,
     Snooze,
-    Withdraw,
 )
 from conversations.events import Begin, Event, Expire, Idle, Reply
-from conversations.lexicon import CARRIER_START, Lexicon, is_carrier_stop
-from conversations.parsing import match_choice, parse_answer
-from conversations.secrets import SecretWords
+from conversations.exits import carrier_stop, duress, safe_word_exit, withdraw, withdraw_now
+from conversations.lexicon import CARRIER_START, is_carrier_stop
+from conversations.parsing import parse_answer
 from conversations.state import ACTIVE_PHASES, SessionState
-from conversations.survey import Choice, Item, Survey
+from conversations.survey import Item, Survey
 from conversations.text import fold
 
-GATE_CHOICES = (Choice("yes", m.YES_NOW), Choice("not_now", m.NOT_NOW))
-SNOOZE_CHOICES = (
-    Choice("later_today", m.LATER_TODAY),
-    Choice("tomorrow", m.TOMORROW),
-    Choice("next_week", m.NEXT_WEEK),
-)
-HELP_CHOICES = (Choice("go_on", m.GO_ON), Choice("stop_now", m.STOP_NOW))
 _REPROMPTS = {
     "choice": m.REPROMPT_CHOICE,
     "multi": m.REPROMPT_MULTI,
@@ -56,27 +56,6 @@ _REPROMPTS = {
     "exclusive": m.REPROMPT_EXCLUSIVE,
 }
 _ESCALATING_LEVELS = ("URGENT", "HIGH")
-
-Result = tuple[SessionState, list[Effect]]
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the engine knows about her beyond the survey: secrets, words, programme settings."""
-
-    secrets: SecretWords = field(default_factory=lambda: SecretWords(""))
-    lexicon: Lexicon = field(default_factory=Lexicon)
-    free_text: bool = False
-    decoy: bool = True
-    max_code_tries: int = 3
-    tries_before_skip_offer: int = 3
-    #: Her participant status: only an active or paused woman is paused by the safe word or
-    #: sent a decoy line; opted out or withdrawn stays so (DESIGN.md §1.7).
-    status: str = "active"
-
-    @property
-    def reachable(self) -> bool:
-        return self.status in ("active", "paused")
 
 
 def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: Context) -> Result:
@@ -88,12 +67,12 @@ def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: 
         return _on_begin(state, event)
     if isinstance(event, Idle):
         if state.active:
-            return _end(state, "idle", [DeleteTranscript("idle")], terminal=False)
+            return end(state, "idle", [DeleteTranscript("idle")], terminal=False)
         return state, []
     if isinstance(event, Expire):
         if state.phase == "ended":
             return state, []
-        return _end(state, "expired", [DeleteTranscript("expired")])
+        return end(state, "expired", [DeleteTranscript("expired")])
     return state, []
 
 
@@ -103,17 +82,17 @@ def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: 
 def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
     text = event.text
     if ctx.secrets.has_safe_word(text):
-        return _safe_word_exit(state, ctx)
+        return safe_word_exit(state, ctx)
     if is_carrier_stop(text):
-        return _carrier_stop(state, ctx)
+        return carrier_stop(state, ctx)
     if not event.edited and fold(text) in CARRIER_START:
         return state, [OptIn()]
     if ctx.secrets.has_duress_word(text):
-        return _duress(state)
+        return duress(state)
     if event.edited:
         return state, []  # an edit is checked for safety only: it never answers again
     if ctx.lexicon.means(text, "withdraw"):
-        return _withdraw(state, ctx)
+        return withdraw(state, ctx)
     if state.phase == "ended":
         if ctx.status == "withdrawn":
             return state, []  # she asked for no more contact; her safety words still work
@@ -130,73 +109,6 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
     if state.phase == "help":
         return _on_help(survey, state, event, ctx)
     return _on_question(survey, state, event, ctx)
-
-
-def _carrier_stop(state: SessionState, ctx: Context) -> Result:
-    effects: list[Effect] = []
-    if state.phase != "ended":
-        effects.append(DeleteTranscript("opted_out"))
-    if ctx.status not in ("opted_out", "withdrawn"):  # never downgrade a stronger stop
-        effects += [OptOut(), Escalate("ROUTINE", ("opted_out",))]
-    return state.evolve(phase="ended", outcome=state.outcome or "opted_out"), effects
-
-
-def _duress(state: SessionState) -> Result:
-    """In a session: an ordinary-looking end. Outside one: nothing new for whoever holds
-    her phone, only the silent URGENT alert and the deletion of what was sent."""
-    if state.phase == "ended":
-        return state, [Escalate("URGENT", ("duress_word",)), DeleteTranscript("duress")]
-    closing = _say("closing", m.CLOSING)
-    effects: list[Effect] = [closing, Escalate("URGENT", ("duress_word",))]
-    return _end(state, "duress", [*effects, DeleteTranscript("duress")])
-
-
-def _safe_word_exit(state: SessionState, ctx: Context) -> Result:
-    effects: list[Effect] = [DeleteTranscript("safe_word")]
-    if ctx.reachable:
-        effects.append(PauseContact("safe_word"))
-    effects.append(Escalate("ROUTINE", ("safe_word_used",)))
-    if ctx.decoy and ctx.reachable:
-        effects.append(_say("decoy", m.DECOY, sensitive=False))
-    return state.evolve(phase="ended", outcome="safe_word"), [EndSession("safe_word"), *effects]
-
-
-def _withdraw(state: SessionState, ctx: Context) -> Result:
-    """Someone else may hold her phone: nothing irreversible without her code word (§1.5).
-
-    With a code word, it is asked first (neutrally, as at the gate) and the withdrawal
-    follows it. Without one, contact pauses and a ROUTINE escalation asks the WSS to
-    confirm with her on a safe route; staff complete it with ``followup withdraw``.
-    """
-    in_session = state.active or state.phase == "paused"
-    if ctx.secrets.needs_code and in_session and not (state.active and state.code_ok):
-        return state.evolve(phase="code", withdraw_pending=True), [
-            _say("code", m.CODE_ASK, sensitive=False)
-        ]
-    if ctx.secrets.needs_code and state.active and state.code_ok:
-        return _withdraw_now(state, ctx)
-    # No code word, or no session to ask it in: the WSS confirms with her on a safe route.
-    effects: list[Effect] = [DeleteTranscript("withdraw_requested")]
-    if ctx.reachable:
-        effects.append(PauseContact("withdraw_requested"))
-    effects.append(Escalate("ROUTINE", ("withdraw_requested",)))
-    if ctx.decoy and ctx.reachable:
-        effects.append(_say("decoy", m.DECOY, sensitive=False))
-    if state.phase == "ended":
-        return state, effects
-    return _end(state, "withdraw_requested", effects)
-
-
-def _withdraw_now(state: SessionState, ctx: Context) -> Result:
-    """Her code word was given: withdrawn for good, seen as an ordinary goodbye."""
-    effects: list[Effect] = [
-        DeleteTranscript("withdrawn"),
-        Withdraw(),
-        Escalate("ROUTINE", ("withdrawn",)),
-    ]
-    if ctx.decoy:
-        effects.append(_say("decoy", m.DECOY, sensitive=False))
-    return state.evolve(phase="ended", outcome="withdrawn"), [*effects, EndSession("withdrawn")]
 
 
 # --- before the questions -----------------------------------------------------
@@ -216,14 +128,14 @@ def _open(state: SessionState, msgid: str, kind: str) -> Result:
 
 
 def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
-    code = _pick(event, GATE, GATE_CHOICES, ctx.lexicon)
+    code = pick(event, GATE, GATE_CHOICES, ctx.lexicon)
     if code is None and ctx.lexicon.means(event.text, "yes"):
         code = "yes"
     if code is None and ctx.lexicon.means(event.text, "not_now"):
         code = "not_now"
     if code == "yes":
         if ctx.secrets.needs_code and not state.code_ok:
-            return state.evolve(phase="code"), [_say("code", m.CODE_ASK, sensitive=False)]
+            return state.evolve(phase="code"), [say("code", m.CODE_ASK, sensitive=False)]
         return _start_questions(survey, state, ctx)
     if code == "not_now":
         ask = Outgoing(
@@ -235,7 +147,7 @@ def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) ->
 
 
 def _on_snooze(state: SessionState, event: Reply, ctx: Context) -> Result:
-    code = _pick(event, SNOOZE, SNOOZE_CHOICES, ctx.lexicon)
+    code = pick(event, SNOOZE, SNOOZE_CHOICES, ctx.lexicon)
     if code is None:
         for option in ("later_today", "tomorrow", "next_week"):
             if ctx.lexicon.means(event.text, option):
@@ -246,17 +158,17 @@ def _on_snooze(state: SessionState, event: Reply, ctx: Context) -> Result:
         )
         return state, [Send(again)]
     effects: list[Effect] = [
-        _say("notice", m.SNOOZE_OK, sensitive=False),
+        say("notice", m.SNOOZE_OK, sensitive=False),
         Snooze(code),
         DeleteTranscript("snoozed"),
     ]
-    return _end(state, "snoozed", effects, terminal=False)
+    return end(state, "snoozed", effects, terminal=False)
 
 
 def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Result:
     if ctx.secrets.is_code_word(text):
         if state.withdraw_pending:
-            return _withdraw_now(state.evolve(code_ok=True, code_tries=0), ctx)
+            return withdraw_now(state.evolve(code_ok=True, code_tries=0), ctx)
         return _start_questions(survey, state.evolve(code_ok=True, code_tries=0), ctx)
     tries = state.code_tries + 1
     if tries >= ctx.max_code_tries:
@@ -265,17 +177,17 @@ def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Re
             DeleteTranscript("locked"),
             PauseContact("code_word_locked"),
             Escalate("HIGH", ("code_word_locked",)),  # someone else may have her phone
-            _say("notice", m.LOCKED, sensitive=False),
+            say("notice", m.LOCKED, sensitive=False),
         ]
-        return _end(state.evolve(code_tries=tries), "locked", effects)
-    return state.evolve(code_tries=tries), [_say("code", m.CODE_WRONG, sensitive=False)]
+        return end(state.evolve(code_tries=tries), "locked", effects)
+    return state.evolve(code_tries=tries), [say("code", m.CODE_WRONG, sensitive=False)]
 
 
 def _start_questions(survey: Survey, state: SessionState, ctx: Context) -> Result:
     state = state.evolve(phase="question", invalid_tries=0)
     if state.current is not None:
-        return state, [_question(survey, survey.item(state.current), state)]
-    how_to = _say("info", m.HOW_TO)
+        return state, [question(survey, survey.item(state.current), state)]
+    how_to = say("info", m.HOW_TO)
     state, effects = _advance(survey, state, None, ctx)
     return state, [how_to, *effects]
 
@@ -310,19 +222,19 @@ def _on_question(survey: Survey, state: SessionState, event: Reply, ctx: Context
 
 def _command(survey: Survey, state: SessionState, item: Item, command: str, ctx: Context) -> Result:
     if command == "later":
-        effects: list[Effect] = [_say("notice", m.LATER_OK), DeleteTranscript("later")]
-        return _end(state, "later", effects, terminal=False)
+        effects: list[Effect] = [say("notice", m.LATER_OK), DeleteTranscript("later")]
+        return end(state, "later", effects, terminal=False)
     if command == "skip":
         skipped = Answer(None, skipped=True)
         state = state.with_answer(item.id, skipped)
         state, more = _advance(survey, state, item.id, ctx)
         return state, [SaveAnswer(item.id, skipped), *more]
     if not state.history:
-        note = _question(survey, item, state, prefix=(Line(m.FIRST_QUESTION),))
+        note = question(survey, item, state, prefix=(Line(m.FIRST_QUESTION),))
         return state.evolve(invalid_tries=0), [note]
     previous = state.history[-1]
     state = state.evolve(current=previous, history=state.history[:-1], invalid_tries=0)
-    return state, [_question(survey, survey.item(previous), state)]
+    return state, [question(survey, survey.item(previous), state)]
 
 
 def _reprompt(
@@ -337,7 +249,7 @@ def _reprompt(
     prefix = [Line(_REPROMPTS[problem], params)]
     if tries >= ctx.tries_before_skip_offer:
         prefix.append(Line(m.OFFER_SKIP))
-    message = _question(survey, item, state, prefix=tuple(prefix), kind="reprompt")
+    message = question(survey, item, state, prefix=tuple(prefix), kind="reprompt")
     return state.evolve(invalid_tries=tries), [message]
 
 
@@ -359,15 +271,15 @@ def _offer_help(state: SessionState, effects: list[Effect]) -> Result:
 
 
 def _on_help(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
-    code = _pick(event, HELP, HELP_CHOICES, ctx.lexicon)
+    code = pick(event, HELP, HELP_CHOICES, ctx.lexicon)
     for option in ("go_on", "stop_now"):
         if code is None and ctx.lexicon.means(event.text, option):
             code = option
     if code == "go_on":
         return _advance(survey, state.evolve(phase="question"), state.current, ctx)
     if code == "stop_now":
-        effects: list[Effect] = [_say("closing", m.STOPPED), DeleteTranscript("stopped")]
-        return _end(state, "stopped", effects)
+        effects: list[Effect] = [say("closing", m.STOPPED), DeleteTranscript("stopped")]
+        return end(state, "stopped", effects)
     again = Outgoing("help", (Line(m.HELP_AGAIN),), HELP_CHOICES, "choice", HELP)
     return state, [Send(again)]
 
@@ -385,13 +297,13 @@ def _advance(survey: Survey, state: SessionState, after: str | None, ctx: Contex
                 effects.append(ClearAnswer(item.id))
             continue
         if item.type == "info":
-            effects.append(Send(Outgoing("info", (Line(_text(survey, item, state)),))))
+            effects.append(Send(Outgoing("info", (Line(text_of(survey, item, state)),))))
             continue
         state = state.evolve(current=item.id, history=history, invalid_tries=0)
-        return state, [*effects, _question(survey, item, state)]
-    closing = _say("closing", m.CLOSING)
+        return state, [*effects, question(survey, item, state)]
+    closing = say("closing", m.CLOSING)
     state = state.evolve(history=history)
-    return _end(state, "completed", [*effects, closing, DeleteTranscript("completed")])
+    return end(state, "completed", [*effects, closing, DeleteTranscript("completed")])
 
 
 def _applies(item: Item, state: SessionState, ctx: Context) -> bool:
@@ -400,58 +312,6 @@ def _applies(item: Item, state: SessionState, ctx: Context) -> bool:
     if item.type == "text" and not ctx.free_text:
         return False
     return item.when is None or evaluate(item.when, state.answers)
-
-
-# --- building messages --------------------------------------------------------
-
-
-def _text(survey: Survey, item: Item, state: SessionState) -> str:
-    return item.text.for_timepoint(state.timepoint, survey.periods)
-
-
-def _question(
-    survey: Survey,
-    item: Item,
-    state: SessionState,
-    *,
-    prefix: tuple[Line, ...] = (),
-    kind: str = "question",
-) -> Send:
-    lines = [*prefix, Line(_text(survey, item, state))]
-    if item.hint is not None:
-        lines.append(Line(item.hint.for_timepoint(state.timepoint, survey.periods)))
-    if item.type == "multi":
-        lines.append(Line(m.MULTI_HINT))
-    scale = None
-    if item.type in ("scale", "number"):
-        assert item.minimum is not None and item.maximum is not None
-        scale = Scale(
-            item.minimum,
-            item.maximum,
-            item.labels.get(item.minimum),
-            item.labels.get(item.maximum),
-        )
-    answer = {"single": "choice", "yesno": "choice"}.get(item.type, item.type)
-    return Send(Outgoing(kind, tuple(lines), item.effective_choices(), answer, item.id, scale))
-
-
-def _say(kind: str, msgid: str, *, sensitive: bool = True) -> Send:
-    return Send(Outgoing(kind, (Line(msgid),), sensitive=sensitive))
-
-
-def _pick(event: Reply, for_item: str, choices: tuple[Choice, ...], lexicon: Lexicon) -> str | None:
-    if event.choices is not None:
-        if event.for_item not in (None, for_item) or len(event.choices) != 1:
-            return None
-        return event.choices[0] if event.choices[0] in {c.code for c in choices} else None
-    return match_choice(event.text, choices, lexicon)
-
-
-def _end(
-    state: SessionState, outcome: str, effects: list[Effect], *, terminal: bool = True
-) -> Result:
-    phase = "ended" if terminal else "paused"
-    return state.evolve(phase=phase, outcome=outcome), [*effects, EndSession(outcome)]
 
 
 __all__ = ["ACTIVE_PHASES", "Context", "step"]

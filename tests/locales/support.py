@@ -1,6 +1,6 @@
 """What the locale tests share: shipped languages, catalogs, and every SMS a locale can send.
 
-Messages are built the way the engine builds them (``engine._question`` and the
+Messages are built the way the engine builds them (``build.question`` and the
 engine's own choice tuples) and rendered with ``bot.text.render`` in the "numbered"
 style of SMS, so the tests measure what her phone would receive.
 """
@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from bot.text.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, available_languages, format_day
 from bot.text.render import ProgrammeWords, render
 from bot.text.surveys import load_survey
-from conversations import engine
+from conversations import build
 from conversations import messages as m
 from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing
 from conversations.state import SessionState
@@ -74,7 +74,7 @@ class Sms:
 
 def _question(item_id: str, timepoint: str, prefix: tuple[Line, ...] = ()) -> Outgoing:
     s = survey()
-    send = engine._question(s, s.item(item_id), SessionState(timepoint), prefix=prefix)
+    send = build.question(s, s.item(item_id), SessionState(timepoint), prefix=prefix)
     return send.message
 
 
@@ -112,18 +112,18 @@ def system_messages(language: str) -> Iterator[tuple[str, Outgoing]]:
                         ("GATE_AGAIN", m.GATE_AGAIN)):  # fmt: skip
         yield (
             f"gate {name}",
-            Outgoing("opener", (Line(msgid),), engine.GATE_CHOICES, "choice", GATE),
+            Outgoing("opener", (Line(msgid),), build.GATE_CHOICES, "choice", GATE),
         )
     for name, msgid in (("SNOOZE_ASK", m.SNOOZE_ASK), ("SNOOZE_AGAIN", m.SNOOZE_AGAIN)):
         yield (
             f"snooze {name}",
-            Outgoing("snooze", (Line(msgid),), engine.SNOOZE_CHOICES, "choice", SNOOZE),
+            Outgoing("snooze", (Line(msgid),), build.SNOOZE_CHOICES, "choice", SNOOZE),
         )
     yield (
         "help",
-        Outgoing("help", (Line(m.HELP), Line(m.HELP_GO_ON)), engine.HELP_CHOICES, "choice", HELP),
+        Outgoing("help", (Line(m.HELP), Line(m.HELP_GO_ON)), build.HELP_CHOICES, "choice", HELP),
     )
-    yield "help again", Outgoing("help", (Line(m.HELP_AGAIN),), engine.HELP_CHOICES, "choice", HELP)
+    yield "help again", Outgoing("help", (Line(m.HELP_AGAIN),), build.HELP_CHOICES, "choice", HELP)
 
 
 def reprompt_messages() -> Iterator[tuple[str, Outgoing]]:

@@ -16,7 +16,7 @@ import pytest
 
 from bot.text.i18n import Translator, format_day
 from bot.text.render import render
-from conversations import engine
+from conversations import build
 from conversations import messages as m
 from conversations.effects import GATE, SNOOZE, Line, Outgoing
 from conversations.neutral import DENY, revealing
@@ -82,9 +82,9 @@ def test_rendered_openers_and_snooze_messages_reveal_nothing(language: str) -> N
     """Openers as sent: gate line with its choices and the programme's sender name."""
     tr = Translator(language)
     messages = [
-        Outgoing(kind, (Line(msgid),), engine.GATE_CHOICES, "choice", GATE)
+        Outgoing(kind, (Line(msgid),), build.GATE_CHOICES, "choice", GATE)
         for kind, msgid in (("opener", m.OPENER), ("reminder", m.REMINDER), ("opener", m.RESUME))
-    ] + [Outgoing("snooze", (Line(m.SNOOZE_ASK),), engine.SNOOZE_CHOICES, "choice", SNOOZE)]
+    ] + [Outgoing("snooze", (Line(m.SNOOZE_ASK),), build.SNOOZE_CHOICES, "choice", SNOOZE)]
     for message, style in itertools.product(messages, ("numbered", "buttons")):
         out = render(message, style, tr, WORDS)
         visible = " ".join([out.text, *(b.label for b in out.buttons)])

@@ -14,7 +14,7 @@ import pytest
 from bot.enrolment.rules import EnrolmentError, check_secret_words, reserved_words
 from bot.text.i18n import Translator
 from bot.text.words import lexicon_for
-from conversations import engine
+from conversations import build
 from conversations import messages as m
 from conversations.effects import EndSession, SaveAnswer, Send, Snooze
 from conversations.engine import Context
@@ -56,7 +56,7 @@ def test_labels_of_one_question_differ_once_folded(language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_engine_choices_gate_snooze_help_match_in_her_words(language: str) -> None:
     lexicon, tr = lexicon_for(language), Translator(language)
-    for choices in (engine.GATE_CHOICES, engine.SNOOZE_CHOICES, engine.HELP_CHOICES):
+    for choices in (build.GATE_CHOICES, build.SNOOZE_CHOICES, build.HELP_CHOICES):
         for choice in choices:
             assert match_choice(tr.gettext(choice.label), choices, lexicon) == choice.code
 
