@@ -1,4 +1,4 @@
-"""Webhook JSON -> ``Update``, and the checks ``de_json`` leaves out.
+"""Webhook JSON -> ``Update``, the checks ``de_json`` leaves out, and her message -> ``Inbound``.
 
 Anything can reach the webhook with the right secret (a proxy bug, a replay, a
 future Bot API shape): what cannot be handled is refused (400) or dropped with a
@@ -7,7 +7,9 @@ warning, never a crash and never a 500 that Telegram would deliver again forever
 
 from __future__ import annotations
 
-from telegram import Bot, Chat, Update, User
+from telegram import Bot, Chat, Message, Update, User
+
+from bot.channels.base import Inbound
 
 
 def parse_update(data: object, bot: Bot) -> Update | None:
@@ -74,3 +76,32 @@ def _bad_user(user: object, *, optional: bool) -> str | None:
     if not isinstance(user.language_code, str | None):
         return "from.language_code"
     return None
+
+
+def message_inbound(update_id: int, message: Message, *, edited: bool = False) -> Inbound | None:
+    """Her message, or her edit of one, as an ``Inbound``; None outside a private chat.
+
+    An edit is de-duplicated by its own update id (never taken for the original delivered
+    again) and never carries a ``/start`` token.
+    """
+    if message.chat.type != "private":
+        return None
+    text = message.text or message.caption or ""
+    extra: dict[str, str] = {}
+    user = message.from_user
+    if user is not None:
+        extra["user_id"] = str(user.id)
+        if user.language_code:
+            extra["language_code"] = user.language_code
+    command, _, rest = text.strip().partition(" ")
+    if command.split("@")[0] == "/start" and rest.strip() and not edited:
+        extra["start_token"] = rest.strip()
+    return Inbound(
+        channel="telegram",
+        address=str(message.chat.id),
+        text=text,
+        provider_id=f"update:{update_id}",
+        message_ref=str(message.message_id),
+        extra=extra,
+        edited=edited,
+    )

@@ -25,7 +25,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from bot.channels import telegram_keyboards as kb
 from bot.channels.base import Inbound, InboundHandler, NotStored
 from bot.channels.telegram import TelegramChannel, retry_seconds
-from bot.channels.telegram_parse import malformed, parse_update
+from bot.channels.telegram_parse import malformed, message_inbound, parse_update
 from bot.config import ConfigError, TelegramConfig
 
 log = logging.getLogger(__name__)
@@ -313,31 +313,9 @@ class TelegramUpdates:
             return False
 
     async def _message(self, update_id: int, message: Message, *, edited: bool = False) -> None:
-        """Her message, or her edit of one (``edited``: de-duplicated by its own update id,
-        so an edit is never taken for the original delivered again)."""
-        if message.chat.type != "private":
-            return
-        text = message.text or message.caption or ""
-        extra: dict[str, str] = {}
-        user = message.from_user
-        if user is not None:
-            extra["user_id"] = str(user.id)
-            if user.language_code:
-                extra["language_code"] = user.language_code
-        command, _, rest = text.strip().partition(" ")
-        if command.split("@")[0] == "/start" and rest.strip() and not edited:
-            extra["start_token"] = rest.strip()
-        await self.handler(
-            Inbound(
-                channel="telegram",
-                address=str(message.chat.id),
-                text=text,
-                provider_id=f"update:{update_id}",
-                message_ref=str(message.message_id),
-                extra=extra,
-                edited=edited,
-            )
-        )
+        inbound = message_inbound(update_id, message, edited=edited)
+        if inbound is not None:
+            await self.handler(inbound)
 
     async def _callback(self, query: CallbackQuery) -> None:
         if query.id in self._recent:

@@ -19,7 +19,8 @@ from bot.cli.validate import check_date
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.schedule.sweep import Sweep, SweepReport
+from bot.schedule.report import SweepReport
+from bot.schedule.sweep import Sweep
 from bot.schedule.waves import (
     COLUMNS,
     follow,

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.clock import iso, parse_iso
+from bot.schedule.report import Action, SweepReport
 from bot.schedule.settings import ProgrammeRules, rules_for
 from bot.session.contacts import ContactRequest
 from bot.session.service import FollowupService
@@ -47,50 +47,6 @@ CHUNK = 200
 that a live reply never waits long for the write lock (about 0.1 s per chunk)."""
 NO_WINDOW_RETRY = timedelta(hours=6)
 """When her windows allow nothing within the horizon, look again this much later."""
-
-
-@dataclass(frozen=True)
-class Action:
-    """One thing the sweep did (or, in a dry run, would do)."""
-
-    pseudonym: str
-    timepoint: str
-    action: str
-    """opener, reminder N, expire, superseded, idle, held, close T?"""
-    at: datetime
-    zone: str
-    wave_id: str | None
-    done: bool
-    key: str | None = None
-    """The outbox dedupe key of an opener/reminder (to follow it out of the outbox)."""
-
-    @property
-    def local(self) -> str:
-        """The instant in her time zone (what staff need to check her window)."""
-        return self.at.astimezone(ZoneInfo(self.zone)).strftime("%a %Y-%m-%d %H:%M %Z")
-
-
-@dataclass
-class SweepReport:
-    now: datetime
-    dry_run: bool
-    actions: list[Action] = field(default_factory=list)
-    """Every action, unless the sweep keeps ``counts`` only (the service's own sweeps)."""
-    waiting: int = 0
-    seconds: float = 0.0
-    contacted: set[str] = field(default_factory=set)
-    counts: Counter[str] = field(default_factory=Counter)
-    """Actions done, by ``Action.action``."""
-    keep_actions: bool = True
-
-    def add(self, action: Action) -> None:
-        if action.done:
-            self.counts[action.action] += 1
-        if self.keep_actions:
-            self.actions.append(action)
-
-    def count(self, prefix: str) -> int:
-        return sum(n for what, n in self.counts.items() if what.startswith(prefix))
 
 
 @dataclass

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.clock import iso
-from bot.schedule.sweep import Sweep, SweepReport
+from bot.schedule.report import SweepReport
+from bot.schedule.sweep import Sweep
 from bot.session.service import FollowupService
 from bot.store.housekeeping import audit
 

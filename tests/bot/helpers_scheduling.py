@@ -10,7 +10,8 @@ from bot.channels.base import Inbound, Limits, Rendered
 from bot.clock import Clock
 from bot.enrolment.rules import enrol
 from bot.runtime.app import App
-from bot.schedule.sweep import Sweep, SweepReport
+from bot.schedule.report import SweepReport
+from bot.schedule.sweep import Sweep
 from bot.store.consent import Consent
 from bot.store.participants import Participant
 
