@@ -40,13 +40,20 @@ def duress(state: SessionState) -> Result:
     return end(state, "duress", [*effects, DeleteTranscript("duress")])
 
 
-def safe_word_exit(state: SessionState, ctx: Context) -> Result:
-    effects: list[Effect] = [DeleteTranscript("safe_word")]
+def _stand_down(reason: str, alert: str, ctx: Context) -> list[Effect]:
+    """Her chat deleted, contact paused, the WSS told (ROUTINE), at most one neutral line;
+    an opted-out or withdrawn woman is neither paused again nor written to."""
+    effects: list[Effect] = [DeleteTranscript(reason)]
     if ctx.reachable:
-        effects.append(PauseContact("safe_word"))
-    effects.append(Escalate("ROUTINE", ("safe_word_used",)))
+        effects.append(PauseContact(reason))
+    effects.append(Escalate("ROUTINE", (alert,)))
     if ctx.decoy and ctx.reachable:
         effects.append(say("decoy", m.DECOY, sensitive=False))
+    return effects
+
+
+def safe_word_exit(state: SessionState, ctx: Context) -> Result:
+    effects = _stand_down("safe_word", "safe_word_used", ctx)
     return state.evolve(phase="ended", outcome="safe_word"), [EndSession("safe_word"), *effects]
 
 
@@ -65,12 +72,7 @@ def withdraw(state: SessionState, ctx: Context) -> Result:
     if ctx.secrets.needs_code and state.active and state.code_ok:
         return withdraw_now(state, ctx)
     # No code word, or no session to ask it in: the WSS confirms with her on a safe route.
-    effects: list[Effect] = [DeleteTranscript("withdraw_requested")]
-    if ctx.reachable:
-        effects.append(PauseContact("withdraw_requested"))
-    effects.append(Escalate("ROUTINE", ("withdraw_requested",)))
-    if ctx.decoy and ctx.reachable:
-        effects.append(say("decoy", m.DECOY, sensitive=False))
+    effects = _stand_down("withdraw_requested", "withdraw_requested", ctx)
     if state.phase == "ended":
         return state, effects
     return end(state, "withdraw_requested", effects)

@@ -18,3 +18,16 @@ def config(tmp_path: Path) -> Config:
         database=DatabaseConfig(path=str(tmp_path / "followup.db")),
         security=SecurityConfig(key_file=str(tmp_path / "followup.keys")),
     )
+
+
+def isolated_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str = "f") -> Path:
+    """A TOML config with this test's own database and key file, and no FOLLOWUP_* variable
+    from the environment to override them (for the CLI and ``open_app`` from a file)."""
+    for var in ("FOLLOWUP_CONFIG", "FOLLOWUP_KEYS", "FOLLOWUP_KEY_FILE", "FOLLOWUP_DATABASE"):
+        monkeypatch.delenv(var, raising=False)
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        f'[database]\npath = "{tmp_path / f"{name}.db"}"\n'
+        f'[security]\nkey_file = "{tmp_path / f"{name}.keys"}"\n'
+    )
+    return path

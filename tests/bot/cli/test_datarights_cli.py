@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from tests.conftest import isolated_config_file
 
 PHONE = "+447911123456"
 CONSENT = ["--consent-version", "v2", "--consent-date", "2026-11-20", "--consent-by", "Ana W"]
@@ -17,13 +18,7 @@ CONSENT = ["--consent-version", "v2", "--consent-date", "2026-11-20", "--consent
 
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("FOLLOWUP_CONFIG", "FOLLOWUP_KEYS", "FOLLOWUP_KEY_FILE", "FOLLOWUP_DATABASE"):
-        monkeypatch.delenv(var, raising=False)
-    path = tmp_path / "f.toml"
-    path.write_text(
-        f'[database]\npath = "{tmp_path / "f.db"}"\n[security]\nkey_file = "{tmp_path / "f.keys"}"\n'
-    )
-    return path
+    return isolated_config_file(tmp_path, monkeypatch)
 
 
 def cli(cfg: Path, *args: str) -> tuple[int, str]:

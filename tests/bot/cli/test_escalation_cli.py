@@ -14,17 +14,12 @@ from bot.cli.main import app as cli
 from bot.config import load_config
 from bot.runtime.app import open_app
 from tests.bot.conftest import enrol_console
+from tests.conftest import isolated_config_file
 
 
 @pytest.fixture
 def cfg_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("FOLLOWUP_CONFIG", "FOLLOWUP_KEYS", "FOLLOWUP_DATABASE", "FOLLOWUP_KEY_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    path = tmp_path / "f.toml"
-    path.write_text(
-        f'[database]\npath = "{tmp_path / "f.db"}"\n[security]\nkey_file = "{tmp_path / "f.keys"}"\n'
-    )
-    return path
+    return isolated_config_file(tmp_path, monkeypatch)
 
 
 def followup(cfg: Path, *args: str) -> tuple[int, str, str]:

@@ -11,6 +11,7 @@ from bot.cli.main import app
 from bot.config import load_config
 from bot.crypto import KeyFileError
 from bot.runtime.app import open_app
+from tests.conftest import isolated_config_file
 
 CONSENT = ("--consent-version", "v1", "--consent-date", "2026-01-01", "--consent-by", "Test")
 
@@ -18,12 +19,7 @@ CONSENT = ("--consent-version", "v1", "--consent-date", "2026-01-01", "--consent
 @pytest.fixture
 def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An installation with one enrolled partner: her number is sealed with f.keys."""
-    for var in ("FOLLOWUP_CONFIG", "FOLLOWUP_KEYS", "FOLLOWUP_KEY_FILE", "FOLLOWUP_DATABASE"):
-        monkeypatch.delenv(var, raising=False)
-    config = tmp_path / "f.toml"
-    config.write_text(
-        f'[database]\npath = "{tmp_path / "f.db"}"\n[security]\nkey_file = "{tmp_path / "f.keys"}"\n'
-    )
+    config = isolated_config_file(tmp_path, monkeypatch)
     runner = CliRunner()
     for args in (
         ["programme", "add", "--name", "p1", "--timezone", "UTC"],
@@ -65,12 +61,7 @@ async def test_the_service_refuses_to_start_the_same_way(
 async def test_a_new_installation_still_gets_its_key_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for var in ("FOLLOWUP_CONFIG", "FOLLOWUP_KEYS", "FOLLOWUP_KEY_FILE", "FOLLOWUP_DATABASE"):
-        monkeypatch.delenv(var, raising=False)
-    config = tmp_path / "new.toml"
-    config.write_text(
-        f'[database]\npath = "{tmp_path / "n.db"}"\n[security]\nkey_file = "{tmp_path / "n.keys"}"\n'
-    )
+    config = isolated_config_file(tmp_path, monkeypatch, "n")
     opened = await open_app(load_config(str(config)), {})
     try:
         assert opened.key_file_created and (tmp_path / "n.keys").exists()
