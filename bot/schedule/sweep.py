@@ -92,12 +92,12 @@ class Sweep:
         if wave_id is None:
             await self._idle(now, report)
         held = {r[0] for r in await self.service.db.fetchall("SELECT wave_id FROM wave_holds")}
-        ids = await tps.sweep_candidate_ids(self.service.db, now, wave_id)
+        ids = await tps.sweep_candidate_ids(self.service.db, now, wave_id, with_held=dry_run)
         decide = _decider()
         rules: dict[int, ProgrammeRules] = {}
         for start in range(0, len(ids), self.page):
             rows = await tps.sweep_candidates_in(
-                self.service.db, now, ids[start : start + self.page]
+                self.service.db, now, ids[start : start + self.page], with_held=dry_run
             )
             requests: list[tuple[ContactRequest, Action]] = []
             waits: list[tuple[str | None, str, str]] = []
@@ -201,6 +201,8 @@ class Sweep:
             if at is None:
                 log.warning("%s %s: no sendable time in her windows", row["pseudonym"], tp)
                 return now + NO_WINDOW_RETRY
+            if row["wave_id"] in held:  # listed (at her next window) so staff see who waits
+                report.add(self._action(row, "held", at, False))
             return at
         if action == "expire":
             if live_until is not None:

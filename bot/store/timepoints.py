@@ -170,8 +170,10 @@ WHERE t.state IN ('scheduled', 'sent', 'in_progress', 'snoozed')
   AND (t.due_on <= ? OR t.send_now_at IS NOT NULL)
   AND (t.next_action_at IS NULL OR t.next_action_at <= ?)
   AND p.status = 'active' AND p.address_enc IS NOT NULL
-  AND NOT (t.first_sent_at IS NULL AND t.wave_id IN (SELECT wave_id FROM wave_holds))
 """
+#: A held wave's unsent contacts: left out of a real sweep (a held wave of 100,000 must not
+#: be re-read every minute), kept in a dry run so staff see them listed as held.
+_NOT_HELD = " AND NOT (t.first_sent_at IS NULL AND t.wave_id IN (SELECT wave_id FROM wave_holds))"
 _CANDIDATE_ORDER = " ORDER BY t.due_on, t.participant_id, t.timepoint"
 PAGE = 1_000
 """Candidate rows read (and held) at a time: 100,000 at once added ~80 MB to the peak RSS."""
@@ -182,13 +184,13 @@ def _candidate_params(now: datetime) -> list[str]:
 
 
 async def sweep_candidate_ids(
-    db: Database, now: datetime, wave_id: str | None = None
+    db: Database, now: datetime, wave_id: str | None = None, *, with_held: bool = False
 ) -> array[int]:
     """The timepoint ids the sweep must look at now, in the order it decides them: open or due
     (in any zone: due by tomorrow in UTC), of an active, linked partner, with no cached
     decision for later. Ids only (8 bytes each): the rows are read a page at a time."""
     sql = "SELECT t.id FROM timepoints AS t JOIN participants AS p ON p.id = t.participant_id"
-    sql += _CANDIDATE_WHERE
+    sql += _CANDIDATE_WHERE + ("" if with_held else _NOT_HELD)
     params = _candidate_params(now)
     if wave_id is not None:
         sql, params = sql + " AND t.wave_id = ?", [*params, wave_id]
@@ -197,7 +199,7 @@ async def sweep_candidate_ids(
 
 
 async def sweep_candidates_in(
-    db: Database, now: datetime, ids: Sequence[int]
+    db: Database, now: datetime, ids: Sequence[int], *, with_held: bool = False
 ) -> list[aiosqlite.Row]:
     """The candidate rows among ``ids`` (a page of ``sweep_candidate_ids``) that still qualify,
     in sweep order, with what the decision needs about her other timepoints, her session
@@ -206,10 +208,12 @@ async def sweep_candidates_in(
     (which made a page cost as much as the whole sweep: 100 pages, 100 times the work)."""
     if not ids:
         return []
-    return await db.fetchall(candidates_page_sql(len(ids)), [*_candidate_params(now), *ids])
+    sql = candidates_page_sql(len(ids), with_held=with_held)
+    return await db.fetchall(sql, [*_candidate_params(now), *ids])
 
 
-def candidates_page_sql(count: int) -> str:
+def candidates_page_sql(count: int, *, with_held: bool = False) -> str:
     """The query of ``sweep_candidates_in`` for ``count`` ids (its plan is tested)."""
     marks = ",".join("?" * count)
-    return f"{_CANDIDATE_COLUMNS}{_CANDIDATE_WHERE} AND t.id IN ({marks}){_CANDIDATE_ORDER}"
+    where = _CANDIDATE_WHERE + ("" if with_held else _NOT_HELD)
+    return f"{_CANDIDATE_COLUMNS}{where} AND t.id IN ({marks}){_CANDIDATE_ORDER}"

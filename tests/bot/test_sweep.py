@@ -288,3 +288,16 @@ async def test_dropout_while_t2_is_open_closes_it_and_waits_the_gap(
     t3 = await timepoint(app, her.id, "T3")
     assert t3["state"] == "sent" and parse_iso(t3["first_sent_at"]) == wednesday_10
     assert (await timepoint(app, her.id, "T2"))["state"] == "missed"
+
+
+async def test_a_held_wave_outside_her_window_is_listed_as_held_in_a_dry_run(
+    app: App, clock: ManualClock, channel: RecordingChannel
+) -> None:
+    her = await enrol_her(app, "c:1", window="tue 15:00-16:00")
+    wave = (await timepoint(app, her.id, "T0"))["wave_id"]
+    assert await hold_wave(app.service, wave, "tester")
+    clock.set(berlin(TUESDAY, 12))
+    report = await Sweep(app.service).run(dry_run=True)
+    held = [(a.pseudonym, a.action, a.at, a.done) for a in report.actions]
+    assert held == [(her.pseudonym, "held", berlin(TUESDAY, 15), False)]
+    assert channel.sent == []

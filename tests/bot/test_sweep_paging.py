@@ -79,12 +79,14 @@ async def test_a_partner_paused_after_the_ids_were_read_is_not_contacted(
     pages: list[int] = []
     paused = sorted(ids)[5]  # on the third page of two
 
-    async def pause_before_page_three(db: Any, now: datetime, page: Sequence[int]) -> Any:
+    async def pause_before_page_three(
+        db: Any, now: datetime, page: Sequence[int], **options: bool
+    ) -> Any:
         pages.append(len(page))
         if len(pages) == 3:  # a safe word arrives while the sweep works through the pages
             async with app.db.transaction() as tx:
                 await app.service.participants.set_status(tx, paused, "paused", "safe_word", now)
-        return await real(db, now, page)
+        return await real(db, now, page, **options)
 
     monkeypatch.setattr(tps, "sweep_candidates_in", pause_before_page_three)
     report = await Sweep(app.service, page=2).run()
