@@ -14,10 +14,16 @@ from functools import lru_cache
 from conversations.text import secret_form, secret_forms, whole_message_forms
 
 
+def _keyed(key: bytes, participant_ref: str) -> hmac.HMAC:
+    """The HMAC of one key, bound to one participant so equal words never match."""
+    return hmac.new(key, f"secret-word\x00{participant_ref}\x00".encode(), hashlib.sha256)
+
+
 def form_digest(key: bytes, participant_ref: str, form: str) -> bytes:
-    """Keyed hash of an already folded form, bound to one participant so equal words never match."""
-    message = f"secret-word\x00{participant_ref}\x00{form}".encode()
-    return hmac.new(key, message, hashlib.sha256).digest()
+    """Keyed hash of an already folded form of a secret word."""
+    mac = _keyed(key, participant_ref)
+    mac.update(form.encode())
+    return mac.digest()
 
 
 def secret_digest(key: bytes, participant_ref: str, word: str) -> bytes:
@@ -32,7 +38,7 @@ def _digests_of_forms(keys: tuple[bytes, ...], participant_ref: str, text: str) 
     forms = secret_forms(text)
     digests: set[bytes] = set()
     for key in keys:
-        prefix = hmac.new(key, f"secret-word\x00{participant_ref}\x00".encode(), hashlib.sha256)
+        prefix = _keyed(key, participant_ref)
         for form in forms:
             mac = prefix.copy()
             mac.update(form.encode())

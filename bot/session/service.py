@@ -136,7 +136,7 @@ class FollowupService:
                 # Outside a session (ended, paused) her message must not stay in her chat either.
                 session_id = stored.id if stored else None
                 await self._delete(tx, participant, session_id, "stray", now)
-                self.on_outbox()
+                self.db.after_commit(self.on_outbox)
             return report
 
     async def begin_contact(
@@ -352,7 +352,7 @@ class FollowupService:
         if row is None or participant.address(self.ring) is None:
             return False
         await self._delete(tx, participant, None, reason, now)
-        self.on_outbox()
+        self.db.after_commit(self.on_outbox)
         return True
 
     async def _delete(
