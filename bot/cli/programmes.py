@@ -238,3 +238,8 @@ async def _warn_unusable_windows(application: App, programme: Programme, quiet: 
             f" {quiet}; they cannot be contacted until their window is changed"
             " (followup participant set P-XXXXX --window ...)"
         )
+
+
+def register(root: typer.Typer) -> None:
+    """``followup programme ...``."""
+    root.add_typer(app, name="programme")

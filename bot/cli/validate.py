@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cli.common import fail
 from bot.enrolment import validation
+from conversations.survey import TIMEPOINTS
 from scheduler.windows import QuietHours
 
 P = ParamSpec("P")
@@ -44,3 +45,10 @@ def check_window(spec: str, quiet: QuietHours) -> str:
 def check_phone(number: str, region: str) -> str:
     """E.164 form of a valid number, or one line naming the problem."""
     return _or_exit(validation.phone, number, region)
+
+
+def check_timepoint(timepoint: str) -> str:
+    """``--timepoint``: one of the survey's five (T0..T4)."""
+    if timepoint not in TIMEPOINTS:
+        fail(f"--timepoint must be one of {', '.join(TIMEPOINTS)}, got {timepoint!r}")
+    return timepoint

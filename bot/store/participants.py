@@ -302,7 +302,7 @@ class Participants:
     async def set_language(
         self, tx: aiosqlite.Connection, participant_id: str, language: str, now: datetime
     ) -> None:
-        """Her language for every message rendered from now on (staff decide; see language_cmd)."""
+        """Her language for every message rendered from now on (staff decide; see bot.cli.language)."""
         await tx.execute(
             "UPDATE participants SET language = ?, updated_at = ? WHERE id = ?",
             (language, iso(now), participant_id),

@@ -8,7 +8,8 @@ import sys
 import pytest
 import typer
 
-from bot.cli import common, run_cmd
+from bot.cli import common
+from bot.cli import service as service_cmd
 from bot.config import Config
 from bot.store.db import DatabaseBusy
 
@@ -35,10 +36,10 @@ def test_the_run_command_asks_for_uvloop(monkeypatch: pytest.MonkeyPatch) -> Non
     async def service(cfg: Config) -> None:
         seen.append(await loop_module())
 
-    monkeypatch.setattr(run_cmd, "_run", service)
-    monkeypatch.setattr(run_cmd, "config_or_exit", lambda path: Config())
-    monkeypatch.setattr(run_cmd, "setup_logging", lambda level: None)
-    run_cmd.run_command(None)
+    monkeypatch.setattr(service_cmd, "_run", service)
+    monkeypatch.setattr(service_cmd, "config_or_exit", lambda path: Config())
+    monkeypatch.setattr(service_cmd, "setup_logging", lambda level: None)
+    service_cmd.run_command(None)
     assert len(seen) == 1 and seen[0].startswith("uvloop")
 
 

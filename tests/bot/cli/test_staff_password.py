@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bot.cli.common import CliError
 from bot.cli.main import app
 from bot.cli.secret_input import SecretInput
-from bot.cli.staff_login_cmd import _read_password
+from bot.cli.staff_logins import _read_password
 from tests.conftest import isolated_config_file
 
 from .conftest import Invoke, ok, one_line_error

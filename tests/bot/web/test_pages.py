@@ -161,7 +161,7 @@ async def test_admin_unlocks_and_resets_second_factor(
 
 async def test_followup_run_serves_the_desk(app: App) -> None:
     """`followup run` mounts the dashboard through service_components, with its headers."""
-    from bot.cli.run_cmd import service_components
+    from bot.cli.service import service_components
     from bot.runtime.serve import build_web
 
     web = build_web(service_components(app))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typer
+
 from bot.cli.common import ConfigOption, config_or_exit, err, run
 from bot.config import Config
 from bot.runtime.app import App, build_channels, open_app
@@ -36,3 +38,8 @@ async def _run(cfg: Config) -> None:
 def service_components(application: App) -> list[Component]:
     """Everything ``followup run`` runs: the runtime's parts and the staff desk."""
     return [*build_components(application), Dashboard(application)]
+
+
+def register(root: typer.Typer) -> None:
+    """``followup run``."""
+    root.command("run")(run_command)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
+from bot.cli.validate import check_timepoint
 from bot.config import Config
 from bot.runtime.app import open_app
-
-TIMEPOINTS = ("T0", "T1", "T2", "T3", "T4")
 
 
 def contact_command(
@@ -21,8 +20,7 @@ def contact_command(
     config: str | None = ConfigOption,
 ) -> None:
     """Send her the neutral opener for a timepoint now (her safe window is not checked)."""
-    if timepoint not in TIMEPOINTS:
-        fail(f"--timepoint must be one of {', '.join(TIMEPOINTS)}, got {timepoint!r}")
+    check_timepoint(timepoint)
     cfg = config_or_exit(config)
     run(lambda: _contact(cfg, pseudonym, timepoint))
 
@@ -42,3 +40,8 @@ async def _contact(cfg: Config, pseudonym: str, timepoint: str) -> None:
         out.print(f"{timepoint} opener queued for {pseudonym} on {participant.channel}")
     finally:
         await application.close()
+
+
+def register(root: typer.Typer) -> None:
+    """``followup contact``."""
+    root.command("contact")(contact_command)

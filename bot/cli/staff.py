@@ -8,6 +8,7 @@ import re
 import typer
 from rich.table import Table
 
+from bot.cli import programmes
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.cli.validate import check_language, check_phone
 from bot.config import Config
@@ -186,3 +187,9 @@ async def _set_routes(
 
 def _min(seconds: float) -> str:
     return f"{seconds / 60:g}"
+
+
+def register(root: typer.Typer) -> None:
+    """``followup staff ...`` and ``followup programme set-routes``."""
+    root.add_typer(app, name="staff")
+    programmes.app.command("set-routes")(set_routes)

@@ -113,3 +113,8 @@ async def _status(cfg: Config) -> None:
             )
     finally:
         await application.close()
+
+
+def register(root: typer.Typer) -> None:
+    """``followup keys ...``."""
+    root.add_typer(app, name="keys")

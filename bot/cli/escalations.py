@@ -209,3 +209,9 @@ def audit_command(
             out.print(line.rstrip(), markup=False, soft_wrap=True)
 
     run(lambda: _with_app(cfg, body))
+
+
+def register(root: typer.Typer) -> None:
+    """``followup escalations ...`` and ``followup audit``."""
+    root.add_typer(app, name="escalations")
+    root.command("audit")(audit_command)

@@ -11,11 +11,13 @@ import secrets
 import sys
 from datetime import date
 
+import typer
 from rich.console import Console
 
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
-from bot.cli.common import CliError, out
+from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
+from bot.cli.validate import check_timepoint
 from bot.config import Config
 from bot.datarights.access import log_access
 from bot.enrolment.rules import EnrolmentError, enrol
@@ -194,3 +196,45 @@ def _safe(text: str) -> str:
 
 
 __all__ = ["Console", "chat", "demo"]
+
+
+def demo_command(
+    language: str = typer.Option(
+        "en", "--language", "-l", help="Her language (en, de, es, it, fr)."
+    ),
+    safe_word: str = typer.Option("pineapple", help="Safe word for the demo participant."),
+    code_word: str = typer.Option("bluebird", help="Code word asked before the first question."),
+    no_code_word: bool = typer.Option(False, "--no-code-word", help="Enrol without a code word."),
+    duress_word: str = typer.Option("", help="Optional duress word."),
+    address: str = typer.Option("", help="Her console address (default: a new random one)."),
+    config: str | None = ConfigOption,
+) -> None:
+    """Enrol a demo participant and run T0 in the terminal (console channel, local SQLite)."""
+    cfg = config_or_exit(config)
+    run(
+        lambda: demo(
+            cfg,
+            language,
+            safe_word,
+            None if no_code_word else code_word,
+            duress_word or None,
+            address or None,
+        )
+    )
+
+
+def chat_command(
+    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    timepoint: str = typer.Option("T0", "--timepoint", "-t", help="T0..T4"),
+    config: str | None = ConfigOption,
+) -> None:
+    """Chat in the terminal as an existing console participant."""
+    check_timepoint(timepoint)
+    cfg = config_or_exit(config)
+    run(lambda: chat(cfg, pseudonym, timepoint))
+
+
+def register(root: typer.Typer) -> None:
+    """``followup demo`` and ``followup chat``."""
+    root.command("demo")(demo_command)
+    root.command("chat")(chat_command)

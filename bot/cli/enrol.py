@@ -99,3 +99,8 @@ async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
         raise CliError(str(exc)) from None
     finally:
         await application.close()
+
+
+def register(root: typer.Typer) -> None:
+    """``followup enrol``."""
+    root.command("enrol")(enrol_command)

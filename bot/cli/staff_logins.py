@@ -6,6 +6,7 @@ import getpass
 
 import typer
 
+from bot.cli import staff
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.cli.secret_input import FROM_INPUT, SecretInput
 from bot.config import Config
@@ -84,3 +85,8 @@ def _login() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def register(root: typer.Typer) -> None:
+    """``followup staff set-password``."""
+    staff.app.command("set-password")(set_password)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import participants
 from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
 from bot.cli.validate import check_language
 from bot.config import Config
@@ -20,8 +21,6 @@ from bot.runtime.app import open_app
 from bot.store.db import Database
 from bot.store.housekeeping import audit
 from bot.text.i18n import Translator, operator_language
-
-app = typer.Typer(help="Participants: settings staff may change.", no_args_is_help=True)
 
 
 def N_(message: str) -> str:
@@ -33,7 +32,6 @@ CHANGED = N_("{pseudonym}: language changed from {old} to {new}.")
 UNCHANGED = N_("{pseudonym} already has language {new}; nothing changed.")
 
 
-@app.command("set-language")
 def set_language(
     pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
     language: str = typer.Argument(..., help="en, de, es, it or fr."),
@@ -103,3 +101,8 @@ async def _queued_messages(db: Database, participant_id: str) -> int:
         (participant_id,),
     )
     return int(row[0]) if row else 0
+
+
+def register(root: typer.Typer) -> None:
+    """``followup participant set-language``."""
+    participants.app.command("set-language")(set_language)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import keys_cmd, programmes
+from bot.cli import programmes
 from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
 from bot.config import Config
 from bot.datarights.access import default_actor, log_access
@@ -29,14 +29,13 @@ from bot.store.research import all_records
 ByOption = typer.Option(None, "--by", help="Who does this (default: cli:<login name>).")
 
 
-def register(app: typer.Typer) -> None:
-    """Add every data-rights command to ``followup`` (one line in main.py)."""
-    app.command("withdraw")(withdraw_command)
-    app.command("erase")(erase_command)
-    app.command("retention")(retention_command)
-    app.command("export")(export_command)
-    app.command("report")(report_command)
-    app.add_typer(keys_cmd.app, name="keys")
+def register(root: typer.Typer) -> None:
+    """``followup withdraw|erase|retention|export|report`` and ``followup programme policy``."""
+    root.command("withdraw")(withdraw_command)
+    root.command("erase")(erase_command)
+    root.command("retention")(retention_command)
+    root.command("export")(export_command)
+    root.command("report")(report_command)
     programmes.app.command("policy")(policy_command)
 
 
