@@ -25,9 +25,9 @@ from bot.session.effects import StepReport
 from bot.session.service import FollowupService
 from bot.store.db import Database, DatabaseBusy
 from bot.store.escalations import EscalationHook, seal_clear_reasons
-from bot.store.outbox import Outbox
 from bot.store.sealed_check import holds_keyed_fields
 from bot.store.staff import StaffStore
+from bot.store.stores import Stores
 from bot.text.surveys import load_survey
 
 
@@ -36,6 +36,7 @@ class App:
     config: Config
     db: Database
     ring: KeyRing
+    stores: Stores
     service: FollowupService
     dispatcher: Dispatcher
     channels: dict[str, Channel]
@@ -87,15 +88,14 @@ async def open_app(
     await seal_clear_reasons(db, ring)  # rows from before migration 9, once
     clock = clock or SystemClock()
     chans = dict(channels)
-    staff = StaffStore(db, ring)
+    stores = Stores.over(db, ring, clock)
+    staff = stores.staff
     waker = _Waker()
-    notifier = Notifier(db, ring, Outbox(db, ring), staff, config, wake=waker)
+    notifier = Notifier(db, ring, stores.outbox, staff, config, wake=waker)
     service = FollowupService(
-        db=db,
-        ring=ring,
+        stores=stores,
         survey=survey,
         config=config,
-        clock=clock,
         escalation_hooks=(notifier.hook, *escalation_hooks),
     )
     dispatcher = Dispatcher(
@@ -110,7 +110,9 @@ async def open_app(
     waker.target = dispatcher.wake
     desk = Desk(db, ring, clock, notifier)
     router = StaffRouter(db, ring, staff, desk, service.outbox, clock, wake=dispatcher.wake)
-    return App(config, db, ring, service, dispatcher, chans, created, staff, notifier, desk, router)
+    return App(
+        config, db, ring, stores, service, dispatcher, chans, created, staff, notifier, desk, router
+    )
 
 
 def refuse_new_key_for_sealed_data(config: Config, key_file: Path) -> None:

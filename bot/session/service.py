@@ -15,9 +15,8 @@ from datetime import datetime
 import aiosqlite
 
 from bot.channels.base import Inbound
-from bot.clock import Clock, iso
+from bot.clock import iso
 from bot.config import Config
-from bot.crypto import KeyRing
 from bot.datarights.secret_words import refresh_secret_digests
 from bot.session.contacts import ContactRequest, contactable
 from bot.session.effects import StepFacts, StepReport, apply_effects, snooze_of
@@ -25,16 +24,14 @@ from bot.session.outgoing import enqueue_deletion
 from bot.session.wave_batch import NotBatchable, open_chunk
 from bot.store import timepoints as tps
 from bot.store.contact_batch import DuplicateContact
-from bot.store.db import Database
 from bot.store.escalations import (
     EscalationHook,
     raise_escalation,
 )
 from bot.store.housekeeping import audit, bump, first_time_seen
-from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox
-from bot.store.participants import Participant, Participants, Programme, Programmes
-from bot.store.sessions import Answers, Sessions
-from bot.store.transcript import Transcript
+from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE
+from bot.store.participants import Participant, Programme
+from bot.store.stores import Stores
 from bot.text.words import lexicon_for
 from conversations.effects import (
     DeleteTranscript,
@@ -61,27 +58,26 @@ class FollowupService:
     def __init__(
         self,
         *,
-        db: Database,
-        ring: KeyRing,
+        stores: Stores,
         survey: Survey,
         config: Config,
-        clock: Clock,
         escalation_hooks: tuple[EscalationHook, ...] = (),
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
-        self.db = db
-        self.ring = ring
+        self.stores = stores
+        self.db = stores.db
+        self.ring = stores.ring
         self.survey = survey
         self.config = config
-        self.clock = clock
+        self.clock = stores.clock
         self.escalation_hooks = escalation_hooks
         self.on_outbox = on_outbox
-        self.participants = Participants(db, ring)
-        self.programmes = Programmes(db)
-        self.sessions = Sessions(db, ring)
-        self.answers = Answers(db, ring)
-        self.outbox = Outbox(db, ring)
-        self.transcript = Transcript(db, ring)
+        self.participants = stores.participants
+        self.programmes = stores.programmes
+        self.sessions = stores.sessions
+        self.answers = stores.answers
+        self.outbox = stores.outbox
+        self.transcript = stores.transcript
         self._programme_cache: dict[int, tuple[float, Programme]] = {}
         #: Per channel: called inside the transaction that records her inbound message.
         self.inbound_ref_hooks: dict[str, InboundRefHook] = {}

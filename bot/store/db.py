@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import aiosqlite
 
@@ -33,6 +33,13 @@ BUSY_TIMEOUT_MS = 4_000
 #: Twilio's 15 s webhook read timeout, so she gets a 503 (and a retry), not a dropped call.
 BUSY_RETRY_DELAYS = (0.5, 1.0)
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+#: What ``Database.transaction()`` hands out. Store functions take it; code outside
+#: ``bot/store/`` only passes it on and never looks inside (the seam for a second database).
+Transaction: TypeAlias = aiosqlite.Connection
+#: A row as the store reads it; outside ``bot/store/`` prefer the store's own dataclasses.
+Row: TypeAlias = aiosqlite.Row
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ class Database:
         self.busy = policy
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on any exception, a failed COMMIT too.
 
         Raises ``DatabaseBusy`` if the write lock stays taken (nothing was written then).
@@ -162,12 +169,12 @@ class Database:
         """
         self._after_commit.append(callback)
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """One round trip to the database thread (execute, fetch and close together)."""
         rows = await self.conn.execute_fetchall(sql, tuple(params))
         return next(iter(rows), None)
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def close(self) -> None:
