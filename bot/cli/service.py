@@ -6,11 +6,13 @@ import typer
 
 from bot.cli.common import ConfigOption, config_or_exit, err, run
 from bot.config import Config
+from bot.enrolment.requests import enrol_request
 from bot.runtime.app import App, build_channels, open_app
 from bot.runtime.component import Component
 from bot.runtime.components import build_components
 from bot.runtime.logging_setup import setup_logging
 from bot.runtime.serve import serve
+from bot.schedule.waves import list_waves
 from bot.web.dashboard import Dashboard
 
 
@@ -37,7 +39,15 @@ async def _run(cfg: Config) -> None:
 
 def service_components(application: App) -> list[Component]:
     """Everything ``followup run`` runs: the runtime's parts and the staff desk."""
-    return [*build_components(application), Dashboard(application)]
+    desk = Dashboard(
+        application.stores,
+        application.config,
+        application.desk,
+        wake=application.dispatcher.wake,
+        list_waves=lambda: list_waves(application.service),
+        enrol=lambda request, actor: enrol_request(application.service, request, actor),
+    )
+    return [*build_components(application), desk]
 
 
 def register(root: typer.Typer) -> None:

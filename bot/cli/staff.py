@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import typer
@@ -15,6 +14,7 @@ from bot.config import Config
 from bot.escalation.timings import timings_for
 from bot.runtime.app import App, open_app
 from bot.store.housekeeping import audit
+from bot.store.programme_settings import save_settings
 from bot.store.staff import ROLES, StaffError, StaffMember
 
 app = typer.Typer(help="Staff who receive and act on escalations.", no_args_is_help=True)
@@ -80,17 +80,14 @@ def list_(config: str | None = ConfigOption) -> None:
 async def _list(cfg: Config) -> None:
     application = await open_app(cfg, {})
     try:
-        duty = await application.db.fetchall(
-            "SELECT r.staff_id, r.role, g.name FROM escalation_routes AS r"
-            " JOIN programmes AS g ON g.id = r.programme_id ORDER BY g.name"
-        )
+        duty = await application.staff.duties()
         table = Table("name", "role", "language", "alerts by", "on call", "backup", "active")
         for m in await application.staff.all():
             on_call = ", ".join(
-                d["name"] for d in duty if d["staff_id"] == m.id and d["role"] == "on_call"
+                d.programme for d in duty if d.staff_id == m.id and d.role == "on_call"
             )
             backup = ", ".join(
-                d["name"] for d in duty if d["staff_id"] == m.id and d["role"] == "backup"
+                d.programme for d in duty if d.staff_id == m.id and d.role == "backup"
             )
             table.add_row(m.name, m.role, m.language, _routes(application, m), on_call, backup,
                           "yes" if m.active else "no")  # fmt: skip
@@ -161,10 +158,7 @@ async def _set_routes(
                 None if on_call is None else [members[n].id for n in on_call],
                 None if backup is None else [members[n].id for n in backup],
             )  # fmt: skip
-            await tx.execute(
-                "UPDATE programmes SET settings = ? WHERE id = ?",
-                (json.dumps(settings), programme.id),
-            )
+            await save_settings(tx, programme.id, settings)
             await audit(tx, now, "cli", "routes_set", name,
                         f"on_call={on_call} backup={backup} timings={own}")  # fmt: skip
         current_on, current_backup = await application.staff.routes(programme.id)

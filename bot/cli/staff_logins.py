@@ -66,8 +66,8 @@ async def _check_name(cfg: Config, name: str) -> None:
 async def _set(cfg: Config, name: str, password: str) -> None:
     application = await open_app(cfg, {})
     try:
-        accounts = Accounts(application.db, application.ring, application.staff,
-                            application.service.clock)  # fmt: skip
+        stores = application.stores
+        accounts = Accounts(stores.db, stores.ring, stores.staff, stores.clock)
         try:
             await accounts.set_password(name, password, f"cli:{_login()}")
         except LookupError as exc:

@@ -7,14 +7,12 @@ is the backup when an URGENT alert stays unacknowledged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-
-import aiosqlite
 
 from bot.clock import iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Row, Transaction
 
 ROLES = ("wss", "programme", "admin")
 #: Roles that may acknowledge and resolve escalations.
@@ -43,14 +41,16 @@ class StaffMember:
     role: str
     language: str
     active: bool
-    row: aiosqlite.Row
+    #: Sealed contact details: opened only with the key ring, never shown in a repr.
+    telegram_sealed: bytes | None = field(default=None, repr=False)
+    phone_sealed: bytes | None = field(default=None, repr=False)
 
     def telegram_user_id(self, ring: KeyRing) -> str | None:
-        blob = self.row["telegram_enc"]
+        blob = self.telegram_sealed
         return ring.open_text(blob, f"staff:telegram:{self.id}") if blob else None
 
     def phone(self, ring: KeyRing) -> str | None:
-        blob = self.row["phone_enc"]
+        blob = self.phone_sealed
         return ring.open_text(blob, f"staff:phone:{self.id}") if blob else None
 
     def routes(self, ring: KeyRing) -> list[Route]:
@@ -68,9 +68,24 @@ class StaffMember:
         return self.active and self.role in RESPONDER_ROLES
 
 
-def _member(row: aiosqlite.Row) -> StaffMember:
+@dataclass(frozen=True)
+class Duty:
+    """One place a staff member stands in a programme's escalation route."""
+
+    staff_id: int
+    role: str  # 'on_call' | 'backup'
+    programme: str
+
+
+def _member(row: Row) -> StaffMember:
     return StaffMember(
-        row["id"], row["name"], row["role"], row["language"], bool(row["active"]), row
+        row["id"],
+        row["name"],
+        row["role"],
+        row["language"],
+        bool(row["active"]),
+        row["telegram_enc"],
+        row["phone_enc"],
     )
 
 
@@ -81,7 +96,7 @@ class StaffStore:
 
     async def add(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         *,
         name: str,
         role: str,
@@ -127,9 +142,7 @@ class StaffStore:
         assert row is not None
         return _member(row)
 
-    async def _find(
-        self, conn: aiosqlite.Connection, purpose: str, value: str
-    ) -> aiosqlite.Row | None:
+    async def _find(self, conn: Transaction, purpose: str, value: str) -> Row | None:
         column = "telegram_idx" if purpose == TELEGRAM else "phone_idx"
         keys = self.ring.blind_indexes(purpose, value)
         marks = ",".join("?" * len(keys))
@@ -155,9 +168,17 @@ class StaffStore:
     async def all(self) -> list[StaffMember]:
         return [_member(r) for r in await self.db.fetchall("SELECT * FROM staff ORDER BY name")]
 
+    async def duties(self) -> list[Duty]:
+        """Every route entry with its programme's name, by programme name."""
+        rows = await self.db.fetchall(
+            "SELECT r.staff_id, r.role, g.name FROM escalation_routes AS r"
+            " JOIN programmes AS g ON g.id = r.programme_id ORDER BY g.name"
+        )
+        return [Duty(r["staff_id"], r["role"], r["name"]) for r in rows]
+
     async def set_routes(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         programme_id: int,
         on_call: list[int] | None,
         backup: list[int] | None,
@@ -178,7 +199,7 @@ class StaffStore:
                 )
 
     async def routes(
-        self, programme_id: int | None, conn: aiosqlite.Connection | None = None
+        self, programme_id: int | None, conn: Transaction | None = None
     ) -> tuple[list[StaffMember], list[StaffMember]]:
         """(on call, backup) active members of a programme, in their configured order."""
         cur = await (conn or self.db.conn).execute(
@@ -192,7 +213,7 @@ class StaffStore:
         backup = [_member(r) for r in rows if r["route_role"] == "backup"]
         return on_call, backup
 
-    async def fallback(self, conn: aiosqlite.Connection | None = None) -> list[StaffMember]:
+    async def fallback(self, conn: Transaction | None = None) -> list[StaffMember]:
         """Every active WSS worker: who is told when a programme has no on-call route."""
         cur = await (conn or self.db.conn).execute(
             "SELECT * FROM staff WHERE role = 'wss' AND active = 1 ORDER BY id"

@@ -8,7 +8,7 @@ door; roles come from ``security.ROUTE_ROLES`` only.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.escalation.desk import LEVELS, Escalation, EscalationNotFound
-from bot.runtime.app import App
+from bot.config import Config
+from bot.escalation.desk import LEVELS, Desk, Escalation, EscalationNotFound
+from bot.store.stores import Stores
 from bot.text.i18n import Translator
 from bot.web import pages
 from bot.web.auth import Accounts, LoginError, WebSession
@@ -81,10 +82,26 @@ class Dashboard:
 
     name = "dashboard"
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.clock = app.service.clock
-        self.accounts = Accounts(app.db, app.ring, app.staff, self.clock)
+    def __init__(
+        self,
+        stores: Stores,
+        config: Config,
+        desk: Desk,
+        *,
+        wake: Callable[[], None],
+        list_waves: pages.WaveLister,
+        enrol: pages.Enroller,
+    ) -> None:
+        """``wake`` nudges the dispatcher after a desk action queued messages; ``list_waves``
+        and ``enrol`` are the CLI's own rules, handed in so the pages share them."""
+        self.stores = stores
+        self.config = config
+        self.desk = desk
+        self.wake = wake
+        self.list_waves = list_waves
+        self.enrol = enrol
+        self.clock = stores.clock
+        self.accounts = Accounts(stores.db, stores.ring, stores.staff, self.clock)
         self.throttle = ClientThrottle()
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
@@ -157,7 +174,7 @@ class Dashboard:
         token = secrets.token_urlsafe(24)
         response = self.render("login.html", None, status, login_csrf=token, error=error)
         response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", path="/staff/",
-                            secure=secure_cookie(request, self.app.config.web.secure_cookies))  # fmt: skip
+                            secure=secure_cookie(request, self.config.web.secure_cookies))  # fmt: skip
         return response
 
     async def login_post(self, request: Request) -> Response:
@@ -179,7 +196,7 @@ class Dashboard:
         web = await self.accounts.session(session_id)
         target = "/staff/" if web and web.stage == "full" else "/staff/totp"
         response = RedirectResponse(target, status_code=303)
-        set_session_cookie(response, request, session_id, self.app.config.web.secure_cookies)
+        set_session_cookie(response, request, session_id, self.config.web.secure_cookies)
         response.delete_cookie(LOGIN_CSRF, path="/staff/")
         return response
 
@@ -215,7 +232,7 @@ class Dashboard:
                 "totp.html", web, 401, setup=web.stage == "totp_setup", error=str(exc)
             )
         response = RedirectResponse("/staff/", status_code=303)
-        set_session_cookie(response, request, session_id, self.app.config.web.secure_cookies)
+        set_session_cookie(response, request, session_id, self.config.web.secure_cookies)
         return response
 
     async def logout(self, request: Request, web: WebSession) -> Response:
@@ -238,7 +255,7 @@ class Dashboard:
 
     async def _queue_rows(self) -> list[dict[str, str]]:
         now = self.clock.now()
-        items = queue_order(await self.app.desk.list())
+        items = queue_order(await self.desk.list())
         return [self._row(e, now) for e in items[:200]]
 
     async def queue(self, request: Request, web: WebSession) -> Response:
@@ -249,9 +266,7 @@ class Dashboard:
 
     async def escalation(self, request: Request, web: WebSession) -> Response:
         try:
-            detail = await self.app.desk.view(
-                request.path_params["code"], web.staff.name, via="web"
-            )
+            detail = await self.desk.view(request.path_params["code"], web.staff.name, via="web")
         except EscalationNotFound:
             return self.render("error.html", web, 404, message=N_("No such escalation."))
         row = self._row(detail.escalation, self.clock.now())
@@ -264,15 +279,15 @@ class Dashboard:
         note = str(form.get("note", "")).strip() or None
         try:
             if action == "ack":
-                await self.app.desk.acknowledge(code, web.staff.name, via="web", note=note)
+                await self.desk.acknowledge(code, web.staff.name, via="web", note=note)
             elif action == "resolve":
-                await self.app.desk.resolve(code, web.staff.name, via="web", note=note)
+                await self.desk.resolve(code, web.staff.name, via="web", note=note)
             elif note:
-                await self.app.desk.note(code, web.staff.name, note, via="web")
+                await self.desk.note(code, web.staff.name, note, via="web")
         except EscalationNotFound:
             return self.render("error.html", web, 404, message=N_("No such escalation."))
-        self.app.dispatcher.wake()
-        esc = await self.app.desk.find(code)
+        self.wake()
+        esc = await self.desk.find(code)
         return RedirectResponse(f"/staff/escalations/{esc.code}?done={action}", status_code=303)
 
     async def ack(self, request: Request, web: WebSession) -> Response:
@@ -288,26 +303,26 @@ class Dashboard:
 
     async def participants(self, request: Request, web: WebSession) -> Response:
         query = request.query_params.get("q", "").strip()
-        rows = await pages.participant_rows(self.app, query)
+        rows = await pages.participant_rows(self.stores.db, query)
         return self.render("participants.html", web, rows=rows, q=query)
 
     async def participant(self, request: Request, web: WebSession) -> Response:
-        data = await pages.participant_detail(self.app, request.path_params["pseudonym"], web)
+        data = await pages.participant_detail(self.stores, request.path_params["pseudonym"], web)
         if data is None:
             return self.render("error.html", web, 404, message=N_("No such participant."))
         return self.render("participant.html", web, **data)
 
     async def waves(self, request: Request, web: WebSession) -> Response:
-        return self.render("waves.html", web, **await pages.waves(self.app))
+        return self.render("waves.html", web, **await pages.waves(self.list_waves))
 
     async def programmes(self, request: Request, web: WebSession) -> Response:
-        rows = await pages.programme_rows(self.app)
+        rows = await pages.programme_rows(self.stores.db)
         return self.render("programmes.html", web, rows=rows, timepoints=pages.TIMEPOINTS)
 
     async def report(self, request: Request, web: WebSession) -> Response:
         """A download: the self-contained report page keeps its own inline style."""
         name = request.path_params["name"]
-        html = await pages.report_html(self.app, name, web.staff.name)
+        html = await pages.report_html(self.stores, name, web.staff.name)
         if html is None:
             return self.render("error.html", web, 404, message=N_("No such programme."))
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
@@ -315,7 +330,11 @@ class Dashboard:
             "content-disposition": f'attachment; filename="report-{safe}.html"'})  # fmt: skip
 
     async def staff_page(self, request: Request, web: WebSession) -> Response:
-        return self.render("staff.html", web, members=await pages.staff_rows(self.app))
+        return self.render(
+            "staff.html",
+            web,
+            members=await pages.staff_rows(self.stores.staff, self.accounts.logins),
+        )
 
     async def staff_change(self, request: Request, web: WebSession) -> Response:
         action = request.path_params["action"]
@@ -326,14 +345,14 @@ class Dashboard:
         return RedirectResponse("/staff/staff", status_code=303)
 
     async def audit(self, request: Request, web: WebSession) -> Response:
-        return self.render("audit.html", web, rows=await pages.audit_rows(self.app))
+        return self.render("audit.html", web, rows=await pages.audit_rows(self.stores.db))
 
     async def enrol_page(self, request: Request, web: WebSession) -> Response:
-        return self.render("enrol.html", web, **await pages.enrol_form(self.app))
+        return self.render("enrol.html", web, **await pages.enrol_form(self.stores.programmes))
 
     async def enrol_post(self, request: Request, web: WebSession) -> Response:
         form = await request.form()
         fields = {k: str(v) for k, v in form.items() if k != "csrf"}
-        result = await pages.enrol_submit(self.app, fields, web.staff.name)
+        result = await pages.enrol_submit(self.config, self.enrol, fields, web.staff.name)
         return self.render("enrol.html", web, 200 if "participant" in result else 400,
-                           **await pages.enrol_form(self.app), result=result, values=fields)  # fmt: skip
+                           **await pages.enrol_form(self.stores.programmes), result=result, values=fields)  # fmt: skip

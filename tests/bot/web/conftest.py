@@ -9,7 +9,9 @@ import httpx
 import pyotp
 import pytest
 
+from bot.enrolment.requests import enrol_request
 from bot.runtime.app import App
+from bot.schedule.waves import list_waves
 from bot.store.staff import StaffMember
 from bot.web.auth import Accounts
 from bot.web.dashboard import Dashboard
@@ -19,9 +21,25 @@ PASSWORD = "correct horse battery"
 BASE = "http://127.0.0.1"
 
 
+def desk_of(app: App) -> Dashboard:
+    """The dashboard wired as ``followup run`` wires it (bot/cli/service.py)."""
+    return Dashboard(
+        app.stores,
+        app.config,
+        app.desk,
+        wake=app.dispatcher.wake,
+        list_waves=lambda: list_waves(app.service),
+        enrol=lambda request, actor: enrol_request(app.service, request, actor),
+    )
+
+
+def accounts_of(app: App) -> Accounts:
+    return Accounts(app.stores.db, app.stores.ring, app.stores.staff, app.stores.clock)
+
+
 @pytest.fixture
 def dashboard(app: App) -> Dashboard:
-    return Dashboard(app)
+    return desk_of(app)
 
 
 @pytest.fixture
@@ -36,9 +54,7 @@ async def client(dashboard: Dashboard) -> AsyncIterator[httpx.AsyncClient]:
 
 async def account(app: App, name: str, role: str) -> StaffMember:
     member = await add_staff(app, name, role=role)
-    await Accounts(app.db, app.ring, app.staff, app.service.clock).set_password(
-        name, PASSWORD, "test"
-    )
+    await accounts_of(app).set_password(name, PASSWORD, "test")
     return member
 
 
@@ -58,8 +74,7 @@ async def password_step(
 
 
 async def totp_code(app: App, member: StaffMember) -> str:
-    accounts = Accounts(app.db, app.ring, app.staff, app.service.clock)
-    secret = await accounts.totp_secret(member)
+    secret = await accounts_of(app).totp_secret(member)
     return pyotp.TOTP(secret).at(app.service.clock.now())
 
 

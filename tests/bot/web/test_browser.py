@@ -22,11 +22,10 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from bot.runtime.app import App
 from bot.runtime.serve import _until_listening, build_web
 from bot.web.auth import Accounts
-from bot.web.dashboard import Dashboard
 from tests.bot.conftest import enrol_console
 from tests.bot.escalation.conftest import last_code, say, start_t0
 
-from .conftest import PASSWORD, account
+from .conftest import PASSWORD, account, desk_of
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -44,7 +43,7 @@ def _free_port() -> int:
 @pytest.fixture
 async def server(app: App) -> AsyncIterator[str]:
     port = _free_port()
-    config = uvicorn.Config(build_web([Dashboard(app)]), host="127.0.0.1", port=port,
+    config = uvicorn.Config(build_web([desk_of(app)]), host="127.0.0.1", port=port,
                             log_level="warning", access_log=False, lifespan="off")  # fmt: skip
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve())

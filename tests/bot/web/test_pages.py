@@ -188,7 +188,7 @@ async def test_a_rate_is_suppressed_when_fewer_than_five_completed(app: App) -> 
                 )
                 await tps.ensure(tx, pid, "T0", None)
                 await tps.update(tx, pid, "T0", state=state)
-        (demo,) = await programme_rows(app)
+        (demo,) = await programme_rows(app.db)
         return str(demo["rates"]["T0"]["rate"])
 
     for n in range(10):
