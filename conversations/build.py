@@ -12,6 +12,7 @@ from conversations.lexicon import Lexicon
 from conversations.parsing import match_choice
 from conversations.state import SessionState
 from conversations.survey import Choice, Item, Survey
+from conversations.vocabulary import MessageKind, Outcome, Phase
 
 Result = tuple[SessionState, list[Effect]]
 
@@ -34,7 +35,7 @@ def question(
     state: SessionState,
     *,
     prefix: tuple[Line, ...] = (),
-    kind: str = "question",
+    kind: MessageKind = MessageKind.QUESTION,
 ) -> Send:
     lines = [*prefix, Line(text_of(survey, item, state))]
     if item.hint is not None:
@@ -54,7 +55,7 @@ def question(
     return Send(Outgoing(kind, tuple(lines), item.effective_choices(), answer, item.id, scale))
 
 
-def say(kind: str, msgid: str, *, sensitive: bool = True) -> Send:
+def say(kind: MessageKind, msgid: str, *, sensitive: bool = True) -> Send:
     return Send(Outgoing(kind, (Line(msgid),), sensitive=sensitive))
 
 
@@ -67,7 +68,7 @@ def pick(event: Reply, for_item: str, choices: tuple[Choice, ...], lexicon: Lexi
 
 
 def end(
-    state: SessionState, outcome: str, effects: list[Effect], *, terminal: bool = True
+    state: SessionState, outcome: Outcome, effects: list[Effect], *, terminal: bool = True
 ) -> Result:
-    phase = "ended" if terminal else "paused"
+    phase = Phase.ENDED if terminal else Phase.PAUSED
     return state.evolve(phase=phase, outcome=outcome), [*effects, EndSession(outcome)]

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 
 from conversations.lexicon import Lexicon
 from conversations.secrets import SecretWords
+from conversations.vocabulary import ParticipantStatus
+
+#: Statuses in which the safe word pauses her and a decoy line may reach her.
+_REACHABLE = frozenset({ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED})
 
 
 @dataclass(frozen=True)
@@ -23,8 +27,8 @@ class Context:
     tries_before_skip_offer: int = 3
     #: Her participant status: only an active or paused woman is paused by the safe word or
     #: sent a decoy line; opted out or withdrawn stays so (DESIGN.md §1.7).
-    status: str = "active"
+    status: ParticipantStatus = ParticipantStatus.ACTIVE
 
     @property
     def reachable(self) -> bool:
-        return self.status in ("active", "paused")
+        return self.status in _REACHABLE

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from conversations.answers import Answer
 from conversations.survey import Choice
+from conversations.vocabulary import MessageKind, Outcome
 
 #: Session outcomes after which the same timepoint can go on later.
-RESUMABLE_OUTCOMES = frozenset({"later", "snoozed", "idle"})
+RESUMABLE_OUTCOMES = frozenset({Outcome.LATER, Outcome.SNOOZED, Outcome.IDLE})
 
 #: Pseudo item ids for the engine's own questions (buttons carry them).
 GATE, SNOOZE, HELP = "_gate", "_snooze", "_help"
@@ -37,7 +38,7 @@ class Scale:
 class Outgoing:
     """A message to her, language-neutral; the shell renders it for her channel."""
 
-    kind: str
+    kind: MessageKind
     lines: tuple[Line, ...]
     choices: tuple[Choice, ...] = ()
     answer: str = "none"
@@ -73,12 +74,14 @@ class Escalate:
 
 @dataclass(frozen=True)
 class DeleteTranscript:
-    reason: str
+    """Her chat is cleared; the reason is the outcome that causes it (the session may go on)."""
+
+    reason: Outcome
 
 
 @dataclass(frozen=True)
 class EndSession:
-    outcome: str
+    outcome: Outcome
 
     @property
     def resumable(self) -> bool:

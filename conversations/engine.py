@@ -47,6 +47,7 @@ from conversations.parsing import parse_answer
 from conversations.state import ACTIVE_PHASES, SessionState
 from conversations.survey import Item, Survey
 from conversations.text import fold
+from conversations.vocabulary import MessageKind, Outcome, ParticipantStatus, Phase
 
 _REPROMPTS = {
     "choice": m.REPROMPT_CHOICE,
@@ -67,12 +68,12 @@ def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: 
         return _on_begin(state, event)
     if isinstance(event, Idle):
         if state.active:
-            return end(state, "idle", [DeleteTranscript("idle")], terminal=False)
+            return end(state, Outcome.IDLE, [DeleteTranscript(Outcome.IDLE)], terminal=False)
         return state, []
     if isinstance(event, Expire):
-        if state.phase == "ended":
+        if state.phase == Phase.ENDED:
             return state, []
-        return end(state, "expired", [DeleteTranscript("expired")])
+        return end(state, Outcome.EXPIRED, [DeleteTranscript(Outcome.EXPIRED)])
     return state, []
 
 
@@ -93,20 +94,20 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
         return state, []  # an edit is checked for safety only: it never answers again
     if ctx.lexicon.means(text, "withdraw"):
         return withdraw(state, ctx)
-    if state.phase == "ended":
-        if ctx.status == "withdrawn":
+    if state.phase == Phase.ENDED:
+        if ctx.status == ParticipantStatus.WITHDRAWN:
             return state, []  # she asked for no more contact; her safety words still work
         # "help he is here" between timepoints: a worker reaches her on her safe route.
         return state, [Escalate("ROUTINE", ("message_outside_session",))]
-    if state.phase in ("new", "paused"):
-        return _open(state, m.RESUME if state.started else m.OPENER, "opener")
-    if state.phase == "gate":
+    if state.phase in (Phase.NEW, Phase.PAUSED):
+        return _open(state, m.RESUME if state.started else m.OPENER, MessageKind.OPENER)
+    if state.phase == Phase.GATE:
         return _on_gate(survey, state, event, ctx)
-    if state.phase == "snooze":
+    if state.phase == Phase.SNOOZE:
         return _on_snooze(state, event, ctx)
-    if state.phase == "code":
+    if state.phase == Phase.CODE:
         return _on_code(survey, state, text, ctx)
-    if state.phase == "help":
+    if state.phase == Phase.HELP:
         return _on_help(survey, state, event, ctx)
     return _on_question(survey, state, event, ctx)
 
@@ -115,16 +116,16 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
 
 
 def _on_begin(state: SessionState, event: Begin) -> Result:
-    if state.phase == "ended":
+    if state.phase == Phase.ENDED:
         return state, []
     if event.reminder:
-        return _open(state, m.REMINDER, "reminder")
-    return _open(state, m.RESUME if state.started else m.OPENER, "opener")
+        return _open(state, m.REMINDER, MessageKind.REMINDER)
+    return _open(state, m.RESUME if state.started else m.OPENER, MessageKind.OPENER)
 
 
-def _open(state: SessionState, msgid: str, kind: str) -> Result:
+def _open(state: SessionState, msgid: str, kind: MessageKind) -> Result:
     message = Outgoing(kind, (Line(msgid),), GATE_CHOICES, "choice", GATE, sensitive=False)
-    return state.evolve(phase="gate", invalid_tries=0, code_ok=False), [Send(message)]
+    return state.evolve(phase=Phase.GATE, invalid_tries=0, code_ok=False), [Send(message)]
 
 
 def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
@@ -135,14 +136,22 @@ def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) ->
         code = "not_now"
     if code == "yes":
         if ctx.secrets.needs_code and not state.code_ok:
-            return state.evolve(phase="code"), [say("code", m.CODE_ASK, sensitive=False)]
+            code_ask = say(MessageKind.CODE, m.CODE_ASK, sensitive=False)
+            return state.evolve(phase=Phase.CODE), [code_ask]
         return _start_questions(survey, state, ctx)
     if code == "not_now":
         ask = Outgoing(
-            "snooze", (Line(m.SNOOZE_ASK),), SNOOZE_CHOICES, "choice", SNOOZE, sensitive=False
+            MessageKind.SNOOZE,
+            (Line(m.SNOOZE_ASK),),
+            SNOOZE_CHOICES,
+            "choice",
+            SNOOZE,
+            sensitive=False,
         )
-        return state.evolve(phase="snooze", invalid_tries=0), [Send(ask)]
-    again = Outgoing("gate", (Line(m.GATE_AGAIN),), GATE_CHOICES, "choice", GATE, sensitive=False)
+        return state.evolve(phase=Phase.SNOOZE, invalid_tries=0), [Send(ask)]
+    again = Outgoing(
+        MessageKind.GATE, (Line(m.GATE_AGAIN),), GATE_CHOICES, "choice", GATE, sensitive=False
+    )
     return state.evolve(invalid_tries=state.invalid_tries + 1), [Send(again)]
 
 
@@ -154,15 +163,20 @@ def _on_snooze(state: SessionState, event: Reply, ctx: Context) -> Result:
                 code = option
     if code is None:
         again = Outgoing(
-            "snooze", (Line(m.SNOOZE_AGAIN),), SNOOZE_CHOICES, "choice", SNOOZE, sensitive=False
+            MessageKind.SNOOZE,
+            (Line(m.SNOOZE_AGAIN),),
+            SNOOZE_CHOICES,
+            "choice",
+            SNOOZE,
+            sensitive=False,
         )
         return state, [Send(again)]
     effects: list[Effect] = [
-        say("notice", m.SNOOZE_OK, sensitive=False),
+        say(MessageKind.NOTICE, m.SNOOZE_OK, sensitive=False),
         Snooze(code),
-        DeleteTranscript("snoozed"),
+        DeleteTranscript(Outcome.SNOOZED),
     ]
-    return end(state, "snoozed", effects, terminal=False)
+    return end(state, Outcome.SNOOZED, effects, terminal=False)
 
 
 def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Result:
@@ -174,20 +188,21 @@ def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Re
     if tries >= ctx.max_code_tries:
         # Deletion first: it cancels unsent messages, and the neutral line must still go out.
         effects: list[Effect] = [
-            DeleteTranscript("locked"),
+            DeleteTranscript(Outcome.LOCKED),
             PauseContact("code_word_locked"),
             Escalate("HIGH", ("code_word_locked",)),  # someone else may have her phone
-            say("notice", m.LOCKED, sensitive=False),
+            say(MessageKind.NOTICE, m.LOCKED, sensitive=False),
         ]
-        return end(state.evolve(code_tries=tries), "locked", effects)
-    return state.evolve(code_tries=tries), [say("code", m.CODE_WRONG, sensitive=False)]
+        return end(state.evolve(code_tries=tries), Outcome.LOCKED, effects)
+    code_wrong = say(MessageKind.CODE, m.CODE_WRONG, sensitive=False)
+    return state.evolve(code_tries=tries), [code_wrong]
 
 
 def _start_questions(survey: Survey, state: SessionState, ctx: Context) -> Result:
-    state = state.evolve(phase="question", invalid_tries=0)
+    state = state.evolve(phase=Phase.QUESTION, invalid_tries=0)
     if state.current is not None:
         return state, [question(survey, survey.item(state.current), state)]
-    how_to = say("info", m.HOW_TO)
+    how_to = say(MessageKind.INFO, m.HOW_TO)
     state, effects = _advance(survey, state, None, ctx)
     return state, [how_to, *effects]
 
@@ -222,8 +237,11 @@ def _on_question(survey: Survey, state: SessionState, event: Reply, ctx: Context
 
 def _command(survey: Survey, state: SessionState, item: Item, command: str, ctx: Context) -> Result:
     if command == "later":
-        effects: list[Effect] = [say("notice", m.LATER_OK), DeleteTranscript("later")]
-        return end(state, "later", effects, terminal=False)
+        effects: list[Effect] = [
+            say(MessageKind.NOTICE, m.LATER_OK),
+            DeleteTranscript(Outcome.LATER),
+        ]
+        return end(state, Outcome.LATER, effects, terminal=False)
     if command == "skip":
         skipped = Answer(None, skipped=True)
         state = state.with_answer(item.id, skipped)
@@ -249,7 +267,7 @@ def _reprompt(
     prefix = [Line(_REPROMPTS[problem], params)]
     if tries >= ctx.tries_before_skip_offer:
         prefix.append(Line(m.OFFER_SKIP))
-    message = question(survey, item, state, prefix=tuple(prefix), kind="reprompt")
+    message = question(survey, item, state, prefix=tuple(prefix), kind=MessageKind.REPROMPT)
     return state.evolve(invalid_tries=tries), [message]
 
 
@@ -264,9 +282,9 @@ def _risk(item: Item, state: SessionState) -> list[Escalate]:
 
 def _offer_help(state: SessionState, effects: list[Effect]) -> Result:
     help_message = Outgoing(
-        "help", (Line(m.HELP), Line(m.HELP_GO_ON)), HELP_CHOICES, "choice", HELP
+        MessageKind.HELP, (Line(m.HELP), Line(m.HELP_GO_ON)), HELP_CHOICES, "choice", HELP
     )
-    state = state.evolve(phase="help", help_shown=True, invalid_tries=0)
+    state = state.evolve(phase=Phase.HELP, help_shown=True, invalid_tries=0)
     return state, [*effects, Send(help_message)]
 
 
@@ -276,11 +294,14 @@ def _on_help(survey: Survey, state: SessionState, event: Reply, ctx: Context) ->
         if code is None and ctx.lexicon.means(event.text, option):
             code = option
     if code == "go_on":
-        return _advance(survey, state.evolve(phase="question"), state.current, ctx)
+        return _advance(survey, state.evolve(phase=Phase.QUESTION), state.current, ctx)
     if code == "stop_now":
-        effects: list[Effect] = [say("closing", m.STOPPED), DeleteTranscript("stopped")]
-        return end(state, "stopped", effects)
-    again = Outgoing("help", (Line(m.HELP_AGAIN),), HELP_CHOICES, "choice", HELP)
+        effects: list[Effect] = [
+            say(MessageKind.CLOSING, m.STOPPED),
+            DeleteTranscript(Outcome.STOPPED),
+        ]
+        return end(state, Outcome.STOPPED, effects)
+    again = Outgoing(MessageKind.HELP, (Line(m.HELP_AGAIN),), HELP_CHOICES, "choice", HELP)
     return state, [Send(again)]
 
 
@@ -297,13 +318,14 @@ def _advance(survey: Survey, state: SessionState, after: str | None, ctx: Contex
                 effects.append(ClearAnswer(item.id))
             continue
         if item.type == "info":
-            effects.append(Send(Outgoing("info", (Line(text_of(survey, item, state)),))))
+            info = Outgoing(MessageKind.INFO, (Line(text_of(survey, item, state)),))
+            effects.append(Send(info))
             continue
         state = state.evolve(current=item.id, history=history, invalid_tries=0)
         return state, [*effects, question(survey, item, state)]
-    closing = say("closing", m.CLOSING)
+    closing = say(MessageKind.CLOSING, m.CLOSING)
     state = state.evolve(history=history)
-    return end(state, "completed", [*effects, closing, DeleteTranscript("completed")])
+    return end(state, Outcome.COMPLETED, [*effects, closing, DeleteTranscript(Outcome.COMPLETED)])
 
 
 def _applies(item: Item, state: SessionState, ctx: Context) -> bool:

@@ -11,16 +11,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conversations.answers import Answer
+from conversations.vocabulary import Outcome, Phase
 
-#: Phases a session moves through; ``paused`` can resume, ``ended`` cannot.
-PHASES = ("new", "gate", "snooze", "code", "question", "help", "paused", "ended")
-ACTIVE_PHASES = frozenset({"gate", "snooze", "code", "question", "help"})
+#: Phases a session moves through, in order (``Phase`` is the one definition).
+PHASES = tuple(Phase)
+#: Phases in which she is talking to the bot now.
+ACTIVE_PHASES = frozenset({Phase.GATE, Phase.SNOOZE, Phase.CODE, Phase.QUESTION, Phase.HELP})
 
 
 @dataclass(frozen=True)
 class SessionState:
     timepoint: str
-    phase: str = "new"
+    phase: Phase = Phase.NEW
     current: str | None = None
     answers: Mapping[str, Answer] = field(default_factory=dict)
     history: tuple[str, ...] = ()
@@ -31,7 +33,7 @@ class SessionState:
     withdraw_pending: bool = False
     help_shown: bool = False
     raised: frozenset[str] = frozenset()
-    outcome: str | None = None
+    outcome: Outcome | None = None
 
     @property
     def active(self) -> bool:
@@ -73,7 +75,7 @@ class SessionState:
     def from_json(cls, data: Mapping[str, Any]) -> SessionState:
         return cls(
             timepoint=data["timepoint"],
-            phase=data.get("phase", "new"),
+            phase=Phase(data.get("phase", Phase.NEW)),
             current=data.get("current"),
             answers={k: Answer.from_json(v) for k, v in data.get("answers", {}).items()},
             history=tuple(data.get("history", ())),
@@ -83,5 +85,9 @@ class SessionState:
             withdraw_pending=bool(data.get("withdraw_pending", False)),
             help_shown=bool(data.get("help_shown", False)),
             raised=frozenset(data.get("raised", ())),
-            outcome=data.get("outcome"),
+            outcome=_outcome(data.get("outcome")),
         )
+
+
+def _outcome(stored: str | None) -> Outcome | None:
+    return None if stored is None else Outcome(stored)

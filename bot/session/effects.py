@@ -46,6 +46,7 @@ from conversations.effects import (
     Withdraw,
 )
 from conversations.state import SessionState
+from scheduler.timepoint_states import OUTCOME_STATES
 
 #: A message from her outside any session: a content-free alert, at most one open at a time.
 OUTSIDE_SESSION = "message_outside_session"
@@ -175,7 +176,7 @@ async def _escalate(
 
 
 async def _end_session(facts: StepFacts, effect: EndSession) -> None:
-    new_state = tps.OUTCOME_STATES.get(effect.outcome)
+    new_state = OUTCOME_STATES.get(effect.outcome)
     if effect.outcome == "idle" and not facts.state.started:
         new_state = None  # an unanswered opener stays 'sent', not 'in progress'
     if new_state and facts.state.outcome != "inactive":

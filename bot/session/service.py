@@ -41,6 +41,7 @@ from conversations.engine import Context, step
 from conversations.events import Begin, Event, Expire, Idle, Reply
 from conversations.state import SessionState
 from conversations.survey import Survey
+from conversations.vocabulary import Outcome, ParticipantStatus, Phase
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class FollowupService:
             if stored is None or participant.status != "active":
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
                 timepoint = stored.state.timepoint if stored else "T0"
-                state = SessionState(timepoint, phase="ended", outcome="inactive")
+                state = SessionState(timepoint, phase=Phase.ENDED, outcome=Outcome.INACTIVE)
                 report = await self._run(tx, participant, None, state, event, now, persist=False)
             else:
                 report = await self._run(tx, participant, stored.id, stored.state, event, now)
@@ -303,7 +304,7 @@ class FollowupService:
             lexicon=lexicon_for(participant.language),
             free_text=self.config.survey.free_text,
             decoy=self.config.safety.decoy_reply,
-            status=participant.status,
+            status=ParticipantStatus(participant.status),
         )
 
     async def _run(

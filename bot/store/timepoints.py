@@ -12,20 +12,6 @@ import aiosqlite
 from bot.clock import iso
 from bot.store.db import Database
 
-#: Session outcome -> timepoint state.
-OUTCOME_STATES = {
-    "completed": "completed",
-    "duress": "completed",
-    "stopped": "completed",
-    "expired": "missed",
-    "safe_word": "paused",
-    "locked": "paused",
-    "withdraw_requested": "paused",
-    "opted_out": "opted_out",
-    "later": "in_progress",
-    "idle": "in_progress",
-    "snoozed": "snoozed",
-}
 FINAL_STATES = frozenset({"completed", "missed", "cancelled", "opted_out", "withdrawn"})
 
 
