@@ -6,7 +6,6 @@ Every command that shows or exports participant data writes an audit entry.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import typer
@@ -16,13 +15,12 @@ from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, ru
 from bot.config import Config
 from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
-from bot.datarights.core import POLICIES
+from bot.datarights.core import POLICIES, set_withdrawal_policy
 from bot.datarights.export import FORMATS, write_export
 from bot.datarights.report import escalation_counts, render_report
 from bot.datarights.retention import run_retention
 from bot.private_files import write_private_text
 from bot.runtime.app import App, open_app
-from bot.store.housekeeping import audit
 from bot.store.participants import Participant, Programme
 from bot.store.research import all_records
 
@@ -69,7 +67,9 @@ async def _withdraw(cfg: Config, pseudonym: str, actor: str) -> None:
         participant = await _participant(application, pseudonym)
         if participant.status == "withdrawn":
             raise CliError(f"{participant.pseudonym} has already withdrawn")
-        policy = await withdraw(application.service, participant, actor)
+        policy = await withdraw(
+            application.stores, application.service.delete_chat, participant, actor
+        )
         what = (
             "kept only under an unlinkable research id" if policy == "keep_anonymous" else "erased"
         )
@@ -100,7 +100,13 @@ async def _erase(cfg: Config, pseudonym: str, all_answers: bool, actor: str) -> 
     application = await open_app(cfg, {})
     try:
         participant = await _participant(application, pseudonym)
-        result = await erase(application.service, participant, actor, all_answers=all_answers)
+        result = await erase(
+            application.stores,
+            application.service.delete_chat,
+            participant,
+            actor,
+            all_answers=all_answers,
+        )
         out.print(
             f"erased: contact details, secret words, links, sessions, messages; answers {result.answers}"
         )
@@ -231,14 +237,8 @@ async def _policy(cfg: Config, name: str, policy: str, actor: str) -> None:
     application = await open_app(cfg, {})
     try:
         programme = await _programme(application, name)
-        settings = {**programme.settings, "on_withdrawal": policy}
-        now = application.service.clock.now()
-        async with application.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE programmes SET settings = ? WHERE id = ?",
-                (json.dumps(settings), programme.id),
-            )
-            await audit(tx, now, actor, "programme_policy", name, f"on_withdrawal={policy}")
+        now = application.stores.clock.now()
+        await set_withdrawal_policy(application.db, programme, policy, actor, now)
         out.print(f"{name}: on withdrawal, answers are {policy.replace('_', ' ')}")
     finally:
         await application.close()

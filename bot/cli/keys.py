@@ -11,15 +11,11 @@ from rich.table import Table
 from bot.cli.common import CliError, ConfigOption, config_or_exit, err, out, run
 from bot.config import Config
 from bot.datarights.access import default_actor
-from bot.datarights.rotation import (
-    RotationInterrupted,
-    fields_per_key,
-    pending_counts,
-    rotate,
-    secret_digests_per_key,
-)
+from bot.datarights.rotation import RotationInterrupted, rotate
 from bot.runtime.app import open_app
 from bot.store.housekeeping import audit
+from bot.store.rotation import addresses_to_reindex, fields_per_key, pending_counts
+from bot.store.secret_digests import digests_per_key
 
 app = typer.Typer(help="Encryption keys: rotate, status.", no_args_is_help=True)
 
@@ -46,10 +42,7 @@ async def _rotate(cfg: Config, batch_size: int) -> None:
     try:
         ring, db = application.ring, application.db
         before = sum((await pending_counts(db, ring)).values())
-        indexed = await db.fetchone(
-            "SELECT COUNT(*) FROM participants WHERE address_enc IS NOT NULL"
-        )
-        total = before + (int(indexed[0]) if indexed else 0)
+        total = before + await addresses_to_reindex(db)
         with Progress(
             TextColumn("re-encrypting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=err, transient=True,
@@ -100,7 +93,7 @@ async def _status(cfg: Config) -> None:
         table = Table("field", *kids)
         for column, counts in per_column.items():
             table.add_row(column, *(str(counts.get(k, 0)) for k in kids))
-        digests = await secret_digests_per_key(application.db)
+        digests = await digests_per_key(application.db)
         table.add_row("secret-word digests", *(str(digests.get(k, 0)) for k in kids))
         out.print(table)
         out.print(f"active key: {ring.active}")

@@ -1,13 +1,24 @@
-"""Withdrawal and erasure as whole operations (one transaction each), for CLI and service."""
+"""Withdrawal and erasure as whole operations (one transaction each), for CLI and service.
+
+They take the stores and the one service step they need, deleting her chat (which wakes the
+dispatcher after commit), never the service itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.datarights.core import erase_in_tx, purge_erased, withdraw_in_tx, withdrawal_policy
 from bot.session.contacts import lane_of
-from bot.session.service import FollowupService
+from bot.store.db import Transaction
 from bot.store.participants import Participant
+from bot.store.stores import Stores
+
+#: Queues deletion of her chat inside the transaction (participant, reason, now); True if
+#: something is left to delete. ``FollowupService.delete_chat`` is the one there is.
+DeleteChat = Callable[[Transaction, Participant, str, datetime], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -19,32 +30,39 @@ class Erasure:
     purged: bool
 
 
-async def withdraw(service: FollowupService, participant: Participant, actor: str) -> str:
+async def withdraw(
+    stores: Stores, delete_chat: DeleteChat, participant: Participant, actor: str
+) -> str:
     """End all contact for good and apply her programme's policy; returns the policy."""
-    now = service.clock.now()
-    programme = await service.programmes.get(participant.programme_id)
-    async with service.db.transaction() as tx:
-        await service.delete_chat(tx, participant, "withdrawn", now)
+    now = stores.clock.now()
+    programme = await stores.programmes.get(participant.programme_id)
+    async with stores.db.transaction() as tx:
+        await delete_chat(tx, participant, "withdrawn", now)
         return await withdraw_in_tx(
-            tx, service.ring, participant, programme, now, actor=actor, lane=lane_of(participant.id)
+            tx, stores.ring, participant, programme, now, actor=actor, lane=lane_of(participant.id)
         )
 
 
 async def erase(
-    service: FollowupService, participant: Participant, actor: str, *, all_answers: bool = False
+    stores: Stores,
+    delete_chat: DeleteChat,
+    participant: Participant,
+    actor: str,
+    *,
+    all_answers: bool = False,
 ) -> Erasure:
     """Erase her: contact details, secrets, tokens, sessions, messages, answers per policy.
 
     ``all_answers`` erases her answers even where the programme keeps them anonymously.
     """
-    now = service.clock.now()
-    programme = await service.programmes.get(participant.programme_id)
+    now = stores.clock.now()
+    programme = await stores.programmes.get(participant.programme_id)
     keep = withdrawal_policy(programme) == "keep_anonymous" and not all_answers
-    async with service.db.transaction() as tx:
-        queued = await service.delete_chat(tx, participant, "erased", now)
+    async with stores.db.transaction() as tx:
+        queued = await delete_chat(tx, participant, "erased", now)
         await erase_in_tx(
             tx,
-            service.ring,
+            stores.ring,
             participant,
             programme,
             now,
@@ -52,7 +70,7 @@ async def erase(
             lane=lane_of(participant.id),
             keep_answers=keep,
         )
-    purged = await purge_erased(service.db, now) > 0 and not queued
+    purged = await purge_erased(stores.db, now) > 0 and not queued
     answers = "kept anonymous" if keep else "erased"
     if participant.status == "withdrawn":
         answers = "already handled when she withdrew"

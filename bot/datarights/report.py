@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.datarights.export import summarise
 from bot.store.db import Database
-from bot.store.research import ResearchRecord
+from bot.store.research import ResearchRecord, escalations_per_level
 from conversations.answers import Answer
 from conversations.survey import TIMEPOINTS
 
@@ -238,10 +238,5 @@ def render_report(
 
 async def escalation_counts(db: Database, programme_id: int) -> list[EscalationCount]:
     """Escalations per level; women counted conservatively (erased ones as one group)."""
-    rows = await db.fetchall(
-        "SELECT level, COUNT(*), COUNT(DISTINCT participant_id)"
-        " + MAX(participant_id IS NULL) FROM escalations WHERE programme_id = ? GROUP BY level",
-        (programme_id,),
-    )
-    found = {r[0]: (int(r[1]), int(r[2])) for r in rows}
+    found = await escalations_per_level(db, programme_id)
     return [EscalationCount(level, *found.get(level, (0, 0))) for level in LEVELS]

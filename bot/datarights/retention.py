@@ -22,93 +22,45 @@ from bot.config import RetentionConfig
 from bot.datarights.core import purge_erased
 from bot.store.db import Database
 from bot.store.housekeeping import audit
+from bot.store.retention import (
+    PRUNED_KINDS,
+    Cutoffs,
+    count_finished_contacts,
+    count_prunable,
+    delete_finished_contacts,
+    last_retention_run,
+    prune,
+)
 
 log = logging.getLogger(__name__)
 
-_FINISHED = (
-    "status NOT IN ('erased') AND contact_deleted_at IS NULL"
-    " AND (address_enc IS NOT NULL OR windows_enc IS NOT NULL OR safe_hash IS NOT NULL"
-    "  OR code_hash IS NOT NULL OR duress_hash IS NOT NULL"
-    "  OR EXISTS (SELECT 1 FROM enrol_tokens e WHERE e.participant_id = participants.id))"
-    " AND ((status = 'withdrawn' AND withdrawn_at < :contact)"
-    "  OR (status != 'withdrawn'"
-    "   AND EXISTS (SELECT 1 FROM timepoints t WHERE t.participant_id = participants.id"
-    "    AND t.timepoint = 'T4' AND t.state IN ('completed', 'missed', 'withdrawn'))"
-    "   AND NOT EXISTS (SELECT 1 FROM timepoints t WHERE t.participant_id = participants.id"
-    "    AND t.state NOT IN ('completed', 'missed', 'withdrawn', 'cancelled', 'opted_out'))"
-    "   AND (SELECT MAX(t.ended_at) FROM timepoints t"
-    "    WHERE t.participant_id = participants.id) < :contact))"
-)
-
-#: (what, table, condition) for plain deletions.
-_PRUNE: tuple[tuple[str, str, str], ...] = (
-    ("sessions", "sessions", "phase IN ('ended', 'paused') AND updated_at < :records"),
-    (
-        "outbox",
-        "outbox",
-        "state IN ('sent', 'cancelled', 'failed') AND COALESCE(sent_at, created_at) < :records",
-    ),
-    (
-        "transcript",
-        "transcript",
-        "(deleted_at IS NOT NULL AND deleted_at < :records)"
-        " OR (deleted_at IS NULL AND delete_by < :records)",
-    ),
-    ("inbound_seen", "inbound_seen", "seen_at < :dedupe"),
-    ("counters", "counters", "updated_at IS NULL OR updated_at < :records"),
-)
-
-KINDS = ("contact_details", *(p[0] for p in _PRUNE), "erased_tombstones")
+KINDS = ("contact_details", *PRUNED_KINDS, "erased_tombstones")
 
 
 async def run_retention(
     db: Database, config: RetentionConfig, now: datetime, *, dry_run: bool = False
 ) -> dict[str, int]:
     """Delete (or with ``dry_run`` only count) what has outlived its period; counts by kind."""
-    cutoffs = {
-        "contact": iso(now - timedelta(days=config.contact_days)),
-        "records": iso(now - timedelta(days=config.records_days)),
-        "dedupe": iso(now - timedelta(days=config.dedupe_days)),
-    }
+    cutoffs = Cutoffs(
+        contact=iso(now - timedelta(days=config.contact_days)),
+        records=iso(now - timedelta(days=config.records_days)),
+        dedupe=iso(now - timedelta(days=config.dedupe_days)),
+    )
     counts: dict[str, int] = {}
     if dry_run:
-        counts["contact_details"] = await _count(db, "participants", _FINISHED, cutoffs)
-        for kind, table, where in _PRUNE:
-            counts[kind] = await _count(db, table, where, cutoffs)
+        counts["contact_details"] = await count_finished_contacts(db, cutoffs)
+        counts.update(await count_prunable(db, cutoffs))
         counts["erased_tombstones"] = await purge_erased(db, now, dry_run=True)
         return counts
     async with db.transaction() as tx:
-        ids = [
-            r[0]
-            for r in await (
-                await tx.execute(f"SELECT id FROM participants WHERE {_FINISHED}", cutoffs)
-            ).fetchall()
-        ]
-        await tx.executemany(
-            "UPDATE participants SET address_idx = NULL, address_enc = NULL, windows_enc = NULL,"
-            " safe_hash = NULL, code_hash = NULL, duress_hash = NULL, safe_kid = NULL,"
-            " code_kid = NULL, duress_kid = NULL, contact_deleted_at = ? WHERE id = ?",
-            [(iso(now), pid) for pid in ids],
-        )
-        await tx.executemany(
-            "DELETE FROM enrol_tokens WHERE participant_id = ?", [(pid,) for pid in ids]
-        )
-        counts["contact_details"] = len(ids)
-        for kind, table, where in _PRUNE:
-            cur = await tx.execute(f"DELETE FROM {table} WHERE {where}", cutoffs)
-            counts[kind] = cur.rowcount
+        counts["contact_details"] = await delete_finished_contacts(tx, cutoffs, now)
+        counts.update(await prune(tx, cutoffs))
     counts["erased_tombstones"] = await purge_erased(db, now)
     async with db.transaction() as tx:
         summary = ", ".join(f"{k}={v}" for k, v in counts.items())
         await audit(tx, now, "system", "retention_run", None, summary)
     log.info("retention: %s", summary)
     return counts
-
-
-async def _count(db: Database, table: str, where: str, params: dict[str, str]) -> int:
-    async with db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
 
 
 class RetentionJob:
@@ -161,8 +113,8 @@ class RetentionJob:
         if now < due:
             await purge_erased(self.db, now)
             return None
-        row = await self.db.fetchone("SELECT MAX(at) FROM audit_log WHERE action = 'retention_run'")
-        if row and row[0] and parse_iso(row[0]) >= due:
+        last_run = await last_retention_run(self.db)
+        if last_run and parse_iso(last_run) >= due:
             await purge_erased(self.db, now)
             return None
         return await run_retention(self.db, self.config, now)

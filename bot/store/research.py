@@ -14,11 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from bot.clock import parse_iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Row, Transaction
 from bot.store.ids import ALPHABET
 from bot.store.timepoints import FINAL_STATES
 from conversations.answers import Answer
@@ -57,16 +55,16 @@ CONTACTED_STATES = frozenset(
 )
 
 
-def was_invited(row: aiosqlite.Row) -> bool:
+def was_invited(row: Row) -> bool:
     return row["first_sent_at"] is not None or row["state"] in CONTACTED_STATES
 
 
-def timepoint_week(row: aiosqlite.Row) -> str | None:
+def timepoint_week(row: Row) -> str | None:
     """The week a timepoint happened: ended, else first contact, else due."""
     return iso_week(row["ended_at"] or row["first_sent_at"] or row["due_on"])
 
 
-async def research_id_for(tx: aiosqlite.Connection, ring: KeyRing, participant_id: str) -> str:
+async def research_id_for(tx: Transaction, ring: KeyRing, participant_id: str) -> str:
     """Her research id, created on first use (stable across key rotations: the value is sealed)."""
     cur = await tx.execute("SELECT research_enc FROM participants WHERE id = ?", (participant_id,))
     row = await cur.fetchone()
@@ -83,7 +81,7 @@ async def research_id_for(tx: aiosqlite.Connection, ring: KeyRing, participant_i
 
 
 async def anonymise(
-    tx: aiosqlite.Connection, ring: KeyRing, participant_id: str, *, keep_answers: bool
+    tx: Transaction, ring: KeyRing, participant_id: str, *, keep_answers: bool
 ) -> str | None:
     """Move her timepoint states (and, if kept, her answers) out of her reach; delete the rest.
 
@@ -205,6 +203,16 @@ async def all_records(db: Database, ring: KeyRing, programme_id: int) -> list[Re
         *await anonymous_records(db, ring, programme_id),
     ]
     return sorted(records, key=lambda r: (r.research_id, r.timepoint))
+
+
+async def escalations_per_level(db: Database, programme_id: int) -> dict[str, tuple[int, int]]:
+    """{level: (escalations, women)}; erased women, no longer told apart, count as one."""
+    rows = await db.fetchall(
+        "SELECT level, COUNT(*), COUNT(DISTINCT participant_id)"
+        " + MAX(participant_id IS NULL) FROM escalations WHERE programme_id = ? GROUP BY level",
+        (programme_id,),
+    )
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
 
 def _answer(blob: bytes) -> Answer:

@@ -150,7 +150,12 @@ async def test_a_message_from_an_inactive_woman_is_recorded_and_deleted_unanswer
     """Not a stranger while her address is known: her stray message leaves her chat too."""
     pid = await started(app)
     if how == "withdrawn":
-        await withdraw(app.service, await app.service.participants.get(pid), "cli:worker")
+        await withdraw(
+            app.stores,
+            app.service.delete_chat,
+            await app.service.participants.get(pid),
+            "cli:worker",
+        )
     else:
         await say(app, "STOP" if how == "opted_out" else "pineapple")
     clock.advance(timedelta(minutes=1))

@@ -104,7 +104,7 @@ async def test_her_withdraw_word_without_a_code_word_pauses_and_asks_the_wss(
     assert (await escalations(app))[-1] == ("ROUTINE", ("withdraw_requested",))
     assert await count(app, "SELECT COUNT(*) FROM transcript WHERE deleted_at IS NULL") == 1
     assert await app.service.begin_contact(p.id, "T1") is None  # paused: no more contact
-    assert await withdraw(app.service, p, "cli:worker") == policy
+    assert await withdraw(app.stores, app.service.delete_chat, p, "cli:worker") == policy
     row = await app.db.fetchone("SELECT status FROM participants")
     assert row is not None and row["status"] == "withdrawn"
 
@@ -114,7 +114,7 @@ async def test_staff_withdrawal_cancels_pending_messages(app: App, policy: str) 
     await add_programme(app, "demo", on_withdrawal=policy)
     p = await answered_t0(app)
     await app.service.begin_contact(p.id, "T1")  # opener queued, not sent
-    assert await withdraw(app.service, p, "cli:worker") == policy
+    assert await withdraw(app.stores, app.service.delete_chat, p, "cli:worker") == policy
     states = await app.db.fetchall(
         "SELECT kind, state FROM outbox WHERE participant_id = ? ORDER BY id DESC LIMIT 2", (p.id,)
     )
@@ -149,7 +149,7 @@ async def test_erasure_leaves_nothing_that_links_to_her(
     await app.dispatcher.drain_all()
 
     caplog.set_level(logging.DEBUG, logger="bot")
-    result = await erase(app.service, p, "cli:worker")
+    result = await erase(app.stores, app.service.delete_chat, p, "cli:worker")
     assert result.chat_deletion_queued  # her last messages are still on the phone
     await app.dispatcher.drain_all()
     assert await count(app, "SELECT COUNT(*) FROM participants") == 1  # a nameless tombstone
@@ -196,7 +196,7 @@ async def test_erasure_leaves_nothing_that_links_to_her(
 
 async def test_erase_all_answers_overrides_keep_policy(app: App) -> None:
     p = await setup(app, "keep_anonymous")
-    result = await erase(app.service, p, "cli:worker", all_answers=True)
+    result = await erase(app.stores, app.service.delete_chat, p, "cli:worker", all_answers=True)
     assert result.answers == "erased"
     assert await count(app, "SELECT COUNT(*) FROM research_answers") == 0
     states = await app.db.fetchall("SELECT timepoint, state FROM research_timepoints ORDER BY 1")
@@ -208,9 +208,9 @@ async def test_erase_all_answers_overrides_keep_policy(app: App) -> None:
 
 async def test_erasing_a_woman_who_withdrew(app: App) -> None:
     p = await setup(app, "keep_anonymous")
-    await withdraw(app.service, p, "cli:worker")
+    await withdraw(app.stores, app.service.delete_chat, p, "cli:worker")
     withdrawn = await app.service.participants.get(p.id)
-    result = await erase(app.service, withdrawn, "cli:worker")
+    result = await erase(app.stores, app.service.delete_chat, withdrawn, "cli:worker")
     assert result.answers == "already handled when she withdrew"
     await app.dispatcher.drain_all()
     from bot.datarights.core import purge_erased

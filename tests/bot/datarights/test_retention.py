@@ -37,7 +37,8 @@ async def test_dry_run_then_real_run(app: App, clock: ManualClock) -> None:
     done = await answered_t0(app, "console:done")
     await finish_all_timepoints(app, done.id)
     leaving = await answered_t0(app, "console:leaving")
-    await withdraw(app.service, leaving, "cli:worker")  # staff complete her withdrawal (§1.5)
+    # staff complete her withdrawal (§1.5)
+    await withdraw(app.stores, app.service.delete_chat, leaving, "cli:worker")
     ongoing = await answered_t0(app, "console:ongoing")  # T1-T4 still ahead
     async with app.db.transaction() as tx:
         await tps.ensure(tx, ongoing.id, "T1", None)

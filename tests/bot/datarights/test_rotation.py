@@ -13,16 +13,11 @@ from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock, iso
 from bot.config import Config
 from bot.crypto import KeyRing
-from bot.datarights.rotation import (
-    INDEXED,
-    SEALED,
-    RotationInterrupted,
-    fields_per_key,
-    pending_counts,
-    rotate,
-)
+from bot.datarights.rotation import RotationInterrupted, rotate
 from bot.enrolment.tokens import new_token, redeem_token, store_token
 from bot.runtime.app import App, open_app
+from bot.store.rotation import fields_per_key, pending_counts
+from bot.store.sealed_columns import INDEXED, SEALED
 
 from ..conftest import add_programme
 from .helpers import answered_t0, say
@@ -186,8 +181,8 @@ def test_every_recomputable_blind_index_is_registered(tmp_path: Path) -> None:
     """An ``_idx`` column left out of INDEXED would stop matching after a rotation."""
     import sqlite3
 
-    from bot.datarights.rotation import INDEXED
     from bot.store.schema import MIGRATIONS
+    from bot.store.sealed_columns import INDEXED
 
     conn = sqlite3.connect(tmp_path / "schema.db")
     for script in MIGRATIONS:

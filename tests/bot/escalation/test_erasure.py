@@ -29,7 +29,7 @@ async def test_after_erasure_no_alert_names_her(eapp: App) -> None:
     her = await eapp.service.participants.by_address("console", "console:alice")
     assert her is not None
     assert any(her.pseudonym in text for text in await readable_payloads(eapp))  # named before
-    await erase(eapp.service, her, "cli:worker")
+    await erase(eapp.stores, eapp.service.delete_chat, her, "cli:worker")
     assert not any(her.pseudonym in text for text in await readable_payloads(eapp))
     escalations = await eapp.db.fetchall(
         "SELECT 1 FROM escalations WHERE participant_id = ?", (her.id,)
@@ -45,7 +45,7 @@ async def test_an_alert_that_does_not_open_fails_the_erasure(eapp: App) -> None:
     async with eapp.db.transaction() as tx:  # a payload moved to another queue no longer opens
         await tx.execute("UPDATE outbox SET lane = 'staff:elsewhere' WHERE staff_id IS NOT NULL")
     with pytest.raises(KeyFileError, match="erasure stopped, nothing changed"):
-        await erase(eapp.service, her, "cli:worker")
+        await erase(eapp.stores, eapp.service.delete_chat, her, "cli:worker")
     row = await eapp.db.fetchone(
         "SELECT pseudonym, status FROM participants WHERE id = ?", (her.id,)
     )
