@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.escalation.content import REASON_LABELS
 from bot.escalation.desk import LEVELS, EscalationNotFound
 from bot.runtime.app import App, open_app
+from bot.store.audit_trail import newest_entries
 from bot.text.i18n import Translator
 
 T = TypeVar("T")
@@ -107,8 +108,8 @@ def show(
             out.print(f"  resolved by {e.resolved_by} at {e.resolved_at}")
         table = Table("round", "staff", "route", "due", "state", "sent", "last error")
         for n in detail.notifications:
-            table.add_row(str(n["attempt"]), n["staff"] or "-", n["route"], n["due_at"][:19],
-                          n["state"], (n["sent_at"] or "")[:19], n["last_error"] or "")  # fmt: skip
+            table.add_row(str(n.attempt), n.staff or "-", n.route, n.due_at[:19],
+                          n.state, (n.sent_at or "")[:19], n.last_error or "")  # fmt: skip
         out.print(table)
         for at, author, text in detail.notes:
             out.print(f"  note {at[:19]} {author}: {text}", markup=False)
@@ -190,22 +191,18 @@ def audit_command(
     cfg = config_or_exit(config)
 
     async def body(application: App) -> None:
-        sql, params = "SELECT * FROM audit_log", []
+        stores = application.stores
+        found = None
         if participant:
-            found = await application.service.participants.by_pseudonym(participant)
+            found = await stores.participants.by_pseudonym(participant)
             if found is None:
                 raise CliError(f"no participant with pseudonym {participant}")
-            sql += (
-                " WHERE subject = ? OR subject IN"
-                " (SELECT code FROM escalations WHERE participant_id = ?)"
-            )
-            params = [found.pseudonym, found.id]
-        rows = await application.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
-        if not rows:
+        entries = await newest_entries(stores.db, limit, about=found)
+        if not entries:
             out.print("no audit entries")
-        for r in reversed(rows):
-            at = r["at"][:19].replace("T", " ")
-            line = f"{at}  {r['actor']}  {r['action']}  {r['subject'] or '-'}  {r['detail'] or ''}"
+        for e in reversed(entries):
+            at = e.at[:19].replace("T", " ")
+            line = f"{at}  {e.actor}  {e.action}  {e.subject or '-'}  {e.detail or ''}"
             out.print(line.rstrip(), markup=False, soft_wrap=True)
 
     run(lambda: _with_app(cfg, body))

@@ -2,25 +2,21 @@
 
 An alert carries the code, level, pseudonym, programme, reason codes with
 labels, her safe window and channel and the time, and NOTHING she wrote or
-answered: it is built only from the escalation row and her contact settings.
+answered: it is built only from ``AlertFacts``, which the store reads from the
+escalation row and her contact settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from babel.dates import format_datetime
 
 from bot.channels.base import STAFF_ALERT_KIND, Button, Rendered
-from bot.clock import parse_iso
-from bot.crypto import KeyRing
-from bot.store.escalations import open_reasons
+from bot.store.escalations import AlertFacts
 from bot.text.i18n import Translator
 from conversations.messages import N_
-from scheduler.windows import DEFAULT_SPEC
 
 STAFF_KIND = STAFF_ALERT_KIND
 
@@ -73,53 +69,6 @@ STATE_LABELS = {
     "acknowledged": N_("acknowledged"),
     "resolved": N_("resolved"),
 }
-
-
-@dataclass(frozen=True)
-class AlertFacts:
-    """Everything an alert may say; deliberately no answers and no contact details."""
-
-    code: str
-    level: str
-    reasons: tuple[str, ...]
-    raised_at: datetime
-    pseudonym: str
-    programme: str
-    programme_zone: str
-    her_window: str
-    her_zone: str
-    her_channel: str
-
-
-async def load_facts(conn: aiosqlite.Connection, ring: KeyRing, escalation_id: int) -> AlertFacts:
-    """Read one escalation with her pseudonym, programme and contact settings."""
-    cur = await conn.execute(
-        "SELECT e.code, e.level, e.reasons_enc, e.raised_at, e.participant_id,"
-        " p.pseudonym, p.windows_enc, p.timezone AS her_zone, p.channel,"
-        " g.name AS programme, g.timezone AS programme_zone"
-        " FROM escalations AS e LEFT JOIN participants AS p ON p.id = e.participant_id"
-        " LEFT JOIN programmes AS g ON g.id = e.programme_id WHERE e.id = ?",
-        (escalation_id,),
-    )
-    row = await cur.fetchone()
-    if row is None:
-        raise LookupError(f"no escalation {escalation_id}")
-    window = DEFAULT_SPEC
-    if row["windows_enc"]:
-        aad = f"participants:windows:{row['participant_id']}"
-        window = ring.open_text(row["windows_enc"], aad) or DEFAULT_SPEC
-    return AlertFacts(
-        code=row["code"],
-        level=row["level"],
-        reasons=open_reasons(ring, row["code"], row["reasons_enc"]),
-        raised_at=parse_iso(row["raised_at"]),
-        pseudonym=row["pseudonym"] or "-",
-        programme=row["programme"] or "-",
-        programme_zone=row["programme_zone"] or "UTC",
-        her_window=window,
-        her_zone=row["her_zone"] or "UTC",
-        her_channel=row["channel"] or "-",
-    )
 
 
 def reasons_text(tr: Translator, reasons: tuple[str, ...]) -> str:

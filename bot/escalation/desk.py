@@ -11,14 +11,24 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
-from bot.clock import Clock, iso, parse_iso
+from bot.clock import Clock
 from bot.crypto import KeyRing
 from bot.escalation.notifier import Notifier
-from bot.store.db import Database
-from bot.store.escalations import open_reasons
+from bot.store import escalation_desk, notifications
+from bot.store.db import Database, Transaction
+from bot.store.escalation_desk import Escalation
 from bot.store.housekeeping import audit
+from bot.store.notifications import AlertRecord
+
+__all__ = [
+    "LEVELS",
+    "Desk",
+    "Detail",
+    "Escalation",
+    "EscalationNotFound",
+    "Outcome",
+    "normalise_code",
+]
 
 CODE_RE = re.compile(r"^E-?([2-9A-HJKMNP-TV-Z]{5})$")
 LEVELS = ("URGENT", "HIGH", "ROUTINE")
@@ -47,52 +57,10 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Escalation:
-    id: int
-    code: str
-    level: str
-    reasons: tuple[str, ...]
-    state: str
-    pseudonym: str
-    programme: str
-    timepoint: str | None
-    raised_at: datetime
-    acknowledged_at: str | None
-    acknowledged_by: str | None
-    resolved_at: str | None
-    resolved_by: str | None
-
-
-@dataclass(frozen=True)
 class Detail:
     escalation: Escalation
-    notifications: list[aiosqlite.Row] = field(default_factory=list)
+    notifications: list[AlertRecord] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-_SELECT = (
-    "SELECT e.*, p.pseudonym, g.name AS programme FROM escalations AS e"
-    " LEFT JOIN participants AS p ON p.id = e.participant_id"
-    " LEFT JOIN programmes AS g ON g.id = e.programme_id"
-)
-
-
-def _escalation(row: aiosqlite.Row, ring: KeyRing) -> Escalation:
-    return Escalation(
-        id=row["id"],
-        code=row["code"],
-        level=row["level"],
-        reasons=open_reasons(ring, row["code"], row["reasons_enc"]),
-        state=row["state"],
-        pseudonym=row["pseudonym"] or "-",
-        programme=row["programme"] or "-",
-        timepoint=row["timepoint"],
-        raised_at=parse_iso(row["raised_at"]),
-        acknowledged_at=row["acknowledged_at"],
-        acknowledged_by=row["acknowledged_by"],
-        resolved_at=row["resolved_at"],
-        resolved_by=row["resolved_by"],
-    )
 
 
 class Desk:
@@ -104,21 +72,15 @@ class Desk:
 
     async def find(self, code: str) -> Escalation:
         normal = normalise_code(code)
-        row = await self.db.fetchone(_SELECT + " WHERE e.code = ?", (normal,)) if normal else None
-        if row is None:
+        found = await escalation_desk.by_code(self.db, self.ring, normal) if normal else None
+        if found is None:
             raise EscalationNotFound(f"no escalation {code.strip()}")
-        return _escalation(row, self.ring)
+        return found
 
     async def list(self, *, open_only: bool = False, level: str | None = None) -> list[Escalation]:
-        where, params = [], []
-        if open_only:
-            where.append("e.state != 'resolved'")
-        if level:
-            where.append("e.level = ?")
-            params.append(level)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        rows = await self.db.fetchall(sql + " ORDER BY e.raised_at DESC, e.id DESC", params)
-        return [_escalation(r, self.ring) for r in rows]
+        return await escalation_desk.newest_first(
+            self.db, self.ring, open_only=open_only, level=level
+        )
 
     async def acknowledge(
         self, code: str, by: str, *, via: str, note: str | None = None
@@ -133,24 +95,13 @@ class Desk:
         now = self.clock.now()
         actor = f"{by} ({via})"
         async with self.db.transaction() as tx:
-            cur = await tx.execute("SELECT state FROM escalations WHERE id = ?", (esc.id,))
-            row = await cur.fetchone()
-            state = row[0] if row else esc.state
+            state = await escalation_desk.state_of(tx, esc.id) or esc.state
             changed = False
             if action == "acknowledge" and state == "open":
-                await tx.execute(
-                    "UPDATE escalations SET state = 'acknowledged', acknowledged_at = ?,"
-                    " acknowledged_by = ? WHERE id = ?",
-                    (iso(now), by, esc.id),
-                )
+                await escalation_desk.mark_acknowledged(tx, esc.id, by, now)
                 state, changed = "acknowledged", True
             elif action == "resolve" and state != "resolved":
-                await tx.execute(
-                    "UPDATE escalations SET state = 'resolved', resolved_at = ?, resolved_by = ?,"
-                    " acknowledged_at = COALESCE(acknowledged_at, ?),"
-                    " acknowledged_by = COALESCE(acknowledged_by, ?) WHERE id = ?",
-                    (iso(now), by, iso(now), by, esc.id),
-                )
+                await escalation_desk.mark_resolved(tx, esc.id, by, now)
                 state, changed = "resolved", True
             verb = "escalation_acknowledged" if action == "acknowledge" else "escalation_resolved"
             await audit(tx, now, actor, verb if changed else f"{verb}_again", esc.code)
@@ -166,39 +117,20 @@ class Desk:
             await self._note(tx, esc, f"{by} ({via})", text, self.clock.now())
 
     async def _note(
-        self, tx: aiosqlite.Connection, esc: Escalation, actor: str, text: str, now: datetime
+        self, tx: Transaction, esc: Escalation, actor: str, text: str, now: datetime
     ) -> None:
-        cur = await tx.execute(
-            "INSERT INTO escalation_notes (escalation_id, at, author, note_enc)"
-            " VALUES (?, ?, ?, x'')",
-            (esc.id, iso(now), actor),
-        )
-        assert cur.lastrowid is not None
-        sealed = self.ring.seal_text(text, f"escalation_notes:note:{cur.lastrowid}")
-        await tx.execute(
-            "UPDATE escalation_notes SET note_enc = ? WHERE id = ?", (sealed, cur.lastrowid)
-        )
-        await audit(tx, now, actor, "escalation_note", esc.code, f"note {cur.lastrowid}")
+        note_id = await escalation_desk.add_note(tx, self.ring, esc.id, actor, text, now)
+        await audit(tx, now, actor, "escalation_note", esc.code, f"note {note_id}")
 
     async def view(self, code: str, by: str, *, via: str) -> Detail:
         """The full record, for staff; the view itself is audited."""
         esc = await self.find(code)
         await self.notifier.sync()
-        notifications = await self.db.fetchall(
-            "SELECT n.*, s.name AS staff FROM escalation_notifications AS n"
-            " LEFT JOIN staff AS s ON s.id = n.staff_id WHERE n.escalation_id = ?"
-            " ORDER BY n.id",
-            (esc.id,),
-        )
-        notes = [
-            (r["at"], r["author"], self.ring.open_text(r["note_enc"], f"escalation_notes:note:{r['id']}"))
-            for r in await self.db.fetchall(
-                "SELECT * FROM escalation_notes WHERE escalation_id = ? ORDER BY id", (esc.id,)
-            )
-        ]  # fmt: skip
+        alerts = await notifications.alerts_of(self.db, esc.id)
+        notes = await escalation_desk.notes_of(self.db, self.ring, esc.id)
         async with self.db.transaction() as tx:
             await audit(tx, self.clock.now(), f"{by} ({via})", "escalation_viewed", esc.code)
-        return Detail(esc, notifications, notes)
+        return Detail(esc, alerts, notes)
 
     async def refuse(self, code: str | None, via: str, why: str) -> None:
         """Someone not allowed pressed a button or replied: nothing happens but the audit line."""

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 from starlette.routing import BaseRoute
 
-from bot.clock import Clock, iso, parse_iso
+from bot.clock import Clock
 from bot.escalation.notifier import Notifier
+from bot.store import notifications
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -83,43 +84,32 @@ class EscalationMonitor:
         now = self.clock.now()
         for code in await self.notifier.sync():
             log.error("escalation %s: an alert failed permanently on one route", code)
-        rows = await self.db.fetchall(
-            "SELECT e.id, e.level FROM escalations AS e WHERE e.state = 'open'"
-            " AND (e.level != 'ROUTINE' OR NOT EXISTS"
-            " (SELECT 1 FROM escalation_notifications AS n WHERE n.escalation_id = e.id))"
-            " ORDER BY e.id"
-        )
+        due = await notifications.needing_alerts(self.db)
         written = 0
-        if rows:
+        if due:
             async with self.db.transaction() as tx:
-                for row in rows:
-                    written += await self.notifier.ensure(tx, row["id"], now)
+                for escalation_id in due:
+                    written += await self.notifier.ensure(tx, escalation_id, now)
         digests = await self.notifier.send_digests(now)
         if written or digests:
             self.wake()
         return Tick(written, digests, await self._shout(now))
 
     async def _shout(self, now: datetime) -> tuple[str, ...]:
-        rows = await self.db.fetchall(
-            "SELECT e.code, e.level, e.raised_at FROM escalations AS e"
-            " WHERE e.state = 'open' AND e.level != 'ROUTINE' AND e.raised_at <= ?"
-            " AND NOT EXISTS (SELECT 1 FROM escalation_notifications AS n"
-            "  WHERE n.escalation_id = e.id AND n.state = 'sent')",
-            (iso(now - UNDELIVERED_GRACE),),
-        )
+        unreached = await notifications.unreached_since(self.db, now - UNDELIVERED_GRACE)
         shouted = []
-        current = {row["code"] for row in rows}
+        current = {esc.code for esc in unreached}
         self._shouted = {c: t for c, t in self._shouted.items() if c in current}
-        for row in rows:
-            code = row["code"]
+        for esc in unreached:
+            code = esc.code
             last = self._shouted.get(code)
             if last is not None and now - last < SHOUT_EVERY:
                 continue
             self._shouted[code] = now
-            age = int((now - parse_iso(row["raised_at"])).total_seconds())
+            age = int((now - esc.raised_at).total_seconds())
             log.error(
                 "escalation %s (%s) has reached NO staff member for %d s; still retrying",
-                code, row["level"], age,
+                code, esc.level, age,
             )  # fmt: skip
             shouted.append(code)
         return tuple(shouted)

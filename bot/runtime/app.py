@@ -91,7 +91,7 @@ async def open_app(
     stores = Stores.over(db, ring, clock)
     staff = stores.staff
     waker = _Waker()
-    notifier = Notifier(db, ring, stores.outbox, staff, config, wake=waker)
+    notifier = Notifier(db, ring, stores.outbox, staff, config.escalation, wake=waker)
     service = FollowupService(
         stores=stores,
         survey=survey,

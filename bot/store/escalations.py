@@ -1,5 +1,8 @@
 """Escalation rows: a code, a level and reason codes, never her words (DESIGN.md §6).
 
+Raising one, and reading what an alert about it may say (``AlertFacts``: no answers, no
+contact details).
+
 The reasons are sealed to the escalation's code: a backup without the key must not
 show that a duress word or the safe word was used. The level stays clear (the queue
 and the monitor order by it); URGENT alone does not say why.
@@ -12,13 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.clock import iso
+from bot.clock import iso, parse_iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 from bot.store.housekeeping import audit
 from bot.store.ids import new_escalation_code
+from scheduler.windows import DEFAULT_SPEC
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class RaisedEscalation:
 
 
 #: Called inside the raising transaction (e.g. to write the first notifications).
-EscalationHook = Callable[[aiosqlite.Connection, RaisedEscalation, datetime], Awaitable[None]]
+EscalationHook = Callable[[Transaction, RaisedEscalation, datetime], Awaitable[None]]
 
 
 def _reasons_aad(code: str) -> str:
@@ -75,7 +77,7 @@ async def seal_clear_reasons(db: Database, ring: KeyRing) -> int:
 
 
 async def raise_escalation(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     ring: KeyRing,
     *,
     level: str,
@@ -119,7 +121,7 @@ async def raise_escalation(
 
 
 async def has_open_escalation(
-    tx: aiosqlite.Connection, ring: KeyRing, participant_id: str, reason: str
+    tx: Transaction, ring: KeyRing, participant_id: str, reason: str
 ) -> bool:
     """A worker has yet to act for her: an escalation of hers is still open (any reason),
     or one for ``reason`` is not resolved yet."""
@@ -131,4 +133,51 @@ async def has_open_escalation(
     return any(
         state == "open" or reason in open_reasons(ring, code, sealed)
         for code, state, sealed in await cur.fetchall()
+    )
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """Everything an alert may say; deliberately no answers and no contact details."""
+
+    code: str
+    level: str
+    reasons: tuple[str, ...]
+    raised_at: datetime
+    pseudonym: str
+    programme: str
+    programme_zone: str
+    her_window: str
+    her_zone: str
+    her_channel: str
+
+
+async def alert_facts(tx: Transaction, ring: KeyRing, escalation_id: int) -> AlertFacts:
+    """Read one escalation with her pseudonym, programme and contact settings."""
+    cur = await tx.execute(
+        "SELECT e.code, e.level, e.reasons_enc, e.raised_at, e.participant_id,"
+        " p.pseudonym, p.windows_enc, p.timezone AS her_zone, p.channel,"
+        " g.name AS programme, g.timezone AS programme_zone"
+        " FROM escalations AS e LEFT JOIN participants AS p ON p.id = e.participant_id"
+        " LEFT JOIN programmes AS g ON g.id = e.programme_id WHERE e.id = ?",
+        (escalation_id,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise LookupError(f"no escalation {escalation_id}")
+    window = DEFAULT_SPEC
+    if row["windows_enc"]:
+        aad = f"participants:windows:{row['participant_id']}"
+        window = ring.open_text(row["windows_enc"], aad) or DEFAULT_SPEC
+    return AlertFacts(
+        code=row["code"],
+        level=row["level"],
+        reasons=open_reasons(ring, row["code"], row["reasons_enc"]),
+        raised_at=parse_iso(row["raised_at"]),
+        pseudonym=row["pseudonym"] or "-",
+        programme=row["programme"] or "-",
+        programme_zone=row["programme_zone"] or "UTC",
+        her_window=window,
+        her_zone=row["her_zone"] or "UTC",
+        her_channel=row["channel"] or "-",
     )
