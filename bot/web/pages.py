@@ -167,7 +167,9 @@ async def enrol_submit(app: App, fields: dict[str, str], by: str) -> dict[str, s
             duress_word=opt("duress_word"), start=opt("start"), end=opt("end"),
             window=fields.get("window", "").strip(), consent=consent,
         )  # fmt: skip
-        return await enrol_request(app.service, request, f"{by} (web)")
+        return await enrol_request(
+            app.stores, app.config, app.service.survey, request, f"{by} (web)"
+        )
     except InputError as exc:
         return {"error": str(exc)}
 
