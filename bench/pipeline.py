@@ -31,7 +31,7 @@ async def main() -> None:
         programme = await service.programmes.add(tx, "bench", now, timezone="Europe/London")
     for n in range(PARTICIPANTS):
         p = await enrol(
-            service, programme_id=programme, channel="console", language="en",
+            service.stores, service.config, service.survey, programme_id=programme, channel="console", language="en",
             timezone="Europe/London", today=date.today(), now=now, address=f"console:{n}",
             safe_word="pineapple",
             consent=Consent("bench", date.today(), "bench"),

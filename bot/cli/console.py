@@ -99,7 +99,9 @@ async def demo(
         address = address or f"console:{secrets.token_hex(8)}"
         try:
             participant = await enrol(
-                app.service,
+                app.stores,
+                app.config,
+                app.service.survey,
                 programme_id=programme_id,
                 channel="console",
                 language=language,

@@ -94,7 +94,9 @@ def enrol_command(
 async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
     application = await open_app(cfg, {})
     try:
-        return await enrol_request(application.service, req, "cli")
+        return await enrol_request(
+            application.stores, application.config, application.service.survey, req, "cli"
+        )
     except InputError as exc:
         raise CliError(str(exc)) from None
     finally:

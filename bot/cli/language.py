@@ -18,7 +18,6 @@ from bot.cli.validate import check_language
 from bot.config import Config
 from bot.enrolment.rules import reserved_words
 from bot.runtime.app import open_app
-from bot.store.db import Database
 from bot.store.housekeeping import audit
 from bot.text.i18n import Translator, operator_language
 
@@ -79,7 +78,7 @@ async def _set_language(cfg: Config, pseudonym: str, language: str, tr: Translat
                 f"{participant.language}->{language}",
             )  # fmt: skip
         lines = [tr.format(CHANGED, params)]
-        queued = await _queued_messages(application.db, participant.id)
+        queued = await application.stores.outbox.queued_messages_to(participant.id)
         if queued:
             lines.append(
                 tr.nformat(
@@ -91,16 +90,6 @@ async def _set_language(cfg: Config, pseudonym: str, language: str, tr: Translat
         return lines
     finally:
         await application.close()
-
-
-async def _queued_messages(db: Database, participant_id: str) -> int:
-    """Messages to her rendered but not yet handed to the channel."""
-    row = await db.fetchone(
-        "SELECT COUNT(*) FROM outbox WHERE participant_id = ? AND kind = 'message'"
-        " AND state IN ('pending', 'sending')",
-        (participant_id,),
-    )
-    return int(row[0]) if row else 0
 
 
 def register(root: typer.Typer) -> None:

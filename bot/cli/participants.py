@@ -10,10 +10,8 @@ from __future__ import annotations
 import getpass
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 import typer
 from rich.table import Table
 
@@ -25,8 +23,10 @@ from bot.runtime.app import App, open_app
 from bot.schedule.plans import DateError, replan_participant
 from bot.schedule.settings import ProgrammeRules, describe, quiet_hours, rules_for
 from bot.session.contacts import lane_of
+from bot.store.db import Transaction
 from bot.store.housekeeping import audit
-from bot.store.participants import Participant
+from bot.store.participant_plan import forget_decisions, planned_timepoints
+from bot.store.participants import Participant, Participants, ProgrammeEnd
 from scheduler.windows import DEFAULT_SPEC, WindowError, parse_windows, validate_windows
 
 app = typer.Typer(help="One partner: schedule, dates, safe window.", no_args_is_help=True)
@@ -36,7 +36,7 @@ ByOption = typer.Option(getpass.getuser(), "--by", help="Who does this (audit lo
 #: Statuses only staff may turn back into 'active'.
 RESUMABLE = ("paused", "opted_out", "unreachable")
 
-Action = Callable[[App, Participant, aiosqlite.Connection, datetime], Awaitable[str]]
+Action = Callable[[App, Participant, Transaction, datetime], Awaitable[str]]
 
 
 async def _with_participant(cfg: Config, pseudonym: str, action: Action) -> None:
@@ -78,7 +78,7 @@ def _local(value: str | None, zone: ZoneInfo) -> str:
 
 
 async def _show(
-    application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime, *, by: str
+    application: App, participant: Participant, tx: Transaction, now: datetime, *, by: str
 ) -> str:
     programme = await application.service.programmes.get(participant.programme_id)
     row = participant.row
@@ -87,7 +87,7 @@ async def _show(
     reason = f" ({row['status_reason']})" if row["status_reason"] else ""
     out.print(
         f"[bold]{participant.pseudonym}[/]  programme {programme.name}  channel"
-        f" {participant.channel}{'' if row['address_enc'] else ' (not linked yet)'}"
+        f" {participant.channel}{'' if participant.linked else ' (not linked yet)'}"
         f"  language {participant.language}  status [bold]{participant.status}[/]{reason}"
     )
     out.print(f"her time zone {participant.timezone}; safe window: {window}")
@@ -106,20 +106,15 @@ async def _show(
     out.print(f"rules: {describe(rules_for(application.config, programme))}")
     table = Table("timepoint", "due", "state", "wave", "contacted (her time)", "reminders",
                   "next look (her time)")  # fmt: skip
-    held = {r[0] for r in await (await tx.execute("SELECT wave_id FROM wave_holds")).fetchall()}
-    cur = await tx.execute(
-        "SELECT * FROM timepoints WHERE participant_id = ? ORDER BY timepoint", (participant.id,)
-    )
-    for tp in await cur.fetchall():
-        state = tp["state"] + (" (wave held)" if tp["wave_id"] in held else "")
+    for tp in await planned_timepoints(tx, participant.id):
         table.add_row(
-            tp["timepoint"],
-            tp["due_on"] or "-",
-            state,
-            tp["wave_id"] or "",
-            _local(tp["first_sent_at"], zone),
-            str(tp["reminders_sent"]),
-            _local(tp["next_action_at"] or tp["snoozed_until"], zone),
+            tp.timepoint,
+            tp.due_on or "-",
+            tp.state + (" (wave held)" if tp.wave_held else ""),
+            tp.wave_id or "",
+            _local(tp.first_sent_at, zone),
+            str(tp.reminders_sent),
+            _local(tp.next_action_at or tp.snoozed_until, zone),
         )
     out.print(table)
     await audit(tx, now, f"cli:{by}", "participant_viewed", participant.pseudonym)
@@ -152,38 +147,23 @@ def set_(
         check_window(window, quiet_hours(cfg))
     if start is None and end is None and window is None and timezone is None:
         fail("nothing to set (give --start, --end, --window or --timezone)")
-    changes: dict[str, Any] = {"start_on": start_on, "end_on": end_on}
 
     async def action(
-        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+        application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
         rules = await _rules(application, participant)
+        participants = application.stores.participants
         if window is not None:
             try:
                 validate_windows(parse_windows(window), rules.quiet)
             except WindowError as exc:
                 raise CliError(f"--window: {exc}") from None
-            await tx.execute(
-                "UPDATE participants SET windows_enc = ? WHERE id = ?",
-                (
-                    application.ring.seal_text(window, f"participants:windows:{participant.id}")
-                    if window
-                    else None,
-                    participant.id,
-                ),
-            )
+            await participants.set_windows(tx, participant.id, window)
         if timezone is not None:
-            await tx.execute(
-                "UPDATE participants SET timezone = ? WHERE id = ?", (timezone, participant.id)
-            )
-        for column, value in changes.items():
-            if value is not None:
-                await tx.execute(
-                    f"UPDATE participants SET {column} = ? WHERE id = ?",
-                    (value.isoformat(), participant.id),
-                )
+            await participants.set_timezone(tx, participant.id, timezone)
+        await participants.set_programme_dates(tx, participant.id, start_on, end_on)
         plan = await replan_participant(tx, participant.id, rules.offsets)
-        await _forget_decisions(tx, participant.id)
+        await forget_decisions(tx, participant.id)
         what = [
             name
             for name, v in (("start", start), ("end", end), ("window", window), ("zone", timezone))
@@ -204,12 +184,6 @@ def _plan_text(plan: dict[str, date | None]) -> str:
     return ", ".join(f"{tp} {d.isoformat() if d else '-'}" for tp, d in plan.items())
 
 
-async def _forget_decisions(tx: aiosqlite.Connection, participant_id: str) -> None:
-    await tx.execute(
-        "UPDATE timepoints SET next_action_at = NULL WHERE participant_id = ?", (participant_id,)
-    )
-
-
 # --- drop-out, completion -------------------------------------------------------------
 
 
@@ -224,37 +198,40 @@ def dropout_command(
     day = check_date(when, "--date")
 
     async def action(
-        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+        application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
         rules = await _rules(application, participant)
         dropout = day or now.astimezone(rules.zone).date()  # today where the programme is
-        plan = await _record_end(tx, participant, "dropout_on", dropout, rules, now, by)
+        plan = await _record_end(
+            application.stores.participants, tx, participant, "dropout", dropout, rules, now, by
+        )
         return f"{participant.pseudonym}: drop-out {dropout}; plan {_plan_text(plan)}"
 
     run(lambda: _with_participant(cfg, pseudonym, action))
 
 
 #: How his programme ended -> the audit action recording it.
-_END_ACTIONS = {"dropout_on": "dropout_recorded", "completed_on": "completion_recorded"}
+_END_ACTIONS: dict[ProgrammeEnd, str] = {
+    "dropout": "dropout_recorded",
+    "completion": "completion_recorded",
+}
 
 
 async def _record_end(
-    tx: aiosqlite.Connection,
+    participants: Participants,
+    tx: Transaction,
     participant: Participant,
-    column: str,
+    how: ProgrammeEnd,
     day: date,
     rules: ProgrammeRules,
     now: datetime,
     by: str,
 ) -> dict[str, date | None]:
     """Drop-out or completion: store the date, re-plan T3/T4, forget cached decisions, audit."""
-    action = _END_ACTIONS[column]  # also keeps the column name to the two known ones
-    await tx.execute(
-        f"UPDATE participants SET {column} = ? WHERE id = ?", (day.isoformat(), participant.id)
-    )
+    await participants.set_programme_end(tx, participant.id, how, day)
     plan = await replan_participant(tx, participant.id, rules.offsets)
-    await _forget_decisions(tx, participant.id)
-    await audit(tx, now, f"cli:{_by(by)}", action, participant.pseudonym,
+    await forget_decisions(tx, participant.id)
+    await audit(tx, now, f"cli:{_by(by)}", _END_ACTIONS[how], participant.pseudonym,
                 day.isoformat())  # fmt: skip
     return plan
 
@@ -271,10 +248,12 @@ def complete_command(
     assert day is not None
 
     async def action(
-        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+        application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
         rules = await _rules(application, participant)
-        plan = await _record_end(tx, participant, "completed_on", day, rules, now, by)
+        plan = await _record_end(
+            application.stores.participants, tx, participant, "completion", day, rules, now, by
+        )
         return f"{participant.pseudonym}: completed {day}; plan {_plan_text(plan)}"
 
     run(lambda: _with_participant(cfg, pseudonym, action))
@@ -293,7 +272,7 @@ def pause_command(
     cfg = config_or_exit(config)
 
     async def action(
-        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+        application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
         if participant.status != "active":
             return f"{participant.pseudonym} is {participant.status}; nothing changed"
@@ -314,14 +293,14 @@ def resume_command(
     cfg = config_or_exit(config)
 
     async def action(
-        application: App, participant: Participant, tx: aiosqlite.Connection, now: datetime
+        application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
         if participant.status == "active":
             return f"{participant.pseudonym} is active already; nothing changed"
         if participant.status not in RESUMABLE:
             raise CliError(f"{participant.pseudonym} is {participant.status}; cannot be resumed")
         await application.service.participants.set_status(tx, participant.id, "active", None, now)
-        await _forget_decisions(tx, participant.id)
+        await forget_decisions(tx, participant.id)
         await audit(tx, now, f"cli:{_by(by)}", "contact_resumed", participant.pseudonym,
                     f"was {participant.status}")  # fmt: skip
         return f"{participant.pseudonym}: contact resumed (was {participant.status})"

@@ -17,6 +17,7 @@ from bot.runtime.app import App, open_app
 from bot.schedule.plans import replan_participant
 from bot.schedule.settings import SettingsError, build_rules, describe, parse_quiet, rules_for
 from bot.store.housekeeping import audit
+from bot.store.participant_plan import forget_programme_decisions
 from bot.store.participants import Programme
 from conversations.neutral import revealing_in_any
 from scheduler.windows import WindowError, parse_windows, validate_windows
@@ -92,16 +93,15 @@ async def _list(cfg: Config) -> None:
         table = Table(
             "name", "time zone", "language", "helpline", "emergency", "partners", "schedule"
         )
-        for p in await application.service.programmes.all():
-            row = await application.db.fetchone(
-                "SELECT COUNT(*) FROM participants WHERE programme_id = ?", (p.id,)
-            )
+        stores = application.stores
+        for p in await stores.programmes.all():
+            partners = await stores.participants.count_in_programme(p.id)
             try:
                 schedule = describe(rules_for(cfg, p))
             except SettingsError as exc:
                 schedule = f"[red]unusable settings: {exc}[/]"
             table.add_row(p.name, p.timezone, p.language, p.helpline, p.emergency_number,
-                          str(row[0] if row else 0), schedule)  # fmt: skip
+                          str(partners), schedule)  # fmt: skip
         out.print(table)
     finally:
         await application.close()
@@ -196,25 +196,13 @@ async def _set(
         except SettingsError as exc:
             raise CliError(str(exc)) from None
         now = application.service.clock.now()
+        stores = application.stores
         async with application.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE programmes SET settings = ? WHERE id = ?",
-                (json.dumps(settings, sort_keys=True), programme.id),
-            )
-            members = list(
-                await (
-                    await tx.execute(
-                        "SELECT id FROM participants WHERE programme_id = ?", (programme.id,)
-                    )
-                ).fetchall()
-            )
+            await stores.programmes.set_settings(tx, programme.id, settings)
+            members = await stores.participants.ids_in_programme(tx, programme.id)
             for member in members:
-                await replan_participant(tx, member["id"], rules.offsets)
-            await tx.execute(
-                "UPDATE timepoints SET next_action_at = NULL WHERE participant_id IN"
-                " (SELECT id FROM participants WHERE programme_id = ?)",
-                (programme.id,),
-            )
+                await replan_participant(tx, member, rules.offsets)
+            await forget_programme_decisions(tx, programme.id)
             await audit(tx, now, f"cli:{by}", "programme_settings_changed", name,
                         json.dumps({"offsets": offsets, "contact": contact, "quiet": quiet}))  # fmt: skip
         out.print(f"programme {name}: {describe(rules)}")

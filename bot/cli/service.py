@@ -45,7 +45,9 @@ def service_components(application: App) -> list[Component]:
         application.desk,
         wake=application.dispatcher.wake,
         list_waves=lambda: list_waves(application.service),
-        enrol=lambda request, actor: enrol_request(application.service, request, actor),
+        enrol=lambda request, actor: enrol_request(
+            application.stores, application.config, application.service.survey, request, actor
+        ),
     )
     return [*build_components(application), desk]
 

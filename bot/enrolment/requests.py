@@ -17,8 +17,9 @@ from bot.enrolment.rules import EnrolmentError, enrol
 from bot.enrolment.tokens import new_token, store_token
 from bot.enrolment.validation import InputError
 from bot.schedule.settings import quiet_hours
-from bot.session.service import FollowupService
 from bot.store.consent import Consent
+from bot.store.stores import Stores
+from conversations.survey import Survey
 
 CHANNELS = ("telegram", "sms", "console")
 
@@ -105,18 +106,19 @@ def parse_request(
     )  # fmt: skip
 
 
-async def enrol_request(service: FollowupService, req: EnrolRequest, actor: str) -> dict[str, str]:
+async def enrol_request(
+    stores: Stores, cfg: Config, survey: Survey, req: EnrolRequest, actor: str
+) -> dict[str, str]:
     """Store her; returns pseudonym (and the one-time Telegram token and link)."""
-    cfg = service.config
-    programme = await service.programmes.by_name(req.programme)
+    programme = await stores.programmes.by_name(req.programme)
     if programme is None:
         raise InputError(f"no programme named '{req.programme}' (see: followup programme list)")
-    if req.phone and await service.participants.by_address("sms", req.phone):
+    if req.phone and await stores.participants.by_address("sms", req.phone):
         raise InputError("this number is already enrolled")
-    now = service.clock.now()
+    now = stores.clock.now()
     try:
         participant = await enrol(
-            service, programme_id=programme.id, channel=req.channel,
+            stores, cfg, survey, programme_id=programme.id, channel=req.channel,
             language=req.language or programme.language,
             timezone=req.timezone or programme.timezone,
             today=now.astimezone(ZoneInfo(programme.timezone)).date(), now=now,
@@ -129,9 +131,9 @@ async def enrol_request(service: FollowupService, req: EnrolRequest, actor: str)
     result = {"participant": participant.pseudonym, "channel": req.channel}
     if req.channel == "telegram":
         token = new_token()
-        async with service.db.transaction() as tx:
+        async with stores.db.transaction() as tx:
             await store_token(
-                tx, service.ring, participant.id, token, now,
+                tx, stores.ring, participant.id, token, now,
                 timedelta(days=cfg.telegram.enrol_token_days),
             )  # fmt: skip
         result["token"] = token

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.config import Config
 from bot.schedule.plans import DateError, replan_participant
 from bot.schedule.settings import SettingsError, rules_for
-from bot.session.service import FollowupService
 from bot.store.consent import Consent, record_consent
 from bot.store.housekeeping import audit
 from bot.store.participants import NewParticipant, Participant
+from bot.store.stores import Stores
 from bot.text.i18n import available_languages
 from bot.text.words import lexicon_for
 from conversations.lexicon import CARRIER_KEYWORDS
@@ -91,7 +92,9 @@ def check_secret_words(
 
 
 async def enrol(
-    service: FollowupService,
+    stores: Stores,
+    config: Config,
+    survey: Survey,
     *,
     programme_id: int,
     channel: str,
@@ -119,13 +122,13 @@ async def enrol(
         )
     if consent.consented_on > today:
         raise EnrolmentError(f"the consent date {consent.consented_on} is in the future")
-    check_secret_words(service.survey, safe_word, code_word, duress_word)
+    check_secret_words(survey, safe_word, code_word, duress_word)
     if language not in available_languages():
         raise EnrolmentError(
             f"no catalog for language '{language}' (have: {', '.join(available_languages())})"
         )
     try:
-        rules = rules_for(service.config, await service.programmes.get(programme_id))
+        rules = rules_for(config, await stores.programmes.get(programme_id))
     except SettingsError as exc:
         raise EnrolmentError(f"programme settings: {exc}") from None
     try:
@@ -148,8 +151,8 @@ async def enrol(
         end_on=end_on,
     )
     try:
-        async with service.db.transaction() as tx:
-            participant = await service.participants.create(tx, new, now)
+        async with stores.db.transaction() as tx:
+            participant = await stores.participants.create(tx, new, now)
             await record_consent(tx, participant.id, consent, now)
             await replan_participant(tx, participant.id, rules.offsets)
             await audit(tx, now, actor, "participant_enrolled", participant.pseudonym, channel)

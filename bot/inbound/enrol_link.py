@@ -9,16 +9,17 @@ the chat id in clear). Everything else goes on to the next handler unchanged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.channels.base import Inbound, InboundHandler, Rendered
-from bot.clock import iso, parse_iso
 from bot.enrolment.tokens import redeem_token
-from bot.session.service import FollowupService
+from bot.store.db import Transaction
 from bot.store.housekeeping import audit, bump, first_time_seen
 from bot.store.outbox import PRIORITY_LIVE
+from bot.store.participants import Participant
+from bot.store.stores import Stores
+from bot.store.throttle import count_failure, recent_failures
 from bot.text.i18n import Translator, available_languages
 from conversations import messages as m
 
@@ -31,50 +32,62 @@ MAX_BAD_TOKENS = 3
 THROTTLE_WINDOW = timedelta(hours=1)
 
 
+#: Opens her T0 inside the transaction that links her chat (the service's begin_contact_tx).
+BeginContact = Callable[[Transaction, Participant, str, datetime], Awaitable[object]]
+
+
 class TelegramEnrolment:
     """Sits in front of the service for Telegram inbound; see the module docstring."""
 
-    def __init__(self, service: FollowupService, following: InboundHandler) -> None:
-        self.service = service
+    def __init__(
+        self,
+        stores: Stores,
+        begin_contact: BeginContact,
+        on_outbox: Callable[[], None],
+        following: InboundHandler,
+    ) -> None:
+        self.stores = stores
+        self.begin_contact = begin_contact
+        self.on_outbox = on_outbox
         self.following = following
 
     async def handle(self, msg: Inbound) -> None:
         token = msg.extra.get("start_token")
-        if token is None or await self.service.participants.by_address(CHANNEL, msg.address):
+        if token is None or await self.stores.participants.by_address(CHANNEL, msg.address):
             await self.following(msg)  # a linked chat's /start is an ordinary message
             return
         await self._redeem(msg, token)
 
     async def _redeem(self, msg: Inbound, token: str) -> None:
-        service = self.service
-        now = service.clock.now()
-        key = service.ring.blind_index(THROTTLE_PURPOSE, msg.address)
-        async with service.db.transaction() as tx:
+        stores = self.stores
+        now = stores.clock.now()
+        key = stores.ring.blind_index(THROTTLE_PURPOSE, msg.address)
+        async with stores.db.transaction() as tx:
             if msg.provider_id is not None and not await first_time_seen(
-                tx, service.ring, CHANNEL, msg.provider_id, now
+                tx, stores.ring, CHANNEL, msg.provider_id, now
             ):
                 return
-            tries = await _failures(tx, key, now)
+            tries = await recent_failures(tx, key, now, THROTTLE_WINDOW)
             if tries >= MAX_BAD_TOKENS:
                 await bump(tx, "telegram_start_throttled")
                 return
-            pid = await redeem_token(tx, service.db, service.ring, token, now)
-            participant = await service.participants.get(pid) if pid else None
+            pid = await redeem_token(tx, stores.ring, token, now)
+            participant = await stores.participants.get(pid) if pid else None
             if (
                 participant is None
                 or participant.channel != CHANNEL
                 or participant.status != "active"
-                or participant.row["address_enc"] is not None
+                or participant.linked
             ):
-                await _fail(tx, key, tries, now)
+                await count_failure(tx, key, tries, now)
                 await bump(tx, "telegram_start_bad_token")
                 await self._neutral_line(tx, msg, key, now)
                 return
-            await service.participants.set_address(tx, participant.id, CHANNEL, msg.address)
+            await stores.participants.set_address(tx, participant.id, CHANNEL, msg.address)
             await audit(tx, now, "participant", "telegram_linked", participant.pseudonym)
-            linked = await service.participants.get(participant.id)
+            linked = await stores.participants.get(participant.id)
             if msg.message_ref:
-                await service.transcript.record(
+                await stores.transcript.record(
                     tx,
                     participant_id=linked.id,
                     session_id=None,
@@ -83,18 +96,16 @@ class TelegramEnrolment:
                     ref=msg.message_ref,
                     now=now,
                 )
-            await service.begin_contact_tx(tx, linked, "T0", now)
+            await self.begin_contact(tx, linked, "T0", now)
         log.info("telegram chat linked for %s", participant.pseudonym)
-        service.on_outbox()
+        self.on_outbox()
 
-    async def _neutral_line(
-        self, tx: aiosqlite.Connection, msg: Inbound, key: bytes, now: datetime
-    ) -> None:
+    async def _neutral_line(self, tx: Transaction, msg: Inbound, key: bytes, now: datetime) -> None:
         """One line that says nothing about the survey (the decoy), in her app's language."""
         language = msg.extra.get("language_code", "")[:2]
         tr = Translator(language if language in available_languages() else "en")
         line = Rendered(text=tr.gettext(m.DECOY), kind="decoy")
-        await self.service.outbox.enqueue(
+        await self.stores.outbox.enqueue(
             tx,
             lane=f"start:{key.hex()[:24]}",
             channel=CHANNEL,
@@ -103,22 +114,4 @@ class TelegramEnrolment:
             payload={"address": msg.address, "message": line.to_json()},
             now=now,
         )
-        self.service.on_outbox()
-
-
-async def _failures(tx: aiosqlite.Connection, key: bytes, now: datetime) -> int:
-    await tx.execute("DELETE FROM throttle WHERE since < ?", (iso(now - THROTTLE_WINDOW),))
-    cur = await tx.execute("SELECT count, since FROM throttle WHERE key = ?", (key,))
-    row = await cur.fetchone()
-    if row is None or parse_iso(row["since"]) < now - THROTTLE_WINDOW:
-        return 0
-    return int(row["count"])
-
-
-async def _fail(tx: aiosqlite.Connection, key: bytes, tries: int, now: datetime) -> None:
-    if tries == 0:
-        await tx.execute(
-            "INSERT OR REPLACE INTO throttle (key, count, since) VALUES (?, 1, ?)", (key, iso(now))
-        )
-    else:
-        await tx.execute("UPDATE throttle SET count = count + 1 WHERE key = ?", (key,))
+        self.on_outbox()

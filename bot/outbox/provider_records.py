@@ -16,12 +16,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import aiosqlite
-
 from bot.channels.base import Channel, PermanentError, TransientError
 from bot.clock import Clock, iso, parse_iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 from bot.store.outbox import PRIORITY_HOUSEKEEPING, Outbox, OutboxRow
 from bot.store.transcript import Transcript
 
@@ -79,7 +77,7 @@ class ProviderRecords:
 
     async def _enqueue(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         sid: str,
         participant_id: str | None,
         now: datetime,
@@ -100,7 +98,7 @@ class ProviderRecords:
         )
 
     async def queue_in_tx(
-        self, tx: aiosqlite.Connection, participant_id: str, sid: str, now: datetime
+        self, tx: Transaction, participant_id: str, sid: str, now: datetime
     ) -> None:
         """Her inbound message's deletion row, in the transaction that records her message:
         one commit per message, and never her message stored without its deletion."""
@@ -119,15 +117,10 @@ class ProviderRecords:
         """Queue the deletion of one provider record (or bring a waiting one forward)."""
         ref = await self.transcript.find(self.channel.name, sid)
         now = self.clock.now()
-        key = self._key(sid)
         async with self.db.transaction() as tx:
             added = await self._enqueue(tx, sid, ref.participant_id if ref else None, now, delay)
             if added is None and not delay:
-                await tx.execute(
-                    "UPDATE outbox SET not_before = ? WHERE dedupe_key = ? AND state = 'pending'"
-                    " AND not_before > ?",
-                    (iso(now), key, iso(now)),
-                )
+                await self.outbox.bring_forward(tx, self._key(sid), now)
         self.on_outbox()
         return added is not None
 
@@ -211,12 +204,10 @@ class ProviderRecords:
         queued = 0
         now = self.clock.now()
         for ref in await self.transcript.undeleted_on(self.channel.name):
-            row = await self.db.fetchone(
-                "SELECT state FROM outbox WHERE dedupe_key = ?", (self._key(ref.ref),)
-            )
-            if row is None:
+            state = await self.outbox.state_of(self._key(ref.ref))
+            if state is None:
                 queued += await self.schedule(ref.ref)
-            elif row["state"] == "sent":  # deleted before the reference was committed
+            elif state == "sent":  # deleted before the reference was committed
                 async with self.db.transaction() as tx:
                     await self.transcript.mark_ref_deleted(tx, self.channel.name, ref.ref, now)
         return queued

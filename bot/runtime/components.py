@@ -34,7 +34,9 @@ def build_components(app: App) -> list[Component]:
         async def to_service(msg: Inbound) -> None:
             await app.handle_inbound(msg)  # staff buttons first, then her path
 
-        enrolment = TelegramEnrolment(service, to_service)
+        enrolment = TelegramEnrolment(
+            app.stores, service.begin_contact_tx, app.dispatcher.wake, to_service
+        )
 
         async def count(name: str) -> None:
             async with app.db.transaction() as tx:

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from bot.clock import iso
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class Consent:
 
 
 async def record_consent(
-    tx: aiosqlite.Connection, participant_id: str, consent: Consent, now: datetime
+    tx: Transaction, participant_id: str, consent: Consent, now: datetime
 ) -> None:
     await tx.execute(
         "INSERT INTO consents (participant_id, consent_version, consented_on, recorded_by,"
@@ -54,7 +52,7 @@ async def consent_of(db: Database, participant_id: str) -> Consent | None:
     return Consent(row[0], date.fromisoformat(row[1]), row[2])
 
 
-async def consented_among(tx: aiosqlite.Connection, participant_ids: list[str]) -> set[str]:
+async def consented_among(tx: Transaction, participant_ids: list[str]) -> set[str]:
     """Which of these participants have a consent record (one query per 500, for waves)."""
     found: set[str] = set()
     unique = list(dict.fromkeys(participant_ids))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import iso
 from bot.crypto import KeyRing
+from bot.store.db import Transaction
 
 
 async def first_time_seen(
-    tx: aiosqlite.Connection, ring: KeyRing, channel: str, provider_id: str, now: datetime
+    tx: Transaction, ring: KeyRing, channel: str, provider_id: str, now: datetime
 ) -> bool:
     """Record an inbound provider id; False if it was processed before (update_id, MessageSid)."""
     purpose = f"inbound:{channel}"
@@ -27,9 +26,7 @@ async def first_time_seen(
     return cur.rowcount == 1
 
 
-async def bump(
-    tx: aiosqlite.Connection, name: str, by: int = 1, now: datetime | None = None
-) -> None:
+async def bump(tx: Transaction, name: str, by: int = 1, now: datetime | None = None) -> None:
     """Add to a counter; ``updated_at`` lets retention prune counters nobody touched."""
     stamp = iso(now) if now else None
     await tx.execute(
@@ -41,7 +38,7 @@ async def bump(
 
 
 async def audit(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     now: datetime,
     actor: str,
     action: str,

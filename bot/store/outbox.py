@@ -13,11 +13,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, cast
 
-import aiosqlite
-
 from bot.clock import iso, parse_iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Row, Transaction
 
 PRIORITY_URGENT = 0
 PRIORITY_LIVE = 1
@@ -76,7 +74,7 @@ class Outbox:
 
     async def enqueue(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         *,
         lane: str,
         channel: str,
@@ -148,7 +146,7 @@ class Outbox:
             iso(not_after) if not_after else None,
         )
 
-    async def enqueue_many(self, tx: aiosqlite.Connection, rows: list[tuple[object, ...]]) -> int:
+    async def enqueue_many(self, tx: Transaction, rows: list[tuple[object, ...]]) -> int:
         """Many ``row()``s in one statement; returns how many were added (a used dedupe key
         adds nothing, so fewer than ``len(rows)`` means a contact was made before)."""
         if not rows:
@@ -168,6 +166,28 @@ class Outbox:
             used.update(r[0] for r in rows)
         return used
 
+    async def state_of(self, dedupe_key: str) -> str | None:
+        """The state of the row written under ``dedupe_key``; None if there is none."""
+        row = await self.db.fetchone("SELECT state FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
+        return str(row["state"]) if row else None
+
+    async def bring_forward(self, tx: Transaction, dedupe_key: str, now: datetime) -> None:
+        """A pending row under ``dedupe_key`` that waits past ``now`` becomes due now."""
+        await tx.execute(
+            "UPDATE outbox SET not_before = ? WHERE dedupe_key = ? AND state = 'pending'"
+            " AND not_before > ?",
+            (iso(now), dedupe_key, iso(now)),
+        )
+
+    async def queued_messages_to(self, participant_id: str) -> int:
+        """Messages to her rendered but not yet handed to the channel."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE participant_id = ? AND kind = 'message'"
+            " AND state IN ('pending', 'sending')",
+            (participant_id,),
+        )
+        return int(row[0]) if row else 0
+
     async def due(self, channel: str, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Rows ready now, first in their lane, by priority, then by when they fell due.
 
@@ -185,7 +205,7 @@ class Outbox:
         )
         return [self._row(r) for r in rows]
 
-    def _row(self, r: aiosqlite.Row) -> OutboxRow:
+    def _row(self, r: Row) -> OutboxRow:
         return OutboxRow(
             id=r["id"],
             lane=r["lane"],
@@ -223,7 +243,7 @@ class Outbox:
             )
             return cur.rowcount == 1
 
-    async def mark_sent(self, tx: aiosqlite.Connection, row_id: int, now: datetime) -> None:
+    async def mark_sent(self, tx: Transaction, row_id: int, now: datetime) -> None:
         await tx.execute(
             "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
             (iso(now), row_id),
@@ -249,12 +269,12 @@ class Outbox:
                 (iso(when), error[:200], row_id),
             )
 
-    async def fail(self, tx: aiosqlite.Connection, row_id: int, error: str) -> None:
+    async def fail(self, tx: Transaction, row_id: int, error: str) -> None:
         await tx.execute(
             "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:200], row_id)
         )
 
-    async def cancel_lane(self, tx: aiosqlite.Connection, lane: str, kinds: tuple[str, ...]) -> int:
+    async def cancel_lane(self, tx: Transaction, lane: str, kinds: tuple[str, ...]) -> int:
         marks = ",".join("?" * len(kinds))
         cur = await tx.execute(
             f"UPDATE outbox SET state = 'cancelled' WHERE lane = ? AND state = 'pending'"

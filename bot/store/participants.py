@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-import aiosqlite
+from typing import Any, Literal
 
 from bot.clock import iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_pseudonym, new_row_id
 from conversations.secrets import SecretWords, secret_digest
 
@@ -41,7 +39,12 @@ class Participant:
     language: str
     timezone: str
     status: str
-    row: aiosqlite.Row
+    row: Row
+
+    @property
+    def linked(self) -> bool:
+        """She has an address (a Telegram chat is linked only once she redeems her token)."""
+        return self.row["address_enc"] is not None
 
     def address(self, ring: KeyRing) -> str | None:
         blob = self.row["address_enc"]
@@ -49,7 +52,7 @@ class Participant:
 
     def windows(self, ring: KeyRing) -> str:
         blob = self.row["windows_enc"]
-        return ring.open_text(blob, f"participants:windows:{self.id}") if blob else ""
+        return ring.open_text(blob, windows_aad(self.id)) if blob else ""
 
     def secrets(self, ring: KeyRing) -> SecretWords:
         def one(column: str) -> frozenset[bytes]:
@@ -69,11 +72,15 @@ def address_aad(participant_id: str) -> str:
     return f"participants:address:{participant_id}"
 
 
+def windows_aad(participant_id: str) -> str:
+    return f"participants:windows:{participant_id}"
+
+
 def address_purpose(channel: str) -> str:
     return f"address:{channel}"
 
 
-def _programme(row: aiosqlite.Row) -> Programme:
+def _programme(row: Row) -> Programme:
     return Programme(
         id=row["id"],
         name=row["name"],
@@ -86,7 +93,7 @@ def _programme(row: aiosqlite.Row) -> Programme:
     )
 
 
-def _participant(row: aiosqlite.Row) -> Participant:
+def _participant(row: Row) -> Participant:
     return Participant(
         id=row["id"],
         pseudonym=row["pseudonym"],
@@ -105,7 +112,7 @@ class Programmes:
 
     async def add(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         name: str,
         now: datetime,
         *,
@@ -148,6 +155,20 @@ class Programmes:
             _programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")
         ]
 
+    async def set_settings(
+        self, tx: Transaction, programme_id: int, settings: dict[str, Any]
+    ) -> None:
+        """Replace its offsets, contact policy and quiet hours (``followup programme set``)."""
+        await tx.execute(
+            "UPDATE programmes SET settings = ? WHERE id = ?",
+            (json.dumps(settings, sort_keys=True), programme_id),
+        )
+
+
+#: How his programme ended: a drop-out or a completion, each with its own date column.
+ProgrammeEnd = Literal["dropout", "completion"]
+_END_COLUMNS: dict[ProgrammeEnd, str] = {"dropout": "dropout_on", "completion": "completed_on"}
+
 
 @dataclass(frozen=True)
 class NewParticipant:
@@ -171,9 +192,7 @@ class Participants:
         self.db = db
         self.ring = ring
 
-    async def create(
-        self, tx: aiosqlite.Connection, new: NewParticipant, now: datetime
-    ) -> Participant:
+    async def create(self, tx: Transaction, new: NewParticipant, now: datetime) -> Participant:
         """Insert her with sealed address and hashed secret words; returns the stored row."""
         pid = new_row_id()
         key = self.ring.secret_word_keys()[0]
@@ -186,9 +205,7 @@ class Participants:
         if new.address is not None:
             address_idx = self.ring.blind_index(address_purpose(new.channel), new.address)
             address_enc = self.ring.seal_text(new.address, address_aad(pid))
-        windows_enc = (
-            self.ring.seal_text(new.windows, f"participants:windows:{pid}") if new.windows else None
-        )
+        windows_enc = self.ring.seal_text(new.windows, windows_aad(pid)) if new.windows else None
         for _ in range(20):
             pseudonym = new_pseudonym()
             taken = await tx.execute_fetchall(
@@ -228,7 +245,7 @@ class Participants:
         return _participant(next(iter(rows)))
 
     async def set_address(
-        self, tx: aiosqlite.Connection, participant_id: str, channel: str, address: str
+        self, tx: Transaction, participant_id: str, channel: str, address: str
     ) -> None:
         await tx.execute(
             "UPDATE participants SET address_idx = ?, address_enc = ? WHERE id = ?",
@@ -266,6 +283,19 @@ class Participants:
                 found[row["id"]] = _participant(row)
         return found
 
+    async def ids_in_programme(self, tx: Transaction, programme_id: int) -> list[str]:
+        """Her id and every other partner's of one programme, read inside ``tx``."""
+        rows = await tx.execute_fetchall(
+            "SELECT id FROM participants WHERE programme_id = ?", (programme_id,)
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def count_in_programme(self, programme_id: int) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM participants WHERE programme_id = ?", (programme_id,)
+        )
+        return int(row[0]) if row else 0
+
     async def in_programme(self, programme_id: int) -> list[Participant]:
         rows = await self.db.fetchall(
             "SELECT * FROM participants WHERE programme_id = ? ORDER BY pseudonym", (programme_id,)
@@ -280,7 +310,7 @@ class Participants:
 
     async def set_status(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         participant_id: str,
         status: str,
         reason: str | None,
@@ -291,16 +321,46 @@ class Participants:
             (status, reason, iso(now), participant_id),
         )
 
-    async def record_opt_in(
-        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
+    async def set_windows(self, tx: Transaction, participant_id: str, windows: str) -> None:
+        """Her safe contact windows, sealed; empty means the default window."""
+        sealed = self.ring.seal_text(windows, windows_aad(participant_id)) if windows else None
+        await tx.execute(
+            "UPDATE participants SET windows_enc = ? WHERE id = ?", (sealed, participant_id)
+        )
+
+    async def set_timezone(self, tx: Transaction, participant_id: str, timezone: str) -> None:
+        await tx.execute(
+            "UPDATE participants SET timezone = ? WHERE id = ?", (timezone, participant_id)
+        )
+
+    async def set_programme_dates(
+        self, tx: Transaction, participant_id: str, start_on: date | None, end_on: date | None
     ) -> None:
+        """His programme's start and end as staff give them; None leaves a date as it is."""
+        for column, day in (("start_on", start_on), ("end_on", end_on)):
+            if day is not None:
+                await tx.execute(
+                    f"UPDATE participants SET {column} = ? WHERE id = ?",
+                    (day.isoformat(), participant_id),
+                )
+
+    async def set_programme_end(
+        self, tx: Transaction, participant_id: str, how: ProgrammeEnd, day: date
+    ) -> None:
+        """He dropped out or completed on ``day`` (T3 and T4 are planned from it)."""
+        column = _END_COLUMNS[how]
+        await tx.execute(
+            f"UPDATE participants SET {column} = ? WHERE id = ?", (day.isoformat(), participant_id)
+        )
+
+    async def record_opt_in(self, tx: Transaction, participant_id: str, now: datetime) -> None:
         """She sent START after a STOP: recorded only; staff decide whether to resume."""
         await tx.execute(
             "UPDATE participants SET opted_in_again_at = ? WHERE id = ?", (iso(now), participant_id)
         )
 
     async def set_language(
-        self, tx: aiosqlite.Connection, participant_id: str, language: str, now: datetime
+        self, tx: Transaction, participant_id: str, language: str, now: datetime
     ) -> None:
         """Her language for every message rendered from now on (staff decide; see bot.cli.language)."""
         await tx.execute(

@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.clock import iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Row, Transaction
 
 DELETE_WITHIN = timedelta(hours=47)
 
@@ -45,7 +43,7 @@ class Transcript:
 
     async def record(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         *,
         participant_id: str,
         session_id: str | None,
@@ -79,9 +77,7 @@ class Transcript:
         )
         return self._ref(row) if row else None
 
-    async def mark_ref_deleted(
-        self, tx: aiosqlite.Connection, channel: str, ref: str, now: datetime
-    ) -> int:
+    async def mark_ref_deleted(self, tx: Transaction, channel: str, ref: str, now: datetime) -> int:
         """Mark one provider id gone; returns how many rows it matched (0: not recorded)."""
         keys = self.ring.blind_indexes(_purpose(channel), ref)
         marks = ",".join("?" * len(keys))
@@ -100,7 +96,7 @@ class Transcript:
         )
         return [self._ref(r) for r in rows]
 
-    def _ref(self, r: aiosqlite.Row) -> TranscriptRef:
+    def _ref(self, r: Row) -> TranscriptRef:
         return TranscriptRef(
             r["id"],
             r["participant_id"],
@@ -122,7 +118,7 @@ class Transcript:
         )
         return [self._ref(r) for r in rows]
 
-    async def mark_deleted(self, tx: aiosqlite.Connection, ids: list[int], now: datetime) -> None:
+    async def mark_deleted(self, tx: Transaction, ids: list[int], now: datetime) -> None:
         await tx.executemany(
             "UPDATE transcript SET deleted_at = ? WHERE id = ?", [(iso(now), i) for i in ids]
         )

@@ -56,7 +56,9 @@ async def enrol_console(
     programme = await app.service.programmes.by_name("demo")
     programme_id = programme.id if programme else await add_programme(app)
     return await enrol(
-        app.service,
+        app.stores,
+        app.config,
+        app.service.survey,
         programme_id=programme_id,
         channel="console",
         language="en",

@@ -72,7 +72,9 @@ async def enrol_her(
 ) -> Participant:
     programme_id = await programme(app, programme_name)
     return await enrol(
-        app.service,
+        app.stores,
+        app.config,
+        app.service.survey,
         programme_id=programme_id,
         channel="console",
         language="en",

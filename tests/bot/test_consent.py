@@ -20,7 +20,7 @@ async def test_enrol_without_consent_stores_nothing(app: App) -> None:
     for consent in (None, Consent("v1", date(2026, 12, 1), "Ana")):  # none, or in the future
         with pytest.raises(EnrolmentError):
             await enrol(
-                app.service, programme_id=programme_id, channel="console", language="en",
+                app.stores, app.config, app.service.survey, programme_id=programme_id, channel="console", language="en",
                 timezone="Europe/London", today=date(2026, 11, 24), now=app.service.clock.now(),
                 consent=consent, address="console:x",
             )  # fmt: skip

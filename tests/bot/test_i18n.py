@@ -89,7 +89,7 @@ async def _snooze(app: App, language: str, option_words: tuple[str, str]) -> Non
     """Enrol her in ``language`` (Berlin time), open a contact and answer the gate, then snooze."""
     programme_id = await add_programme(app)
     participant = await enrol(
-        app.service, programme_id=programme_id, channel="console", language=language,
+        app.stores, app.config, app.service.survey, programme_id=programme_id, channel="console", language=language,
         timezone="Europe/Berlin", today=date(2026, 11, 24), now=app.service.clock.now(),
         address="console:berta", safe_word="pineapple",
         consent=Consent("v1", date(2026, 11, 20), "Test Worker"),

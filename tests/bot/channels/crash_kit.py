@@ -62,7 +62,7 @@ def prepare(
             programme_id = await app.service.programmes.add(tx, "demo", now, timezone=zone)
         for chat in chats:
             her = await enrol(
-                app.service, programme_id=programme_id, channel="telegram", language="en",
+                app.stores, app.config, app.service.survey, programme_id=programme_id, channel="telegram", language="en",
                 timezone=zone, today=today, now=now, address=str(chat), safe_word=SAFE_WORD,
                 consent=Consent("v1", date(2026, 1, 1), "Test Worker"), windows=WINDOWS,
             )  # fmt: skip

@@ -23,7 +23,7 @@ async def partner(app: App, channel: str, address: str) -> str:
     async with app.db.transaction() as tx:
         programme_id = await service.programmes.add(tx, "demo", service.clock.now())
     her = await enrol(
-        service, programme_id=programme_id, channel=channel, language="en",
+        service.stores, service.config, service.survey, programme_id=programme_id, channel=channel, language="en",
         timezone="Europe/London", today=date.today(), now=service.clock.now(), address=address,
         consent=Consent("v1", date(2026, 1, 1), "Test Worker"),
     )  # fmt: skip

@@ -42,7 +42,7 @@ def enrol_many(service: Service, count: int) -> list[str]:
             now = app.service.clock.now()
             for _ in range(count):
                 participant = await enrol(
-                    app.service, programme_id=programme.id, channel="telegram", language="en",
+                    app.stores, app.config, app.service.survey, programme_id=programme.id, channel="telegram", language="en",
                     timezone="Europe/London", today=date.today(), now=now,
                     consent=Consent("v1", date.today(), "Test Worker"),
                 )  # fmt: skip

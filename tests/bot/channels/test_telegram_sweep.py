@@ -43,7 +43,7 @@ async def linked_participant(app: App) -> str:
     async with app.db.transaction() as tx:
         programme_id = await service.programmes.add(tx, "demo", service.clock.now())
     participant = await enrol(
-        service, programme_id=programme_id, channel="telegram", language="en",
+        service.stores, service.config, service.survey, programme_id=programme_id, channel="telegram", language="en",
         timezone="Europe/London", today=date.today(), now=service.clock.now(),
         address=str(CHAT), consent=Consent("v1", date.today(), "Test Worker"),
     )  # fmt: skip

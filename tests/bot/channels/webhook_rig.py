@@ -132,7 +132,9 @@ async def _enrol(app: App, channel: str, address: str) -> str:
             helpline="Helpline 0800 000 0000", emergency_number="999", settings={},
         )  # fmt: skip
     her = await enrol(
-        app.service,
+        app.stores,
+        app.config,
+        app.service.survey,
         programme_id=programme_id,
         channel=channel,
         language="en",

@@ -36,7 +36,7 @@ def enrolled(path: Path, contacts: int = 0) -> str:
         try:
             programme_id = await add_programme(application)
             participant = await enrol(
-                application.service, programme_id=programme_id, channel="console", language="en",
+                application.stores, application.config, application.service.survey, programme_id=programme_id, channel="console", language="en",
                 timezone="Europe/London", today=date(2026, 11, 24),
                 now=application.service.clock.now(), address="console:carla", safe_word="pineapple", consent=Consent("v1", date(2026, 11, 20), "Test Worker"),
             )  # fmt: skip

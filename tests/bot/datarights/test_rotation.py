@@ -162,7 +162,7 @@ async def test_secret_words_and_links_survive_rotation(
     anna = await app.service.participants.by_address("console", "console:anna")
     assert anna is not None and anna.row["code_kid"] == "k1" and anna.row["safe_kid"] == "k1"
     async with app.db.transaction() as tx:  # her link still works (verify-only look-up key)
-        assert await redeem_token(tx, app.db, app.ring, token, clock.now()) == anna.id
+        assert await redeem_token(tx, app.ring, token, clock.now()) == anna.id
     await app.service.begin_contact(anna.id, "T1")
     await app.dispatcher.drain_all()
     await say(app, "yes", "console:anna")

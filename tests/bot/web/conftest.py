@@ -29,7 +29,9 @@ def desk_of(app: App) -> Dashboard:
         app.desk,
         wake=app.dispatcher.wake,
         list_waves=lambda: list_waves(app.service),
-        enrol=lambda request, actor: enrol_request(app.service, request, actor),
+        enrol=lambda request, actor: enrol_request(
+            app.stores, app.config, app.service.survey, request, actor
+        ),
     )
 
 

@@ -57,7 +57,7 @@ async def opener_sent(app: App) -> str:
     """Enrol her on SMS, open T0 and send the opener; returns its Message SID."""
     programme_id = await add_programme(app)
     participant = await enrol(
-        app.service, programme_id=programme_id, channel="sms", language="en",
+        app.stores, app.config, app.service.survey, programme_id=programme_id, channel="sms", language="en",
         timezone="Europe/London", today=date(2026, 11, 24), now=app.service.clock.now(),
         address=PHONE, safe_word="pineapple",
         consent=Consent("v1", date(2026, 11, 20), "Test Worker"),
@@ -145,7 +145,7 @@ async def test_invalid_number_on_send_marks_her_unreachable_and_tells_staff(
     fake.fail_next("create", 400, 21211)
     programme_id = await add_programme(app)
     participant = await enrol(
-        app.service, programme_id=programme_id, channel="sms", language="en",
+        app.stores, app.config, app.service.survey, programme_id=programme_id, channel="sms", language="en",
         timezone="Europe/London", today=date(2026, 11, 24), now=app.service.clock.now(),
         address=PHONE, safe_word="pineapple",
         consent=Consent("v1", date(2026, 11, 20), "Test Worker"),
