@@ -1,7 +1,8 @@
 """Configuration: one TOML file, defaults that work without it, secrets from the environment.
 
 Every key is declared here with its type and default; ``deploy/followup.example.toml``
-documents them. A wrong key or value is reported as ``file: key 'a.b': problem``.
+documents them. Every wrong key or value of a file is reported at once, each as
+``file: key 'a.b': problem``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import Any
 
 
 class ConfigError(ValueError):
-    """A configuration problem, naming the file and the key."""
+    """Configuration problems, each naming the file and the key (one line each)."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+#: ``Config.source`` when no file was given: the defaults run the demo.
+NO_FILE = "<defaults>"
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,7 @@ class Config:
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
-    source: str = "<defaults>"
+    source: str = NO_FILE
 
     def path(self, value: str) -> Path:
         """Resolve a configured path: relative paths are relative to the working directory."""
@@ -150,11 +159,14 @@ _CHOICES = {
 def load_config(
     path: str | Path | None = None, env: typing.Mapping[str, str] | None = None
 ) -> Config:
-    """Load ``path`` (or ``$FOLLOWUP_CONFIG``; none means defaults), then apply env overrides."""
+    """Load ``path`` (or ``$FOLLOWUP_CONFIG``; none means defaults), then apply env overrides.
+
+    Every problem of the file is reported in one ``ConfigError``: one run shows them all.
+    """
     env = os.environ if env is None else env
     chosen = path or env.get("FOLLOWUP_CONFIG") or None
     raw: dict[str, Any] = {}
-    source = "<defaults>"
+    source = NO_FILE
     if chosen:
         source = str(chosen)
         try:
@@ -163,21 +175,35 @@ def load_config(
             raise ConfigError(f"{source}: no such config file") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    problems: list[str] = []
     sections: dict[str, Any] = {}
     for key in raw:
         if key not in _section_types():
-            raise ConfigError(f"{source}: unknown section or key '{key}'")
+            problems.append(f"{source}: unknown section or key '{key}'")
     for name, cls in _section_types().items():
         given = raw.get(name, {})
         if not isinstance(given, dict):
-            raise ConfigError(f"{source}: '{name}' must be a table ([{name}])")
-        sections[name] = _build(cls, given, name, source)
+            problems.append(f"{source}: '{name}' must be a table ([{name}])")
+            given = {}
+        sections[name] = _build(cls, given, name, source, problems)
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
             sections[section] = dataclasses.replace(sections[section], **{key: env[var]})
     config = Config(**sections, source=source)
-    _check_values(config)
+    problems.extend(_value_problems(config))
+    if problems:
+        raise ConfigError(*problems)
     return config
+
+
+def missing_key(config: Config, key: str, why: str) -> str:
+    """An empty key that a command needs, named where she can set it (there may be no file yet)."""
+    if config.source == NO_FILE:
+        return (
+            f"no config file; set {key} in a config file (--config FILE or $FOLLOWUP_CONFIG,"
+            f" see deploy/followup.example.toml); {why}"
+        )
+    return f"{config.source}: key '{key}' is empty; {why}"
 
 
 def _section_types() -> dict[str, type]:
@@ -185,15 +211,20 @@ def _section_types() -> dict[str, type]:
     return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name != "source"}
 
 
-def _build(cls: type, given: dict[str, Any], section: str, source: str) -> Any:
+def _build(cls: type, given: dict[str, Any], section: str, source: str, problems: list[str]) -> Any:
+    """The section from the file's keys; a wrong key is noted in ``problems`` and left default."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for key, value in given.items():
         where = f"{source}: key '{section}.{key}'"
         if key not in known:
-            raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(known))})")
-        values[key] = _coerce(value, hints[key], where)
+            problems.append(f"{where}: unknown key (known: {', '.join(sorted(known))})")
+            continue
+        try:
+            values[key] = _coerce(value, hints[key], where)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     return cls(**values)
 
 
@@ -219,46 +250,48 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
     return value
 
 
-def _check_values(config: Config) -> None:
+_POSITIVES = (
+    ("telegram", "max_per_second"),
+    ("telegram", "max_per_chat_per_second"),
+    ("sms", "max_per_second"),
+    ("sms", "max_per_number_per_second"),
+    ("sms", "request_timeout_seconds"),
+    ("scheduler", "sweep_seconds"),
+    ("web", "port"),
+    ("safety", "idle_minutes"),
+    ("telegram", "enrol_token_days"),
+    ("escalation", "urgent_repeat_minutes"),
+    ("escalation", "urgent_backup_minutes"),
+    ("escalation", "high_repeat_minutes"),
+    ("escalation", "monitor_seconds"),
+    ("retention", "contact_days"),
+    ("retention", "records_days"),
+    ("retention", "dedupe_days"),
+)
+_TIMES_OF_DAY = (("scheduler", "quiet_start"), ("scheduler", "quiet_end"), ("retention", "run_at"))
+
+
+def _value_problems(config: Config) -> list[str]:
+    """Every value outside its allowed range, each naming the file and the key."""
+    problems: list[str] = []
     for (section, key), allowed in _CHOICES.items():
         value = getattr(getattr(config, section), key)
         if value not in allowed:
-            raise ConfigError(
+            problems.append(
                 f"{config.source}: key '{section}.{key}': must be one of {', '.join(allowed)}, got {value!r}"
             )
-    positives = [
-        ("telegram", "max_per_second"),
-        ("telegram", "max_per_chat_per_second"),
-        ("sms", "max_per_second"),
-        ("sms", "max_per_number_per_second"),
-        ("sms", "request_timeout_seconds"),
-        ("scheduler", "sweep_seconds"),
-        ("web", "port"),
-        ("safety", "idle_minutes"),
-        ("telegram", "enrol_token_days"),
-        ("escalation", "urgent_repeat_minutes"),
-        ("escalation", "urgent_backup_minutes"),
-        ("escalation", "high_repeat_minutes"),
-        ("escalation", "monitor_seconds"),
-        ("retention", "contact_days"),
-        ("retention", "records_days"),
-        ("retention", "dedupe_days"),
-    ]
-    for section, key in positives:
+    for section, key in _POSITIVES:
         if getattr(getattr(config, section), key) <= 0:
-            raise ConfigError(f"{config.source}: key '{section}.{key}': must be above zero")
+            problems.append(f"{config.source}: key '{section}.{key}': must be above zero")
     if not 0 <= config.escalation.digest_hour <= 23:
-        raise ConfigError(f"{config.source}: key 'escalation.digest_hour': must be 0 to 23")
-    for section, key in (
-        ("scheduler", "quiet_start"),
-        ("scheduler", "quiet_end"),
-        ("retention", "run_at"),
-    ):
+        problems.append(f"{config.source}: key 'escalation.digest_hour': must be 0 to 23")
+    for section, key in _TIMES_OF_DAY:
         value = getattr(getattr(config, section), key)
         hour, _, minute = value.partition(":")
         if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ConfigError(
+            problems.append(
                 f"{config.source}: key '{section}.{key}': expected HH:MM, got {value!r}"
             )
     if config.sms.public_url and not config.sms.public_url.startswith(("https://", "http://")):
-        raise ConfigError(f"{config.source}: key 'sms.public_url': must start with https://")
+        problems.append(f"{config.source}: key 'sms.public_url': must start with https://")
+    return problems

@@ -1,7 +1,7 @@
 """Shared CLI plumbing: load config, open the app, turn known errors into one clear line.
 
-Errors an operator can fix (config, survey file, key file, bad input) end with
-exit code 2 and one line; never a traceback.
+Errors an operator can fix (config, survey file, key file, bad input, a mistyped
+command or option) end with exit code 2 and one line per problem; never a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+# Typer (>= 0.26) vendors Click as typer._click: the errors it raises are these classes, not click's.
+from typer._click import Context
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
 from bot.config import Config, ConfigError, load_config
 from bot.crypto import KeyFileError
@@ -20,8 +25,10 @@ from bot.store.db import DatabaseBusy
 from conversations.loader import SurveyError
 
 T = TypeVar("T")
+#: Output piped to a file or a program has no screen to fit: tables keep their full width.
+PIPED_WIDTH = 10_000
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 
 ConfigOption = typer.Option(
     None,
@@ -40,11 +47,51 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def fail_all(problems: tuple[str, ...], code: int = 2) -> NoReturn:
+    """Every problem at once, one ``error:`` line each, so one run shows all there is to fix."""
+    for problem in problems[:-1]:
+        err.print(f"[bold red]error:[/] {problem}")
+    fail(problems[-1], code)
+
+
 def config_or_exit(path: str | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        fail(str(exc))
+        fail_all(exc.problems)
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The root group: Click's usage errors (missing option, bad value, unknown command) are
+    one ``error:`` line and exit 2 like every other error, not a framed box."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Context | None = None,
+        **extra: Any,
+    ) -> Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as exc:
+            usage_failure(exc)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            usage_failure(exc)
+
+
+def usage_failure(exc: UsageError) -> NoReturn:
+    """One line naming the problem and where the help is; no arguments at all still shows help."""
+    if isinstance(exc, NoArgsIsHelpError):
+        raise exc
+    message = " ".join(exc.format_message().split())
+    if exc.ctx is not None:
+        message += f" (see: {exc.ctx.command_path} --help)"
+    fail(escape(message), exc.exit_code)
 
 
 def fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -69,7 +116,9 @@ def run(
         factory = fast_loop_factory() if fast_loop else None
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(coro)  # type: ignore[arg-type]
-    except (ConfigError, SurveyError, KeyFileError, CliError) as exc:
+    except ConfigError as exc:
+        fail_all(exc.problems)
+    except (SurveyError, KeyFileError, CliError) as exc:
         fail(str(exc))
     except DatabaseBusy:
         fail("the database is locked by another process (a backup, `followup run` busy, an "

@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
 from bot.datarights.core import POLICIES, set_withdrawal_policy
-from bot.datarights.export import FORMATS, write_export
+from bot.datarights.export import FORMATS, responses, write_export
 from bot.datarights.report import escalation_counts, render_report
 from bot.datarights.retention import run_retention
 from bot.private_files import write_private_text
@@ -123,7 +123,7 @@ def retention_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
     config: str | None = ConfigOption,
 ) -> None:
-    """Delete what has outlived its retention period (see [retention] in the config)."""
+    """Delete what has outlived its retention period (see \\[retention] in the config)."""
     cfg = config_or_exit(config)
     run(lambda: _retention(cfg, dry_run))
 
@@ -166,15 +166,16 @@ async def _export(cfg: Config, name: str, fmt: str, out_dir: Path, actor: str) -
             )
         except OSError as exc:
             raise CliError(f"{out_dir}: cannot write ({exc.strerror})") from None
+        written = len(responses(records))  # the rows of responses.*, not every planned timepoint
         await log_access(
             application.db,
             application.service.clock,
             actor,
             "research_export",
             name,
-            f"{fmt}, {len(records)} rows",
+            f"{fmt}, {written} rows",
         )
-        out.print(f"{len(records)} row(s): " + ", ".join(str(f) for f in files))
+        out.print(f"{written} response row(s): " + ", ".join(str(f) for f in files))
     finally:
         await application.close()
 
@@ -239,6 +240,7 @@ async def _policy(cfg: Config, name: str, policy: str, actor: str) -> None:
         programme = await _programme(application, name)
         now = application.stores.clock.now()
         await set_withdrawal_policy(application.db, programme, policy, actor, now)
-        out.print(f"{name}: on withdrawal, answers are {policy.replace('_', ' ')}")
+        answers = "kept anonymous" if policy == "keep_anonymous" else "erased"
+        out.print(f"{name}: on withdrawal, answers are {answers}")
     finally:
         await application.close()

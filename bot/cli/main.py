@@ -24,6 +24,7 @@ from bot.cli import (
     staff_logins,
     waves,
 )
+from bot.cli.common import OneLineUsageErrors
 
 app = typer.Typer(
     name="followup",
@@ -31,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineUsageErrors,
 )
 for noun in (
     programmes,

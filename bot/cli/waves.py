@@ -237,8 +237,16 @@ def print_report(report: SweepReport) -> None:
     for action in report.actions:
         kind = action.action.split(" ")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "nothing due"
+    summary = ", ".join(f"{n} {_plural(k, n)}" for k, n in sorted(kinds.items())) or "nothing due"
     out.print(f"{summary}; {report.waiting} waiting for a later time; {report.seconds:.2f} s")
+
+
+#: Action kinds that are nouns take a plural ("2 openers"); the others are states ("2 held").
+NOUN_PLURALS = {"opener": "openers", "reminder": "reminders"}
+
+
+def _plural(kind: str, count: int) -> str:
+    return NOUN_PLURALS.get(kind, kind) if count != 1 else kind
 
 
 def register(root: typer.Typer) -> None:

@@ -46,14 +46,17 @@ def coded(answer: Answer | None, *, for_csv: bool) -> Any:
     return value
 
 
+def responses(records: Sequence[ResearchRecord]) -> list[ResearchRecord]:
+    """The records written as response rows: planned but never asked is a summary count only."""
+    return [r for r in records if r.invited]
+
+
 def response_rows(
     survey: Survey, records: Sequence[ResearchRecord], *, for_csv: bool
 ) -> list[dict[str, Any]]:
     items = exported_items(survey)
     rows = []
-    for r in records:
-        if not r.invited:  # planned but never asked: a count in the summary, not a response row
-            continue
+    for r in responses(records):
         row: dict[str, Any] = {
             "research_id": r.research_id,
             "timepoint": r.timepoint,

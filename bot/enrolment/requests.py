@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
+from bot.config import Config, missing_key
 from bot.enrolment import validation
 from bot.enrolment.rules import EnrolmentError, enrol
 from bot.enrolment.tokens import new_token, store_token
@@ -97,9 +97,7 @@ def parse_request(
     if channel == "console":
         address = f"console:{secrets.token_hex(8)}"  # so `followup chat` and the sweep reach her
     if channel == "telegram" and not cfg.telegram.bot_username:
-        raise InputError(
-            f"{cfg.source}: key 'telegram.bot_username' is empty; it is needed for the link"
-        )
+        raise InputError(missing_key(cfg, "telegram.bot_username", "it is needed for the link"))
     return EnrolRequest(
         programme, channel, language, timezone, address, safe_word, code_word, duress_word,
         start_on, end_on, window, consent,

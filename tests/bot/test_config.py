@@ -73,3 +73,14 @@ def test_env_overrides_secrets(tmp_path: Path) -> None:
 def test_followup_config_env_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "[web]\nport = 9000\n")
     assert load_config(None, env={"FOLLOWUP_CONFIG": str(path)}).web.port == 9000
+
+
+def test_every_problem_of_a_file_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "[web]\nport = 0\nhots = 'x'\n[telegram]\nmode = 'push'\n[smss]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    problems = info.value.problems
+    assert len(problems) == 4, problems
+    assert all(p.startswith(f"{path}: ") for p in problems)
+    for key in ("'web.port'", "'web.hots'", "'telegram.mode'", "'smss'"):
+        assert sum(key in p for p in problems) == 1, (key, problems)
