@@ -108,7 +108,7 @@ def _text(value: object) -> str:
 
 async def waves(app: App) -> dict[str, Any]:
     """The same rows and columns as ``followup waves``."""
-    rows = await list_waves(app.service)
+    rows = await list_waves(app.stores)
     return {
         "columns": COLUMNS,
         "rows": [
