@@ -40,7 +40,7 @@ async def main() -> None:
             await bulk_enrol(app, PARTNERS, channel="telegram")
             for i in range(PARTNERS):
                 fake.open_chat(100_000_000 + i)
-            report = await Sweep(app.service).run()
+            report = await Sweep(app.stores, app.config, app.service).run()
             stop = asyncio.Event()
             started = time.perf_counter()
             dispatcher = asyncio.create_task(app.dispatcher.run(stop))

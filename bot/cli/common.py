@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+
 # Typer (>= 0.26) vendors Click as typer._click: the errors it raises are these classes, not click's.
 from typer._click import Context
 from typer._click.exceptions import NoArgsIsHelpError, UsageError

@@ -44,7 +44,7 @@ def service_components(application: App) -> list[Component]:
         application.config,
         application.desk,
         wake=application.dispatcher.wake,
-        list_waves=lambda: list_waves(application.service),
+        list_waves=lambda: list_waves(application.stores),
         enrol=lambda request, actor: enrol_request(
             application.stores, application.config, application.service.survey, request, actor
         ),

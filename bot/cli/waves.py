@@ -32,6 +32,7 @@ from bot.schedule.waves import (
 )
 from bot.schedule.waves import Progress as OutboxProgress
 from bot.schedule.waves import hold_wave as hold_wave_
+from bot.store.waves import scheduled_count
 
 wave_app = typer.Typer(help="One wave: hold, release, send now.", no_args_is_help=True)
 ByOption = typer.Option(getpass.getuser(), "--by", help="Who does this (audit log).")
@@ -44,6 +45,10 @@ DEFAULT_PAST_DAYS = 30
 
 async def _opened(cfg: Config, clock: ManualClock | None = None) -> App:
     return await open_app(cfg, {}, clock=clock)
+
+
+def _sweep(application: App) -> Sweep:
+    return Sweep(application.stores, application.config, application.service)
 
 
 # --- waves -------------------------------------------------------------------------
@@ -70,9 +75,9 @@ def waves_command(
 async def _waves(cfg: Config, programme: str | None, first: date, last: date | None) -> None:
     application = await _opened(cfg)
     try:
-        if programme and await application.service.programmes.by_name(programme) is None:
+        if programme and await application.stores.programmes.by_name(programme) is None:
             raise CliError(f"no programme named '{programme}' (see: followup programme list)")
-        waves = await list_waves(application.service, programme, first, last)
+        waves = await list_waves(application.stores, programme, first, last)
         headers = (Column(HEADERS.get(c, c), justify="right") for c in COLUMNS)
         table = Table(
             Column("wave", no_wrap=True), "programme", "tp", Column("due", no_wrap=True), *headers,
@@ -108,7 +113,7 @@ async def _hold_or_release(cfg: Config, wave_id: str, by: str, *, hold: bool) ->
     application = await _opened(cfg)
     try:
         change = hold_wave_ if hold else release_wave
-        if not await change(application.service, wave_id, by):
+        if not await change(application.stores, wave_id, by):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
         out.print(f"wave {wave_id} {'held' if hold else 'released'}")
     finally:
@@ -138,16 +143,14 @@ async def _send_now(
 ) -> None:
     application = await _opened(cfg)
     try:
-        if not await wave_exists(application.service, wave_id):
+        stores = application.stores
+        if not await wave_exists(stores, wave_id):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
-        if await is_held(application.service, wave_id):
+        if await is_held(stores, wave_id):
             raise CliError(f"wave {wave_id} is held; release it first (followup wave release)")
-        report = await send_now(application.service, wave_id, by)
+        report = await send_now(stores, _sweep(application), wave_id, by)
         keys = [a.key for a in report.actions if a.done and a.key]
-        waiting = await application.db.fetchone(
-            "SELECT COUNT(*) FROM timepoints WHERE wave_id = ? AND state = 'scheduled'", (wave_id,)
-        )
-        later = int(waiting[0]) if waiting else 0
+        later = await scheduled_count(stores.db, wave_id)
         out.print(
             f"wave {wave_id}: {len(keys)} contact(s) queued now (inside their safe window);"
             f" {later} wait for their next window (sent by the running service);"
@@ -175,7 +178,7 @@ async def _progress(application: App, keys: list[str], give_up_after: float | No
             note = f"{p.failed} not sent (window closed or failed)" if p.failed else ""
             bar.update(task, completed=p.done, note=note)
 
-        result = await follow(application.service, keys, update, give_up_after=give_up_after)
+        result = await follow(application.stores, keys, update, give_up_after=give_up_after)
     if result.done < result.total:
         out.print(f"{result.total - result.done} still queued; the service sends them")
 
@@ -214,7 +217,7 @@ def tick_command(
 async def _tick(cfg: Config, moment: datetime | None, dry_run: bool) -> None:
     application = await _opened(cfg, ManualClock(moment) if moment else None)
     try:
-        report = await Sweep(application.service).run(dry_run=dry_run)
+        report = await _sweep(application).run(dry_run=dry_run)
         print_report(report)
     finally:
         await application.close()

@@ -48,12 +48,13 @@ def build_components(app: App) -> list[Component]:
                 telegram,
                 storing(enrolment.handle),
                 count=count,
-                tick=lambda: sweep_deletions(service, "telegram"),
+                tick=lambda: sweep_deletions(app.stores, app.dispatcher.wake, "telegram"),
             )
         )
     if app.config.sms.account_sid and "sms" in app.channels:
         components.extend(_sms_components(app))
-    sweep = Sweep(app.service, keep_actions=False)  # counts only: a wave is 100,000 actions
+    # counts only: a wave is 100,000 actions
+    sweep = Sweep(app.stores, app.config, app.service, keep_actions=False)
     components.append(Ticker(sweep.run, app.config.scheduler.sweep_seconds, sweep.daily))
     return components
 

@@ -11,29 +11,33 @@ dedupe key, so a sweep never queues the same work twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import iso
-from bot.session.service import FollowupService
 from bot.store.outbox import PRIORITY_URGENT
+from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
 HORIZON = timedelta(hours=1)
 
 
-async def sweep_deletions(service: FollowupService, channel: str = "telegram") -> int:
-    """Queue deletions due within the horizon; returns how many new rows were written."""
-    now = service.clock.now()
+async def sweep_deletions(
+    stores: Stores, wake: Callable[[], None], channel: str = "telegram"
+) -> int:
+    """Queue deletions due within the horizon, then ``wake`` the dispatcher (after commit)
+    if any was queued; returns how many new rows were written."""
+    now = stores.clock.now()
     before = now + HORIZON
     queued = 0
-    for participant_id, oldest in await service.transcript.oldest_due(channel, before):
-        participant = await service.participants.get(participant_id)
-        address = participant.address(service.ring)
+    for participant_id, oldest in await stores.transcript.oldest_due(channel, before):
+        participant = await stores.participants.get(participant_id)
+        address = participant.address(stores.ring)
         if address is None or participant.channel != channel:
             continue
-        async with service.db.transaction() as tx:
-            row = await service.outbox.enqueue(
+        async with stores.db.transaction() as tx:
+            row = await stores.outbox.enqueue(
                 tx,
                 lane=f"sweep:{participant_id}",
                 channel=channel,
@@ -47,5 +51,5 @@ async def sweep_deletions(service: FollowupService, channel: str = "telegram") -
         queued += row is not None
     if queued:
         log.info("deadline sweep queued %d deletion(s)", queued)
-        service.on_outbox()
+        wake()
     return queued

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.clock import iso
 from bot.schedule.report import SweepReport
 from bot.schedule.sweep import Sweep
-from bot.session.service import FollowupService
+from bot.store import waves as wave_store
 from bot.store.housekeeping import audit
+from bot.store.stores import Stores
 
 #: Columns of ``followup waves``: a timepoint row's state, or her status when that
 #: stops contact before the attempt has ended.
@@ -31,17 +31,6 @@ COLUMNS = (
     "opted_out",
     "paused",
 )
-
-_EFFECTIVE_STATE = """
-CASE
-  WHEN t.state IN ('scheduled', 'sent', 'in_progress', 'snoozed')
-       AND p.status IN ('unreachable', 'opted_out', 'paused') THEN p.status
-  WHEN t.state = 'scheduled' AND h.wave_id IS NOT NULL THEN 'held'
-  WHEN t.state = 'snoozed' THEN 'sent'
-  WHEN t.state = 'withdrawn' THEN 'opted_out'
-  ELSE t.state
-END
-"""
 
 
 @dataclass(frozen=True)
@@ -59,91 +48,61 @@ class WaveRow:
 
 
 async def list_waves(
-    service: FollowupService,
+    stores: Stores,
     programme: str | None = None,
     first: date | None = None,
     last: date | None = None,
 ) -> list[WaveRow]:
     """Waves with counts by state, oldest first; cancelled timepoints are not counted."""
-    sql = (
-        f"SELECT t.wave_id, g.name, t.timepoint, t.due_on, h.wave_id IS NOT NULL AS held,"
-        f" {_EFFECTIVE_STATE} AS st, COUNT(*) AS n"
-        " FROM timepoints AS t JOIN participants AS p ON p.id = t.participant_id"
-        " JOIN programmes AS g ON g.id = p.programme_id"
-        " LEFT JOIN wave_holds AS h ON h.wave_id = t.wave_id"
-        " WHERE t.wave_id IS NOT NULL AND t.state != 'cancelled'"
-        " AND p.status NOT IN ('withdrawn', 'erased')"
-    )
-    params: list[str] = []
-    if programme is not None:
-        sql, params = sql + " AND g.name = ?", [*params, programme]
-    if first is not None:
-        sql, params = sql + " AND t.due_on >= ?", [*params, first.isoformat()]
-    if last is not None:
-        sql, params = sql + " AND t.due_on <= ?", [*params, last.isoformat()]
-    sql += " GROUP BY t.wave_id, st ORDER BY t.due_on, g.name, t.timepoint"
     waves: dict[str, WaveRow] = {}
-    for r in await service.db.fetchall(sql, params):
-        wave = waves.get(r[0])
+    for c in await wave_store.wave_counts(stores.db, programme, first, last):
+        wave = waves.get(c.wave_id)
         if wave is None:
-            wave = WaveRow(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]), {})
-            waves[r[0]] = wave
-        wave.counts[r["st"]] = wave.counts.get(r["st"], 0) + r["n"]
+            wave = WaveRow(c.wave_id, c.programme, c.timepoint, c.due, c.held, {})
+            waves[c.wave_id] = wave
+        wave.counts[c.state] = wave.counts.get(c.state, 0) + c.count
     return list(waves.values())
 
 
-async def wave_exists(service: FollowupService, wave_id: str) -> bool:
-    row = await service.db.fetchone(
-        "SELECT 1 FROM timepoints WHERE wave_id = ? LIMIT 1", (wave_id,)
-    )
-    return row is not None
+async def wave_exists(stores: Stores, wave_id: str) -> bool:
+    return await wave_store.wave_exists(stores.db, wave_id)
 
 
-async def hold_wave(service: FollowupService, wave_id: str, by: str) -> bool:
+async def hold_wave(stores: Stores, wave_id: str, by: str) -> bool:
     """Hold a wave: none of its openers or reminders go out until release. False if unknown."""
-    if not await wave_exists(service, wave_id):
+    if not await wave_exists(stores, wave_id):
         return False
-    now = service.clock.now()
-    async with service.db.transaction() as tx:
-        await tx.execute(
-            "INSERT OR IGNORE INTO wave_holds (wave_id, held_at, held_by) VALUES (?, ?, ?)",
-            (wave_id, iso(now), by),
-        )
+    now = stores.clock.now()
+    async with stores.db.transaction() as tx:
+        await wave_store.hold(tx, wave_id, now, by)
         await audit(tx, now, f"cli:{by}", "wave_held", wave_id)
     return True
 
 
-async def release_wave(service: FollowupService, wave_id: str, by: str) -> bool:
+async def release_wave(stores: Stores, wave_id: str, by: str) -> bool:
     """Release a held wave: its contacts go out at their next sendable instant."""
-    if not await wave_exists(service, wave_id):
+    if not await wave_exists(stores, wave_id):
         return False
-    now = service.clock.now()
-    async with service.db.transaction() as tx:
-        await tx.execute("DELETE FROM wave_holds WHERE wave_id = ?", (wave_id,))
-        await tx.execute(
-            "UPDATE timepoints SET next_action_at = NULL WHERE wave_id = ?", (wave_id,)
-        )
+    now = stores.clock.now()
+    async with stores.db.transaction() as tx:
+        await wave_store.release(tx, wave_id)
         await audit(tx, now, f"cli:{by}", "wave_released", wave_id)
     return True
 
 
-async def is_held(service: FollowupService, wave_id: str) -> bool:
-    return bool(await service.db.fetchone("SELECT 1 FROM wave_holds WHERE wave_id = ?", (wave_id,)))
+async def is_held(stores: Stores, wave_id: str) -> bool:
+    return await wave_store.is_held(stores.db, wave_id)
 
 
-async def send_now(service: FollowupService, wave_id: str, by: str) -> SweepReport:
+async def send_now(stores: Stores, sweep: Sweep, wave_id: str, by: str) -> SweepReport:
     """Contact the wave's members without waiting for the due date: those inside their safe
     window now are enqueued at once; the others at the start of their next window (the
     regular sweep does it). Nothing ever goes out outside her windows or in quiet hours."""
-    now = service.clock.now()
-    async with service.db.transaction() as tx:
-        await tx.execute(
-            "UPDATE timepoints SET send_now_at = ?, next_action_at = NULL"
-            " WHERE wave_id = ? AND state = 'scheduled'",
-            (iso(now), wave_id),
-        )
+    now = stores.clock.now()
+    async with stores.db.transaction() as tx:
+        await wave_store.mark_send_now(tx, wave_id, now)
         await audit(tx, now, f"cli:{by}", "wave_send_now", wave_id)
-    return await Sweep(service).run(wave_id=wave_id)
+    return await sweep.run(wave_id=wave_id)
 
 
 @dataclass(frozen=True)
@@ -153,25 +112,19 @@ class Progress:
     failed: int
 
 
-async def outbox_progress(service: FollowupService, row_keys: list[str]) -> Progress:
+async def outbox_progress(stores: Stores, row_keys: list[str]) -> Progress:
     """How many of these dedupe keys left the outbox (sent, failed, or dropped as too late)."""
     done = failed = 0
-    for start in range(0, len(row_keys), 500):
-        keys = row_keys[start : start + 500]
-        marks = ",".join("?" * len(keys))
-        for r in await service.db.fetchall(
-            f"SELECT state, COUNT(*) FROM outbox WHERE dedupe_key IN ({marks}) GROUP BY state",
-            keys,
-        ):
-            if r[0] in ("sent", "failed", "cancelled"):
-                done += r[1]
-            if r[0] in ("failed", "cancelled"):
-                failed += r[1]
+    for state, count in await wave_store.outbox_states(stores.db, row_keys):
+        if state in ("sent", "failed", "cancelled"):
+            done += count
+        if state in ("failed", "cancelled"):
+            failed += count
     return Progress(done, len(row_keys), failed)
 
 
 async def follow(
-    service: FollowupService,
+    stores: Stores,
     row_keys: list[str],
     on_progress: Callable[[Progress], None],
     *,
@@ -182,7 +135,7 @@ async def follow(
     loop = asyncio.get_running_loop()
     deadline = None if give_up_after is None else loop.time() + give_up_after
     while True:
-        progress = await outbox_progress(service, row_keys)
+        progress = await outbox_progress(stores, row_keys)
         on_progress(progress)
         if progress.done >= progress.total:
             return progress

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store import timepoints as tps
 from bot.store.consent import consented_among
+from bot.store.db import Transaction
 from bot.store.outbox import Outbox
 from bot.store.participants import Participant, Participants
 from bot.store.sessions import Sessions, StoredSession
@@ -39,7 +39,7 @@ class ContactRequest:
 
 
 async def contactable(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     participants: Participants,
     sessions: Sessions,
     outbox: Outbox,
@@ -54,9 +54,7 @@ async def contactable(
     consented = await consented_among(tx, ids)
     stored = await sessions.for_pairs(pairs)
     used = await outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
-    await tx.executemany(
-        "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
-    )
+    await tps.ensure_many(tx, pairs)
     gate: list[Participant | None] = []
     for request in requests:
         participant = people.get(request.participant_id)

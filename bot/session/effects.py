@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, assert_never
 
-import aiosqlite
-
 from bot.clock import iso
 from bot.config import Config
 from bot.crypto import KeyRing
@@ -21,6 +19,7 @@ from bot.datarights.core import withdraw_in_tx
 from bot.session.contacts import ContactRequest, lane_of
 from bot.session.outgoing import enqueue_deletion, enqueue_message, snooze_end, with_snooze_day
 from bot.store import timepoints as tps
+from bot.store.db import Transaction
 from bot.store.escalations import (
     EscalationHook,
     RaisedEscalation,
@@ -81,7 +80,7 @@ class EffectHost(Protocol):
 class StepFacts:
     """Who, where and when of one step: every handler reads these, none changes them."""
 
-    tx: aiosqlite.Connection
+    tx: Transaction
     participant: Participant
     programme: Programme
     session_id: str | None

@@ -13,14 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION
 from bot.config import Config
 from bot.crypto import KeyRing
 from bot.schedule.settings import rules_for
 from bot.session.contacts import ContactRequest, lane_of
 from bot.store.contact_batch import DuplicateContact
+from bot.store.db import Transaction
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, Outbox
 from bot.store.participants import Participant, Programme
 from bot.text.i18n import Translator, format_day
@@ -64,7 +63,7 @@ def message_priority(kind: str, priority: int) -> int:
 
 
 async def enqueue_message(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     outbox: Outbox,
     ring: KeyRing,
     participant: Participant,
@@ -102,7 +101,7 @@ async def enqueue_message(
 
 
 async def enqueue_deletion(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     outbox: Outbox,
     ring: KeyRing,
     config: Config,

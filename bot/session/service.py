@@ -12,8 +12,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from bot.channels.base import Inbound
 from bot.clock import iso
 from bot.config import Config
@@ -24,6 +22,8 @@ from bot.session.outgoing import enqueue_deletion
 from bot.session.wave_batch import NotBatchable, open_chunk
 from bot.store import timepoints as tps
 from bot.store.contact_batch import DuplicateContact
+from bot.store.db import Transaction
+from bot.store.deletable_chat import has_deletable_message
 from bot.store.escalations import (
     EscalationHook,
     raise_escalation,
@@ -50,7 +50,7 @@ PROGRAMME_CACHE_SECONDS = 60.0
 
 #: (transaction, participant id, provider message ref, now): work that must commit with her
 #: inbound message or not at all.
-InboundRefHook = Callable[[aiosqlite.Connection, str, str, datetime], Awaitable[None]]
+InboundRefHook = Callable[[Transaction, str, str, datetime], Awaitable[None]]
 
 
 class FollowupService:
@@ -212,7 +212,7 @@ class FollowupService:
 
     async def begin_contact_tx(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         participant: Participant,
         timepoint: str,
         now: datetime,
@@ -309,7 +309,7 @@ class FollowupService:
 
     async def _run(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         participant: Participant,
         session_id: str | None,
         state: SessionState,
@@ -336,17 +336,12 @@ class FollowupService:
         return report
 
     async def delete_chat(
-        self, tx: aiosqlite.Connection, participant: Participant, reason: str, now: datetime
+        self, tx: Transaction, participant: Participant, reason: str, now: datetime
     ) -> bool:
         """Queue deletion of every message of her chat that can still be deleted."""
-        row = await (
-            await tx.execute(
-                "SELECT 1 FROM transcript WHERE participant_id = ? AND deleted_at IS NULL"
-                " AND delete_by > ? LIMIT 1",
-                (participant.id, iso(now)),
-            )
-        ).fetchone()
-        if row is None or participant.address(self.ring) is None:
+        if participant.address(self.ring) is None:
+            return False
+        if not await has_deletable_message(tx, participant.id, now):
             return False
         await self._delete(tx, participant, None, reason, now)
         self.db.after_commit(self.on_outbox)
@@ -354,7 +349,7 @@ class FollowupService:
 
     async def _delete(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         participant: Participant,
         session_id: str | None,
         reason: str,

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from bot.store import timepoints as tps
+from bot.store.db import Transaction
 from bot.store.outbox import Outbox
 from bot.store.sessions import Sessions
 
@@ -37,7 +36,7 @@ class ContactRows:
 
 
 async def write_contacts(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     rows: ContactRows,
     now: datetime,
     sessions: Sessions,

@@ -1,4 +1,8 @@
-"""Session state and answers, sealed; saved in the same transaction as the step's effects."""
+"""Session state and answers, sealed; saved in the same transaction as the step's effects.
+
+A session's phase and last touch are stored in clear beside its sealed state, so the
+scheduler can tell a live conversation from an idle one without opening it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import iso
 from bot.crypto import KeyRing
-from bot.store.db import Database
+from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_row_id
 from conversations.answers import Answer
 from conversations.state import SessionState
@@ -22,6 +24,15 @@ class StoredSession:
     participant_id: str
     timepoint: str
     state: SessionState
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class SessionTouch:
+    """A session's id, phase and last update, read without opening its sealed state."""
+
+    id: str
+    phase: str
     updated_at: str
 
 
@@ -47,7 +58,7 @@ class Sessions:
         self.db = db
         self.ring = ring
 
-    def _load(self, row: aiosqlite.Row) -> StoredSession:
+    def _load(self, row: Row) -> StoredSession:
         data = json.loads(self.ring.open(row["state_enc"], _state_aad(row["id"])))
         return StoredSession(
             row["id"],
@@ -63,6 +74,14 @@ class Sessions:
             (participant_id, timepoint),
         )
         return self._load(row) if row else None
+
+    async def touch_of(self, participant_id: str, timepoint: str) -> SessionTouch | None:
+        """Her session for ``timepoint``: is it live, and since when (nothing unsealed)."""
+        row = await self.db.fetchone(
+            "SELECT id, phase, updated_at FROM sessions WHERE participant_id = ? AND timepoint = ?",
+            (participant_id, timepoint),
+        )
+        return SessionTouch(row["id"], row["phase"], row["updated_at"]) if row else None
 
     async def for_pairs(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StoredSession]:
         """Sessions for many (participant, timepoint) pairs, one query per 500 participants."""
@@ -95,7 +114,7 @@ class Sessions:
 
     async def save(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         participant_id: str,
         state: SessionState,
         now: datetime,
@@ -125,7 +144,7 @@ class Sessions:
             ended,
         )
 
-    async def save_many(self, tx: aiosqlite.Connection, rows: list[tuple[object, ...]]) -> None:
+    async def save_many(self, tx: Transaction, rows: list[tuple[object, ...]]) -> None:
         """Many ``row()``s in one statement (a chunk of a wave: one hand-off, not one each)."""
         if rows:
             await tx.executemany(SAVE_SQL, rows)
@@ -147,7 +166,7 @@ class Answers:
 
     async def save(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         participant_id: str,
         timepoint: str,
         item_id: str,
@@ -165,7 +184,7 @@ class Answers:
         )
 
     async def clear(
-        self, tx: aiosqlite.Connection, participant_id: str, timepoint: str, item_id: str
+        self, tx: Transaction, participant_id: str, timepoint: str, item_id: str
     ) -> None:
         await tx.execute(
             "DELETE FROM answers WHERE participant_id = ? AND timepoint = ? AND item_id = ?",

@@ -90,9 +90,14 @@ async def enrol_her(
     )
 
 
+def sweep_of(app: App, **options: Any) -> Sweep:
+    """The app's sweep, as ``followup tick`` builds it (options: chunk, page, keep_actions)."""
+    return Sweep(app.stores, app.config, app.service, **options)
+
+
 async def tick(app: App, *, dry_run: bool = False) -> SweepReport:
     """One sweep, then drain the outbox (what ``followup run`` does every 30 s)."""
-    report = await Sweep(app.service).run(dry_run=dry_run)
+    report = await sweep_of(app).run(dry_run=dry_run)
     await app.dispatcher.drain_all()
     return report
 

@@ -15,11 +15,10 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.schedule.sweep import Sweep
 from bot.session.contacts import ContactRequest
 from bot.session.effects import StepReport
 
-from .helpers_scheduling import RecordingChannel, enrol_her
+from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of
 
 N = 30
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Berlin, a Tuesday
@@ -57,14 +56,14 @@ async def test_stop_after_part_of_a_wave_is_sent(config: Config) -> None:
     clock = ManualClock(OPEN)
     await enrol_wave(config, clock)
     app, first = await fresh(config, clock)
-    await Sweep(app.service).run()
+    await sweep_of(app).run()
     await app.dispatcher.drain("console", limit=11)  # the service stops after 11 sends
     await app.close()
     assert len(first.sent) == 11
 
     app, second = await fresh(config, clock)  # restart: same database, a new process
     await app.service.outbox.reset_in_flight()
-    report = await Sweep(app.service).run()
+    report = await sweep_of(app).run()
     assert report.count("opener") == 0  # nothing is enqueued twice
     await app.dispatcher.drain_all()
     sent = merged(first, second)
@@ -92,13 +91,13 @@ async def test_crash_in_the_middle_of_a_sweep(
 
     monkeypatch.setattr(app.service, "begin_contacts", dies_on_third_chunk)
     with pytest.raises(RuntimeError):
-        await Sweep(app.service, chunk=7).run()
+        await sweep_of(app, chunk=7).run()
     await app.dispatcher.drain_all()
     await app.close()
     assert len(first.sent) == 14  # two chunks committed, the third rolled back
 
     app, second = await fresh(config, clock)
-    await Sweep(app.service, chunk=7).run()
+    await sweep_of(app, chunk=7).run()
     await app.dispatcher.drain_all()
     sent = merged(first, second)
     assert len(sent) == N and set(sent.values()) == {1}
@@ -110,7 +109,7 @@ async def test_two_sweepers_racing_on_one_database(config: Config) -> None:
     await enrol_wave(config, clock)
     one, ch1 = await fresh(config, clock)
     two, ch2 = await fresh(config, clock)  # a second connection: another process
-    await asyncio.gather(Sweep(one.service, chunk=4).run(), Sweep(two.service, chunk=4).run())
+    await asyncio.gather(sweep_of(one, chunk=4).run(), sweep_of(two, chunk=4).run())
     await one.dispatcher.drain_all()
     rows = await opener_rows(one)
     assert len(rows) == N and set(rows.values()) == {1}
@@ -124,13 +123,13 @@ async def test_rows_caught_mid_send_go_out_again_once(config: Config) -> None:
     clock = ManualClock(OPEN)
     await enrol_wave(config, clock)
     app, first = await fresh(config, clock)
-    await Sweep(app.service).run()
+    await sweep_of(app).run()
     rows = await app.service.outbox.due("console", clock.now(), limit=1)
     await app.service.outbox.mark_sending(rows[0].id)  # killed during the provider call
     await app.close()
     app, second = await fresh(config, clock)
     await app.service.outbox.reset_in_flight()
-    await Sweep(app.service).run()
+    await sweep_of(app).run()
     await app.dispatcher.drain_all()
     assert first.sent == [] and len(second.sent) == N
     assert set(second.openers().values()) == {1}

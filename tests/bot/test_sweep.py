@@ -11,12 +11,11 @@ import pytest
 from bot.clock import ManualClock, parse_iso
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.schedule.sweep import Sweep
 from bot.schedule.waves import hold_wave, release_wave
 from bot.store.outbox import WINDOW_CLOSED
 from scheduler.windows import DEFAULT_QUIET, is_sendable, parse_windows
 
-from .helpers_scheduling import RecordingChannel, enrol_her, say, tick, timepoint
+from .helpers_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2026, 11, 24)
@@ -123,11 +122,11 @@ async def test_snooze_choices_reopen_in_her_window(
 async def test_hold_and_release(app: App, clock: ManualClock, channel: RecordingChannel) -> None:
     her = await enrol_her(app, "c:1")
     wave = (await timepoint(app, her.id, "T0"))["wave_id"]
-    assert await hold_wave(app.service, wave, "tester")
+    assert await hold_wave(app.stores, wave, "tester")
     await run_hourly(app, clock, berlin(TUESDAY, 12))
     assert channel.sent == []
     assert (await timepoint(app, her.id, "T0"))["state"] == "scheduled"
-    assert await release_wave(app.service, wave, "tester")
+    assert await release_wave(app.stores, wave, "tester")
     clock.set(berlin(TUESDAY, 12, 10))
     await tick(app)
     assert channel.kinds() == ["opener"]
@@ -213,7 +212,7 @@ async def test_dry_run_writes_nothing(app: App, clock: ManualClock) -> None:
         return rows
 
     before = await snapshot()
-    report = await Sweep(app.service).run(dry_run=True)
+    report = await sweep_of(app).run(dry_run=True)
     assert [a.action for a in report.actions] == ["opener", "opener"]
     assert not any(a.done for a in report.actions)
     assert await snapshot() == before
@@ -224,7 +223,7 @@ async def test_a_message_whose_window_closed_is_dropped_and_sent_next_window(
 ) -> None:
     her = await enrol_her(app, "c:1")
     clock.set(berlin(TUESDAY, 18, 40))
-    await Sweep(app.service).run()  # enqueued with 20 minutes of her window left...
+    await sweep_of(app).run()  # enqueued with 20 minutes of her window left...
     clock.set(berlin(TUESDAY, 18, 50))
     await app.dispatcher.drain_all()  # ...but the outbox was busy until 18:50
     assert channel.sent == []
@@ -295,9 +294,9 @@ async def test_a_held_wave_outside_her_window_is_listed_as_held_in_a_dry_run(
 ) -> None:
     her = await enrol_her(app, "c:1", window="tue 15:00-16:00")
     wave = (await timepoint(app, her.id, "T0"))["wave_id"]
-    assert await hold_wave(app.service, wave, "tester")
+    assert await hold_wave(app.stores, wave, "tester")
     clock.set(berlin(TUESDAY, 12))
-    report = await Sweep(app.service).run(dry_run=True)
+    report = await sweep_of(app).run(dry_run=True)
     held = [(a.pseudonym, a.action, a.at, a.done) for a in report.actions]
     assert held == [(her.pseudonym, "held", berlin(TUESDAY, 15), False)]
     assert channel.sent == []

@@ -12,10 +12,9 @@ import pytest
 from bot.clock import ManualClock, iso
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.schedule.sweep import Sweep
-from bot.store import timepoints as tps
+from bot.store import sweep_rows
 
-from .helpers_scheduling import RecordingChannel, enrol_her
+from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2026, 11, 24)
@@ -49,25 +48,24 @@ async def test_every_candidate_is_contacted_once_whatever_the_page_size(
     app: App, page: int
 ) -> None:
     ids = await wave(app)
-    report = await Sweep(app.service, page=page, chunk=2).run()
+    report = await sweep_of(app, page=page, chunk=2).run()
     assert report.count("opener") == N
     assert await openers_per_partner(app) == dict.fromkeys(ids, 1)
-    again = await Sweep(app.service, page=page, chunk=2).run()
+    again = await sweep_of(app, page=page, chunk=2).run()
     assert again.count("opener") == 0 and await openers_per_partner(app) == dict.fromkeys(ids, 1)
 
 
 async def test_pages_read_the_candidates_in_one_order(app: App) -> None:
     await wave(app)
     now = app.service.clock.now()
-    ids = await tps.sweep_candidate_ids(app.db, now)
+    ids = await sweep_rows.candidate_ids(app.db, now)
     whole = [
-        (r["participant_id"], r["timepoint"])
-        for r in await tps.sweep_candidates_in(app.db, now, ids)
+        (r.participant_id, r.timepoint) for r in await sweep_rows.candidates_in(app.db, now, ids)
     ]
     paged = []
     for start in range(0, len(ids), 3):
-        page = await tps.sweep_candidates_in(app.db, now, ids[start : start + 3])
-        paged += [(r["participant_id"], r["timepoint"]) for r in page]
+        page = await sweep_rows.candidates_in(app.db, now, ids[start : start + 3])
+        paged += [(r.participant_id, r.timepoint) for r in page]
     assert len(whole) == N and paged == whole == sorted(whole)
 
 
@@ -75,7 +73,7 @@ async def test_a_partner_paused_after_the_ids_were_read_is_not_contacted(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = await wave(app)
-    real = tps.sweep_candidates_in
+    real = sweep_rows.candidates_in
     pages: list[int] = []
     paused = sorted(ids)[5]  # on the third page of two
 
@@ -88,8 +86,8 @@ async def test_a_partner_paused_after_the_ids_were_read_is_not_contacted(
                 await app.service.participants.set_status(tx, paused, "paused", "safe_word", now)
         return await real(db, now, page, **options)
 
-    monkeypatch.setattr(tps, "sweep_candidates_in", pause_before_page_three)
-    report = await Sweep(app.service, page=2).run()
+    monkeypatch.setattr(sweep_rows, "candidates_in", pause_before_page_three)
+    report = await sweep_of(app, page=2).run()
     assert pages == [2] * 5  # never more than a page of rows in memory
     assert report.count("opener") == N - 1
     assert await openers_per_partner(app) == {p: 1 for p in ids if p != paused}
@@ -97,18 +95,18 @@ async def test_a_partner_paused_after_the_ids_were_read_is_not_contacted(
 
 async def test_the_services_sweep_counts_without_keeping_every_action(app: App) -> None:
     await wave(app)
-    listed = await Sweep(app.service).run(dry_run=True)
+    listed = await sweep_of(app).run(dry_run=True)
     assert [a.action for a in listed.actions] == ["opener"] * N and listed.count("opener") == 0
-    counted = await Sweep(app.service, keep_actions=False, page=4).run()
+    counted = await sweep_of(app, keep_actions=False, page=4).run()
     assert counted.actions == [] and counted.count("opener") == N
 
 
 async def test_a_page_is_found_by_id_not_by_scanning_every_due_row(app: App) -> None:
     await wave(app)
     now = app.service.clock.now()
-    ids = list(range(1, tps.PAGE + 1))  # a full page: with a few ids any plan looks fine
+    ids = list(range(1, sweep_rows.PAGE + 1))  # a full page: with a few ids any plan looks fine
     plan = await app.db.fetchall(
-        "EXPLAIN QUERY PLAN " + tps.candidates_page_sql(len(ids)),
+        "EXPLAIN QUERY PLAN " + sweep_rows.candidates_page_sql(len(ids)),
         [(now + timedelta(days=1)).date().isoformat(), iso(now), *ids],
     )
     first = str(plan[0]["detail"])

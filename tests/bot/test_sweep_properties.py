@@ -21,10 +21,9 @@ from hypothesis import strategies as st
 from bot.clock import ManualClock
 from bot.config import Config, DatabaseConfig, SecurityConfig
 from bot.runtime.app import open_app
-from bot.schedule.sweep import Sweep
 from scheduler.windows import DAY_NAMES, DEFAULT_QUIET, is_sendable, parse_windows
 
-from .helpers_scheduling import RecordingChannel, enrol_her
+from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of
 
 DAYS = 9
 ZONES = ("Europe/Berlin", "Europe/London", "Europe/Lisbon")
@@ -61,7 +60,7 @@ async def scenario(
     app = await open_app(config, {"console": channel}, clock=clock)
     try:
         her = await enrol_her(app, "c:1", tz=zone, window=spec, today=start.date())
-        sweep = Sweep(app.service)
+        sweep = sweep_of(app)
         end = start + timedelta(days=DAYS)
         while clock.now() < end:
             await sweep.run()

@@ -11,13 +11,12 @@ import pytest
 from bot.clock import ManualClock, iso
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.schedule.sweep import Sweep
 from bot.schedule.waves import list_waves
 from bot.store import timepoints as tps
 from bot.store.ids import ALPHABET
 from bot.store.participants import address_aad, address_purpose
 
-from .helpers_scheduling import RecordingChannel, programme
+from .helpers_scheduling import RecordingChannel, programme, sweep_of
 
 N = 10_000
 TUESDAY = date(2026, 11, 24)
@@ -78,7 +77,7 @@ async def bulk_enrol(app: App, n: int) -> int:
 async def test_a_wave_of_ten_thousand_is_enqueued_exactly_once(app: App) -> None:
     await bulk_enrol(app, N)
     started = monotonic.perf_counter()
-    report = await Sweep(app.service).run()
+    report = await sweep_of(app).run()
     seconds = monotonic.perf_counter() - started
     print(f"\n10,000-partner wave enqueued in {seconds:.2f} s ({N / seconds:,.0f} contacts/s)")
     assert report.count("opener") == N
@@ -92,10 +91,10 @@ async def test_a_wave_of_ten_thousand_is_enqueued_exactly_once(app: App) -> None
         "SELECT COUNT(DISTINCT dedupe_key) FROM outbox WHERE dedupe_key LIKE 'opener:%:T0:1'"
     )
     assert keys is not None and keys[0] == N
-    waves = await list_waves(app.service)
+    waves = await list_waves(app.stores)
     assert [(w.timepoint, w.counts) for w in waves] == [("T0", {"sent": N})]
 
-    again = await Sweep(app.service).run()  # a second sweep (or a restart) adds nothing
+    again = await sweep_of(app).run()  # a second sweep (or a restart) adds nothing
     assert again.count("opener") == 0
     total = await app.db.fetchone("SELECT COUNT(*) FROM outbox")
     assert total is not None and total[0] == N

@@ -18,7 +18,7 @@ from bot.runtime.app import App, open_app
 from bot.schedule.waves import Progress, follow, list_waves, send_now
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT
 
-from .helpers_scheduling import RecordingChannel, enrol_her, say, tick, timepoint
+from .helpers_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)
@@ -54,7 +54,7 @@ async def test_send_now_ignores_the_due_date_but_never_her_window(
     wave = (await timepoint(app, day.id, "T1"))["wave_id"]
     assert wave == (await timepoint(app, evening.id, "T1"))["wave_id"]
     clock.set(berlin(MONDAY, 11))
-    report = await send_now(app.service, wave, "alice")
+    report = await send_now(app.stores, sweep_of(app), wave, "alice")
     assert [(a.pseudonym, a.action) for a in report.actions] == [(day.pseudonym, "opener")]
     await app.dispatcher.drain_all()
     assert channel.kinds() == ["opener"]
@@ -86,7 +86,7 @@ async def test_wave_counts_by_state(
                          (people[3].id,))  # fmt: skip
         await tx.execute("UPDATE timepoints SET state = 'missed' WHERE participant_id = ?",
                          (people[4].id,))  # fmt: skip
-    [wave] = await list_waves(app.service)
+    [wave] = await list_waves(app.stores)
     assert wave.counts == {
         "in_progress": 1,
         "opted_out": 1,
@@ -96,8 +96,8 @@ async def test_wave_counts_by_state(
         "sent": 1,
     }
     assert wave.total == 6 and wave.timepoint == "T0" and wave.programme == "berlin"
-    assert await list_waves(app.service, first=MONDAY + timedelta(days=1)) == []
-    assert await list_waves(app.service, programme="elsewhere") == []
+    assert await list_waves(app.stores, first=MONDAY + timedelta(days=1)) == []
+    assert await list_waves(app.stores, programme="elsewhere") == []
 
 
 async def test_wave_openers_queue_behind_live_replies_and_escalations(
@@ -106,9 +106,7 @@ async def test_wave_openers_queue_behind_live_replies_and_escalations(
     for i in range(3):
         await enrol_her(app, f"c:{i}")
     clock.set(berlin(MONDAY, 10))
-    from bot.schedule.sweep import Sweep
-
-    await Sweep(app.service).run()  # three wave openers queued, none sent yet
+    await sweep_of(app).run()  # three wave openers queued, none sent yet
     rows = await app.db.fetchall("SELECT priority FROM outbox")
     assert {r[0] for r in rows} == {2}
     assert PRIORITY_URGENT < PRIORITY_LIVE < 2
@@ -121,13 +119,13 @@ async def test_follow_shows_the_outbox_draining(
     for i in range(5):
         await enrol_her(app, f"c:{i}", start=start, end=start + timedelta(days=90))
     clock.set(berlin(MONDAY, 11))
-    report = await send_now(app.service, f"W1-T1-{start:%Y%m%d}", "alice")
+    report = await send_now(app.stores, sweep_of(app), f"W1-T1-{start:%Y%m%d}", "alice")
     keys = [a.key for a in report.actions if a.key]
     assert len(keys) == 5
     seen: list[Progress] = []
     stop = asyncio.Event()
     dispatcher = asyncio.create_task(app.dispatcher.run(stop))
-    result = await follow(app.service, keys, seen.append, poll_seconds=0.01, give_up_after=10)
+    result = await follow(app.stores, keys, seen.append, poll_seconds=0.01, give_up_after=10)
     stop.set()
     await dispatcher
     assert result == Progress(5, 5, 0)
@@ -139,7 +137,7 @@ async def test_progress_bar_output(
 ) -> None:
     await enrol_her(app, "c:1")
     clock.set(berlin(MONDAY, 11))
-    report = await send_now(app.service, f"W1-T0-{MONDAY:%Y%m%d}", "alice")
+    report = await send_now(app.stores, sweep_of(app), f"W1-T0-{MONDAY:%Y%m%d}", "alice")
     await app.dispatcher.drain_all()
     buffer = io.StringIO()
     monkeypatch.setattr(waves_cli, "out", Console(file=buffer, width=100))

@@ -50,6 +50,11 @@ async def linked_participant(app: App) -> str:
     return participant.id
 
 
+async def deadline_sweep(app: App) -> int:
+    """The 47-hour sweep as ``followup run`` ticks it."""
+    return await sweep_deletions(app.stores, app.dispatcher.wake)
+
+
 async def test_abandoned_chat_is_cleared_before_47_hours(app: App, fake: FakeTelegram) -> None:
     clock = app.service.clock
     assert isinstance(clock, ManualClock)
@@ -59,9 +64,9 @@ async def test_abandoned_chat_is_cleared_before_47_hours(app: App, fake: FakeTel
     await app.dispatcher.drain_all()
     assert len(fake.visible(CHAT)) == 1
 
-    assert await sweep_deletions(app.service) == 0
+    assert await deadline_sweep(app) == 0
     clock.advance(timedelta(hours=45, minutes=59))
-    assert await sweep_deletions(app.service) == 0  # deadline (47 h) not within the hour yet
+    assert await deadline_sweep(app) == 0  # deadline (47 h) not within the hour yet
 
     clock.advance(timedelta(minutes=1))
     await app.service.begin_contact(pid, "T0", reminder=1)  # a newer message, not due yet
@@ -69,16 +74,16 @@ async def test_abandoned_chat_is_cleared_before_47_hours(app: App, fake: FakeTel
     assert len(fake.visible(CHAT)) == 2
 
     clock.advance(timedelta(minutes=2))
-    assert await sweep_deletions(app.service) == 1
-    assert await sweep_deletions(app.service) == 0  # already queued: deduplicated
+    assert await deadline_sweep(app) == 1
+    assert await deadline_sweep(app) == 0  # already queued: deduplicated
     await app.dispatcher.drain_all()
     assert [m["text"] for m in fake.visible(CHAT)] == [
         "Hi, it's Sam again. Is now a good time for a short chat?"
     ]
-    assert await sweep_deletions(app.service) == 0
+    assert await deadline_sweep(app) == 0
 
     clock.advance(timedelta(hours=46, minutes=30))
-    assert await sweep_deletions(app.service) == 1  # the reminder's turn
+    assert await deadline_sweep(app) == 1  # the reminder's turn
     await app.dispatcher.drain_all()
     assert fake.visible(CHAT) == []
     remaining = await app.service.transcript.undeleted(pid)
@@ -95,7 +100,7 @@ async def test_sweep_rows_survive_a_restart(app: App, fake: FakeTelegram) -> Non
     await app.dispatcher.drain_all()
     clock.advance(timedelta(hours=46, minutes=30))
     fake.fail_next("deleteMessages", 500)
-    assert await sweep_deletions(app.service) == 1
+    assert await deadline_sweep(app) == 1
     await app.dispatcher.drain(name="telegram")  # fails: retried later
     assert len(fake.visible(CHAT)) == 1
     row = await app.db.fetchone("SELECT state, attempts FROM outbox WHERE kind = 'delete'")

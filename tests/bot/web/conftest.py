@@ -28,7 +28,7 @@ def desk_of(app: App) -> Dashboard:
         app.config,
         app.desk,
         wake=app.dispatcher.wake,
-        list_waves=lambda: list_waves(app.service),
+        list_waves=lambda: list_waves(app.stores),
         enrol=lambda request, actor: enrol_request(
             app.stores, app.config, app.service.survey, request, actor
         ),
