@@ -92,3 +92,7 @@ class TimepointState(StrEnum):
     UNREACHABLE = "unreachable"
     WITHDRAWN = "withdrawn"
     PAUSED = "paused"
+
+
+#: The messages a contact opens with: they carry the contact's dedupe key and wave priority.
+SCHEDULED_KINDS = frozenset({MessageKind.OPENER, MessageKind.REMINDER})

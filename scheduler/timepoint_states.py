@@ -10,7 +10,23 @@ from collections.abc import Mapping
 
 from conversations.vocabulary import Outcome, TimepointState
 
-__all__ = ["OUTCOME_STATES"]
+__all__ = ["FINAL_STATES", "OUTCOME_STATES", "REPLANNABLE"]
+
+#: A contact that got this far is over: its row gets an end time and is never reopened.
+FINAL_STATES: frozenset[TimepointState] = frozenset(
+    {
+        TimepointState.COMPLETED,
+        TimepointState.MISSED,
+        TimepointState.CANCELLED,
+        TimepointState.OPTED_OUT,
+        TimepointState.WITHDRAWN,
+    }
+)
+
+#: Nothing has begun yet: a new plan (new programme dates) may move these, never the others.
+REPLANNABLE: frozenset[TimepointState] = frozenset(
+    {TimepointState.SCHEDULED, TimepointState.CANCELLED, TimepointState.HELD}
+)
 
 OUTCOME_STATES: Mapping[Outcome, TimepointState] = {
     Outcome.COMPLETED: TimepointState.COMPLETED,

@@ -12,6 +12,7 @@ from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
 from bot.cli.validate import check_timepoint
 from bot.config import Config
 from bot.runtime.app import open_app
+from conversations.vocabulary import ParticipantStatus, Phase
 
 
 def contact_command(
@@ -32,10 +33,10 @@ async def _contact(cfg: Config, pseudonym: str, timepoint: str) -> None:
         participant = await service.participants.by_pseudonym(pseudonym)
         if participant is None:
             raise CliError(f"no participant {pseudonym}")
-        if participant.status != "active":
+        if participant.status != ParticipantStatus.ACTIVE:
             raise CliError(f"{pseudonym} is {participant.status}; contact is not opened")
         report = await service.begin_contact(participant.id, timepoint)
-        if report is None or report.state.phase != "gate":
+        if report is None or report.state.phase != Phase.GATE:
             raise CliError(f"{pseudonym} {timepoint} is already under way or over")
         out.print(f"{timepoint} opener queued for {pseudonym} on {participant.channel}")
     finally:

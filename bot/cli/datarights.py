@@ -23,6 +23,7 @@ from bot.private_files import write_private_text
 from bot.runtime.app import App, open_app
 from bot.store.participants import Participant, Programme
 from bot.store.research import all_records
+from conversations.vocabulary import ParticipantStatus
 
 ByOption = typer.Option(None, "--by", help="Who does this (default: cli:<login name>).")
 
@@ -39,7 +40,7 @@ def register(root: typer.Typer) -> None:
 
 async def _participant(application: App, pseudonym: str) -> Participant:
     found = await application.service.participants.by_pseudonym(pseudonym)
-    if found is None or found.status == "erased":
+    if found is None or found.status == ParticipantStatus.ERASED:
         raise CliError(f"no participant with pseudonym {pseudonym}")
     return found
 
@@ -65,7 +66,7 @@ async def _withdraw(cfg: Config, pseudonym: str, actor: str) -> None:
     application = await open_app(cfg, {})
     try:
         participant = await _participant(application, pseudonym)
-        if participant.status == "withdrawn":
+        if participant.status == ParticipantStatus.WITHDRAWN:
             raise CliError(f"{participant.pseudonym} has already withdrawn")
         policy = await withdraw(
             application.stores, application.service.delete_chat, participant, actor

@@ -22,11 +22,12 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.plans import DateError, replan_participant
 from bot.schedule.settings import ProgrammeRules, describe, quiet_hours, rules_for
-from bot.session.contacts import lane_of
 from bot.store.db import Transaction
 from bot.store.housekeeping import audit
+from bot.store.outbox import lane_of
 from bot.store.participant_plan import forget_decisions, planned_timepoints
 from bot.store.participants import Participant, Participants, ProgrammeEnd
+from conversations.vocabulary import ParticipantStatus
 from scheduler.windows import DEFAULT_SPEC, WindowError, parse_windows, validate_windows
 
 app = typer.Typer(help="One partner: schedule, dates, safe window.", no_args_is_help=True)
@@ -34,7 +35,11 @@ app = typer.Typer(help="One partner: schedule, dates, safe window.", no_args_is_
 Pseudonym = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K.")
 ByOption = typer.Option(getpass.getuser(), "--by", help="Who does this (audit log).")
 #: Statuses only staff may turn back into 'active'.
-RESUMABLE = ("paused", "opted_out", "unreachable")
+RESUMABLE = (
+    ParticipantStatus.PAUSED,
+    ParticipantStatus.OPTED_OUT,
+    ParticipantStatus.UNREACHABLE,
+)
 
 Action = Callable[[App, Participant, Transaction, datetime], Awaitable[str]]
 
@@ -274,9 +279,11 @@ def pause_command(
     async def action(
         application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
-        if participant.status != "active":
+        if participant.status != ParticipantStatus.ACTIVE:
             return f"{participant.pseudonym} is {participant.status}; nothing changed"
-        await application.service.participants.set_status(tx, participant.id, "paused", reason, now)
+        await application.service.participants.set_status(
+            tx, participant.id, ParticipantStatus.PAUSED, reason, now
+        )
         cancelled = await application.service.outbox.cancel_lane(
             tx, lane_of(participant.id), ("message",)
         )
@@ -295,11 +302,13 @@ def resume_command(
     async def action(
         application: App, participant: Participant, tx: Transaction, now: datetime
     ) -> str:
-        if participant.status == "active":
+        if participant.status == ParticipantStatus.ACTIVE:
             return f"{participant.pseudonym} is active already; nothing changed"
         if participant.status not in RESUMABLE:
             raise CliError(f"{participant.pseudonym} is {participant.status}; cannot be resumed")
-        await application.service.participants.set_status(tx, participant.id, "active", None, now)
+        await application.service.participants.set_status(
+            tx, participant.id, ParticipantStatus.ACTIVE, None, now
+        )
         await forget_decisions(tx, participant.id)
         await audit(tx, now, f"cli:{_by(by)}", "contact_resumed", participant.pseudonym,
                     f"was {participant.status}")  # fmt: skip

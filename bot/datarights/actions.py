@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.datarights.core import erase_in_tx, purge_erased, withdraw_in_tx, withdrawal_policy
-from bot.session.contacts import lane_of
 from bot.store.db import Transaction
+from bot.store.outbox import lane_of
 from bot.store.participants import Participant
 from bot.store.stores import Stores
+from conversations.vocabulary import ParticipantStatus
 
 #: Queues deletion of her chat inside the transaction (participant, reason, now); True if
 #: something is left to delete. ``FollowupService.delete_chat`` is the one there is.
@@ -72,6 +73,6 @@ async def erase(
         )
     purged = await purge_erased(stores.db, now) > 0 and not queued
     answers = "kept anonymous" if keep else "erased"
-    if participant.status == "withdrawn":
+    if participant.status == ParticipantStatus.WITHDRAWN:
         answers = "already handled when she withdrew"
     return Erasure(answers, queued, purged)

@@ -41,6 +41,7 @@ from bot.store.outbox import open_payload
 from bot.store.participants import Participant, Programme
 from bot.store.programme_settings import save_settings
 from bot.store.research import anonymise
+from conversations.vocabulary import ParticipantStatus
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def erase_in_tx(
     """Remove who she was; keeps only what deleting her chat still needs, under no name."""
     pid, pseudonym = participant.id, participant.pseudonym
     await cancel_pending_messages(tx, lane)
-    if participant.status != "withdrawn" or await has_live_data(tx, pid):
+    if participant.status != ParticipantStatus.WITHDRAWN or await has_live_data(tx, pid):
         await anonymise(tx, ring, pid, keep_answers=keep_answers)
     await delete_links_and_consents(tx, pid)
     await delete_outbox_except_chat_deletion(tx, pid)

@@ -19,6 +19,7 @@ from bot.private_files import open_private, write_private_text
 from bot.store.research import ResearchRecord
 from conversations.answers import Answer
 from conversations.survey import TIMEPOINTS, Item, Survey
+from conversations.vocabulary import TimepointState
 
 #: Marks an item she chose to skip; an empty cell (JSON null) means it was not asked.
 SKIPPED = "(skipped)"
@@ -138,9 +139,9 @@ def summarise(records: Sequence[ResearchRecord]) -> list[TimepointSummary]:
                 tp,
                 len(mine),
                 sum(r.invited for r in mine),
-                sum(r.state == "completed" for r in mine),
-                sum(r.state == "missed" for r in mine),
-                sum(r.state == "withdrawn" for r in mine),
+                sum(r.state == TimepointState.COMPLETED for r in mine),
+                sum(r.state == TimepointState.MISSED for r in mine),
+                sum(r.state == TimepointState.WITHDRAWN for r in mine),
             )
         )
     return out

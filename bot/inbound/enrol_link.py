@@ -22,6 +22,7 @@ from bot.store.stores import Stores
 from bot.store.throttle import count_failure, recent_failures
 from bot.text.i18n import Translator, available_languages
 from conversations import messages as m
+from conversations.vocabulary import ParticipantStatus
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class TelegramEnrolment:
             if (
                 participant is None
                 or participant.channel != CHANNEL
-                or participant.status != "active"
+                or participant.status != ParticipantStatus.ACTIVE
                 or participant.linked
             ):
                 await count_failure(tx, key, tries, now)

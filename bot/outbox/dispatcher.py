@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.channels.base import (
@@ -23,6 +23,7 @@ from bot.channels.base import (
     UnreachableError,
 )
 from bot.clock import Clock, parse_iso
+from bot.outbox.wake import OutboxWake
 from bot.store.db import Database, DatabaseBusy
 from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
 from bot.store.transcript import Transcript
@@ -79,7 +80,9 @@ class Dispatcher:
         transcript: Transcript,
         channels: dict[str, Channel],
         clock: Clock,
+        wake: OutboxWake,
         on_unreachable: UnreachableHandler | None = None,
+        kind_handlers: Mapping[str, KindHandler] | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -87,17 +90,19 @@ class Dispatcher:
         self.channels = channels
         self.clock = clock
         self.on_unreachable = on_unreachable
-        self.kind_handlers: dict[str, KindHandler] = {}
+        #: Extra row kinds and their handlers (the SMS provider-record deletions).
+        self.kind_handlers: dict[str, KindHandler] = dict(kind_handlers or {})
         self.limiters = {
             name: RateLimiter(ch.limits.per_second, ch.limits.per_address_per_second)
             for name, ch in channels.items()
         }
-        self._wake = {name: asyncio.Event() for name in channels}
+        self.signal = wake
+        self._wake = {name: wake.listen() for name in channels}
         self._stop: asyncio.Event | None = None
 
     def wake(self) -> None:
-        for event in self._wake.values():
-            event.set()
+        """The same as calling the signal it was built with."""
+        self.signal()
 
     #: First pause before a write is tried again while another process holds the lock.
     reset_retry_seconds = 1.0

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from bot.channels.base import Channel, Inbound, NotStored
 from bot.channels.telegram import TelegramChannel
@@ -21,6 +22,13 @@ from bot.escalation.monitor import EscalationMonitor
 from bot.escalation.notifier import Notifier
 from bot.escalation.staff_inbound import StaffRouter
 from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.provider_records import (
+    PROVIDER_DELETE,
+    RECORDS_CHANNEL,
+    ProviderRecords,
+    RecordChannel,
+)
+from bot.outbox.wake import OutboxWake
 from bot.session.effects import StepReport
 from bot.session.service import FollowupService
 from bot.store.db import Database, DatabaseBusy
@@ -45,6 +53,7 @@ class App:
     notifier: Notifier
     desk: Desk
     staff_router: StaffRouter
+    provider_records: ProviderRecords | None
 
     async def handle_inbound(self, msg: Inbound) -> StepReport | None:
         """THE inbound entry point for every channel: staff replies first, then her path."""
@@ -90,28 +99,63 @@ async def open_app(
     chans = dict(channels)
     stores = Stores.over(db, ring, clock)
     staff = stores.staff
-    waker = _Waker()
-    notifier = Notifier(db, ring, stores.outbox, staff, config.escalation, wake=waker)
+    wake = OutboxWake()  # first: everything below writes outbox rows and calls it
+    notifier = Notifier(db, ring, stores.outbox, staff, config.escalation, wake=wake)
+    records = provider_records(config, chans, stores, wake)
     service = FollowupService(
         stores=stores,
         survey=survey,
         config=config,
         escalation_hooks=(notifier.hook, *escalation_hooks),
+        on_outbox=wake,
+        # her SMS and the deletion of its provider record commit together
+        inbound_ref_hooks={records.channel.name: records.queue_in_tx} if records else None,
     )
     dispatcher = Dispatcher(
         db,
-        service.outbox,
-        service.transcript,
+        stores.outbox,
+        stores.transcript,
         chans,
         clock,
+        wake=wake,
         on_unreachable=service.mark_unreachable,
+        kind_handlers={PROVIDER_DELETE: records.handle} if records else None,
     )
-    service.on_outbox = dispatcher.wake
-    waker.target = dispatcher.wake
     desk = Desk(db, ring, clock, notifier)
-    router = StaffRouter(db, ring, staff, desk, service.outbox, clock, wake=dispatcher.wake)
+    router = StaffRouter(db, ring, staff, desk, stores.outbox, clock, wake=wake)
     return App(
-        config, db, ring, stores, service, dispatcher, chans, created, staff, notifier, desk, router
+        config,
+        db,
+        ring,
+        stores,
+        service,
+        dispatcher,
+        chans,
+        created,
+        staff,
+        notifier,
+        desk,
+        router,
+        records,
+    )
+
+
+def provider_records(
+    config: Config, channels: Mapping[str, Channel], stores: Stores, wake: Callable[[], None]
+) -> ProviderRecords | None:
+    """The SMS provider-log keeper, when SMS is on (``build_channels`` adds its loop)."""
+    channel = channels.get(RECORDS_CHANNEL)
+    if channel is None or not config.sms.account_sid:
+        return None
+    return ProviderRecords(
+        db=stores.db,
+        ring=stores.ring,
+        outbox=stores.outbox,
+        transcript=stores.transcript,
+        clock=stores.clock,
+        channel=cast(RecordChannel, channel),  # build_channels puts the SmsChannel there
+        enabled=config.sms.delete_provider_records,
+        on_outbox=wake,
     )
 
 
@@ -130,16 +174,6 @@ def refuse_new_key_for_sealed_data(config: Config, key_file: Path) -> None:
         )
 
 
-class _Waker:
-    """Calls the dispatcher's wake once it exists (the notifier is built before it)."""
-
-    def __init__(self) -> None:
-        self.target: Callable[[], None] = lambda: None
-
-    def __call__(self) -> None:
-        self.target()
-
-
 def build_channels(config: Config) -> dict[str, Channel]:
     """The channels this configuration turns on (a channel with no credentials is off)."""
     channels: dict[str, Channel] = {}
@@ -148,7 +182,6 @@ def build_channels(config: Config) -> dict[str, Channel]:
     if config.sms.account_sid:
         # Imported here: twilio and aiohttp cost every CLI command a third of a second.
         from bot.channels.sms import SmsChannel
-        from bot.outbox.provider_records import RECORDS_CHANNEL
 
         _check_sms(config)
         sms = SmsChannel(config.sms)

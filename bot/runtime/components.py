@@ -62,23 +62,11 @@ def build_components(app: App) -> list[Component]:
 def _sms_components(app: App) -> list[Component]:
     from bot.channels.sms import SmsChannel
     from bot.channels.sms_web import SmsWebhooks
-    from bot.outbox.provider_records import PROVIDER_DELETE, ProviderRecords
 
     sms = app.channels["sms"]
-    if not isinstance(sms, SmsChannel):
+    records = app.provider_records
+    if not isinstance(sms, SmsChannel) or records is None:
         return []
-    records = ProviderRecords(
-        db=app.db,
-        ring=app.ring,
-        outbox=app.service.outbox,
-        transcript=app.service.transcript,
-        clock=app.service.clock,
-        channel=sms,
-        enabled=app.config.sms.delete_provider_records,
-        on_outbox=app.dispatcher.wake,
-    )
-    app.dispatcher.kind_handlers[PROVIDER_DELETE] = records.handle
-    app.service.inbound_ref_hooks[sms.name] = records.queue_in_tx  # her SMS and its deletion
     return [SmsWebhooks(app.config.sms, sms, _inbound_handler(app), StoringRecords(records))]
 
 

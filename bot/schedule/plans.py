@@ -10,6 +10,7 @@ from datetime import date
 
 from bot.store import timepoints as tps
 from bot.store.db import Transaction
+from scheduler.timepoint_states import REPLANNABLE
 from scheduler.timepoints import DateError, Offsets, plan_timepoints, replan
 
 __all__ = ["DateError", "replan_participant"]
@@ -28,7 +29,7 @@ async def replan_participant(
         raise LookupError(f"no participant {participant_id}")
     new = plan_timepoints(stored.dates, offsets)
     previous = {r.timepoint: r.due for r in stored.rows}
-    done = {r.timepoint for r in stored.rows if r.state not in tps.REPLANNABLE}
+    done = {r.timepoint for r in stored.rows if r.state not in REPLANNABLE}
     merged = replan(previous, new, done)
     await tps.write_plan(tx, participant_id, stored.programme_id, merged)
     return merged

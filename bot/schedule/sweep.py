@@ -22,10 +22,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import iso, parse_iso
 from bot.config import Config
+from bot.schedule.contact_request import ContactRequest
 from bot.schedule.report import Action, SweepReport
 from bot.schedule.settings import ProgrammeRules, rules_for
-from bot.session.contacts import ContactRequest
-from bot.session.effects import StepReport
 from bot.store import sweep_rows
 from bot.store import waves as wave_store
 from bot.store.outbox import WINDOW_CLOSED
@@ -33,6 +32,7 @@ from bot.store.stores import Stores
 from bot.store.sweep_rows import DueRow
 from conversations.events import Expire, Idle
 from conversations.state import ACTIVE_PHASES
+from conversations.vocabulary import TimepointState
 from scheduler.contact import Attempt, next_action
 from scheduler.windows import (
     DEFAULT_MIN_REMAINING,
@@ -55,11 +55,10 @@ class SessionDriver(Protocol):
     """What the sweep asks of the service (``FollowupService`` is one): open a chunk of
     contacts, and end a session that went idle or ran out."""
 
-    async def begin_contacts(
-        self, requests: Sequence[ContactRequest]
-    ) -> Sequence[StepReport | None]: ...
+    async def begin_contacts(self, requests: Sequence[ContactRequest]) -> Sequence[object | None]:
+        """One result per request, None where nothing was opened."""
 
-    async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None: ...
+    async def timeout_session(self, session_id: str, event: Idle | Expire) -> object | None: ...
 
 
 @dataclass
@@ -172,7 +171,7 @@ class Sweep:
         first_sent = _t(due_row.first_sent_at)
         if (
             first_sent is not None
-            and due_row.state == "sent"
+            and due_row.state == TimepointState.SENT
             and due_row.reminders_sent == 0
             and due_row.opener_state == "cancelled"
             and due_row.opener_error == WINDOW_CLOSED

@@ -5,37 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
+from bot.schedule.contact_request import ContactRequest
 from bot.store import timepoints as tps
 from bot.store.consent import consented_among
 from bot.store.db import Transaction
 from bot.store.outbox import Outbox
 from bot.store.participants import Participant, Participants
 from bot.store.sessions import Sessions, StoredSession
+from conversations.vocabulary import ParticipantStatus
 
 log = logging.getLogger(__name__)
 
 Pair = tuple[str, str]
-
-
-def lane_of(participant_id: str) -> str:
-    return f"p:{participant_id}"
-
-
-@dataclass(frozen=True)
-class ContactRequest:
-    """One opener or reminder the scheduler wants sent."""
-
-    participant_id: str
-    timepoint: str
-    reminder: int = 0
-    wave: bool = False
-    dedupe_key: str | None = None
-    """Outbox key of this opener/reminder; a second try with the same key writes nothing."""
-    not_after: datetime | None = None
-    """End of her sendable stretch: the dispatcher drops the message if it is later."""
 
 
 async def contactable(
@@ -60,7 +42,7 @@ async def contactable(
         participant = people.get(request.participant_id)
         if participant is None:
             raise LookupError(f"no participant {request.participant_id}")
-        if participant.status != "active" or request.dedupe_key in used:
+        if participant.status != ParticipantStatus.ACTIVE or request.dedupe_key in used:
             gate.append(None)
         elif participant.id not in consented:  # no contact ever without consent
             log.warning("no consent recorded for %s; no contact made", participant.pseudonym)

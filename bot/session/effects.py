@@ -16,7 +16,7 @@ from bot.clock import iso
 from bot.config import Config
 from bot.crypto import KeyRing
 from bot.datarights.core import withdraw_in_tx
-from bot.session.contacts import ContactRequest, lane_of
+from bot.schedule.contact_request import ContactRequest
 from bot.session.outgoing import enqueue_deletion, enqueue_message, snooze_end, with_snooze_day
 from bot.store import timepoints as tps
 from bot.store.db import Transaction
@@ -27,7 +27,7 @@ from bot.store.escalations import (
     raise_escalation,
 )
 from bot.store.housekeeping import audit
-from bot.store.outbox import Outbox
+from bot.store.outbox import Outbox, lane_of
 from bot.store.participants import Participant, Participants, Programme
 from bot.store.sessions import Answers
 from conversations.effects import (
@@ -45,7 +45,8 @@ from conversations.effects import (
     Withdraw,
 )
 from conversations.state import SessionState
-from scheduler.timepoint_states import OUTCOME_STATES
+from conversations.vocabulary import Outcome, ParticipantStatus, Phase
+from scheduler.timepoint_states import FINAL_STATES, OUTCOME_STATES
 
 #: A message from her outside any session: a content-free alert, at most one open at a time.
 OUTSIDE_SESSION = "message_outside_session"
@@ -62,7 +63,7 @@ class StepReport:
 
     @property
     def ended(self) -> bool:
-        return self.state.phase in ("ended", "paused")
+        return self.state.phase in (Phase.ENDED, Phase.PAUSED)
 
 
 class EffectHost(Protocol):
@@ -176,10 +177,10 @@ async def _escalate(
 
 async def _end_session(facts: StepFacts, effect: EndSession) -> None:
     new_state = OUTCOME_STATES.get(effect.outcome)
-    if effect.outcome == "idle" and not facts.state.started:
+    if effect.outcome == Outcome.IDLE and not facts.state.started:
         new_state = None  # an unanswered opener stays 'sent', not 'in progress'
-    if new_state and facts.state.outcome != "inactive":
-        final = new_state in tps.FINAL_STATES
+    if new_state and facts.state.outcome != Outcome.INACTIVE:
+        final = new_state in FINAL_STATES
         await tps.update(
             facts.tx, facts.participant.id, facts.state.timepoint, state=new_state,
             ended_at=iso(facts.now) if final else None,
@@ -197,7 +198,9 @@ async def _snooze(facts: StepFacts) -> None:
 
 async def _pause(host: EffectHost, facts: StepFacts, effect: PauseContact) -> None:
     participant = facts.participant
-    await host.participants.set_status(facts.tx, participant.id, "paused", effect.reason, facts.now)
+    await host.participants.set_status(
+        facts.tx, participant.id, ParticipantStatus.PAUSED, effect.reason, facts.now
+    )
     await audit(
         facts.tx, facts.now, "participant", "contact_paused", participant.pseudonym, effect.reason
     )
@@ -206,7 +209,7 @@ async def _pause(host: EffectHost, facts: StepFacts, effect: PauseContact) -> No
 async def _opt_out(host: EffectHost, facts: StepFacts) -> None:
     participant = facts.participant
     await host.participants.set_status(
-        facts.tx, participant.id, "opted_out", "carrier_stop", facts.now
+        facts.tx, participant.id, ParticipantStatus.OPTED_OUT, "carrier_stop", facts.now
     )
     await audit(facts.tx, facts.now, "participant", "opted_out", participant.pseudonym)
 

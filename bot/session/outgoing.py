@@ -16,16 +16,17 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import CHANNEL_STYLES, PER_MESSAGE_DELETION
 from bot.config import Config
 from bot.crypto import KeyRing
+from bot.schedule.contact_request import ContactRequest
 from bot.schedule.settings import rules_for
-from bot.session.contacts import ContactRequest, lane_of
 from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Transaction
-from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, Outbox
+from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT, Outbox, lane_of
 from bot.store.participants import Participant, Programme
 from bot.text.i18n import Translator, format_day
 from bot.text.render import ProgrammeWords, render
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
+from conversations.vocabulary import SCHEDULED_KINDS, MessageKind
 from scheduler.contact import snooze_until
 from scheduler.windows import parse_windows
 
@@ -55,9 +56,9 @@ def rendered(participant: Participant, programme: Programme, message: Outgoing) 
 
 def message_priority(kind: str, priority: int) -> int:
     """Help on risk jumps every queue; a live reply never waits behind a wave."""
-    if kind == "help":
+    if kind == MessageKind.HELP:
         return PRIORITY_URGENT
-    if kind not in ("opener", "reminder"):
+    if kind not in SCHEDULED_KINDS:
         return min(priority, PRIORITY_LIVE)
     return priority
 
@@ -81,7 +82,7 @@ async def enqueue_message(
         log.warning("participant %s has no address yet; message dropped", participant.pseudonym)
         return
     kind = message.kind
-    scheduled = contact is not None and kind in ("opener", "reminder")
+    scheduled = contact is not None and kind in SCHEDULED_KINDS
     dedupe_key = contact.dedupe_key if contact and scheduled else None
     row_id = await outbox.enqueue(
         tx,

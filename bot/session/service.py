@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.channels.base import Inbound
 from bot.clock import iso
 from bot.config import Config
 from bot.datarights.secret_words import refresh_secret_digests
-from bot.session.contacts import ContactRequest, contactable
+from bot.schedule.contact_request import ContactRequest
+from bot.session.contacts import contactable
 from bot.session.effects import StepFacts, StepReport, apply_effects, snooze_of
 from bot.session.outgoing import enqueue_deletion
 from bot.session.wave_batch import NotBatchable, open_chunk
@@ -41,7 +42,7 @@ from conversations.engine import Context, step
 from conversations.events import Begin, Event, Expire, Idle, Reply
 from conversations.state import SessionState
 from conversations.survey import Survey
-from conversations.vocabulary import Outcome, ParticipantStatus, Phase
+from conversations.vocabulary import Outcome, ParticipantStatus, Phase, TimepointState
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class FollowupService:
         config: Config,
         escalation_hooks: tuple[EscalationHook, ...] = (),
         on_outbox: Callable[[], None] = lambda: None,
+        inbound_ref_hooks: Mapping[str, InboundRefHook] | None = None,
     ) -> None:
         self.stores = stores
         self.db = stores.db
@@ -81,7 +83,7 @@ class FollowupService:
         self.transcript = stores.transcript
         self._programme_cache: dict[int, tuple[float, Programme]] = {}
         #: Per channel: called inside the transaction that records her inbound message.
-        self.inbound_ref_hooks: dict[str, InboundRefHook] = {}
+        self.inbound_ref_hooks: dict[str, InboundRefHook] = dict(inbound_ref_hooks or {})
 
     # --- entry points -------------------------------------------------------
 
@@ -90,7 +92,7 @@ class FollowupService:
         now = self.clock.now()
         participant = await self.participants.by_address(msg.channel, msg.address)
         async with self.db.transaction() as tx:
-            if participant is None or participant.status == "erased":
+            if participant is None or participant.status == ParticipantStatus.ERASED:
                 # Checked before de-dup so a stranger leaves no trace but the counter (§1.6).
                 # A withdrawn woman whose address is still known is no stranger: what she
                 # sends is recorded and deleted from her chat like any stray message.
@@ -118,7 +120,7 @@ class FollowupService:
                 if hook is not None:  # e.g. her SMS's provider-record deletion: same commit
                     await hook(tx, participant.id, msg.message_ref, now)
             event = Reply(msg.text, msg.choices, msg.for_item, edited=msg.edited)
-            if stored is None or participant.status != "active":
+            if stored is None or participant.status != ParticipantStatus.ACTIVE:
                 # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
                 timepoint = stored.state.timepoint if stored else "T0"
                 state = SessionState(timepoint, phase=Phase.ENDED, outcome=Outcome.INACTIVE)
@@ -203,7 +205,7 @@ class FollowupService:
                     contact=request,
                     programme=programmes[participant.programme_id],
                 )
-                if report.state.phase == "gate":
+                if report.state.phase == Phase.GATE:
                     await tps.mark_contacted(
                         tx, request.participant_id, request.timepoint, request.reminder, now
                     )
@@ -233,7 +235,7 @@ class FollowupService:
             now,
             priority=PRIORITY_WAVE if wave else PRIORITY_LIVE,
         )
-        if report.state.phase == "gate":
+        if report.state.phase == Phase.GATE:
             await tps.mark_contacted(tx, participant.id, timepoint, reminder, now)
         return report
 
@@ -256,24 +258,33 @@ class FollowupService:
         participant (safe word) stays paused.
         """
         now = self.clock.now()
-        status = "opted_out" if reason == "opted_out" else "unreachable"
+        status = (
+            ParticipantStatus.OPTED_OUT if reason == "opted_out" else ParticipantStatus.UNREACHABLE
+        )
+        outcome = Outcome(status)
         async with self.db.transaction() as tx:
             participant = await self.participants.get(participant_id)
-            if participant.status != "active":
+            if participant.status != ParticipantStatus.ACTIVE:
                 return
             stored = await self.sessions.current(participant_id)
             await self.participants.set_status(tx, participant_id, status, reason, now)
-            if stored is not None and stored.state.phase != "ended":
-                ended = stored.state.evolve(phase="ended", outcome=status)
+            if stored is not None and stored.state.phase != Phase.ENDED:
+                ended = stored.state.evolve(phase=Phase.ENDED, outcome=outcome)
                 await self.sessions.save(tx, participant_id, ended, now, stored.id)
                 await tps.update(
-                    tx, participant_id, ended.timepoint, state=status, ended_at=iso(now)
+                    tx,
+                    participant_id,
+                    ended.timepoint,
+                    state=TimepointState(status),
+                    ended_at=iso(now),
                 )
             await raise_escalation(
                 tx,
                 self.ring,
                 level="ROUTINE",
-                reasons=("opted_out",) if status == "opted_out" else ("unreachable", reason),
+                reasons=("opted_out",)
+                if status == ParticipantStatus.OPTED_OUT
+                else ("unreachable", reason),
                 now=now,
                 participant_id=participant_id,
                 programme_id=participant.programme_id,

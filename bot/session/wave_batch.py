@@ -16,11 +16,12 @@ from typing import Any, Protocol
 from bot.channels.base import CHANNEL_STYLES
 from bot.clock import Clock
 from bot.crypto import KeyRing
-from bot.session.contacts import ContactRequest, contactable, lane_of
+from bot.schedule.contact_request import ContactRequest
+from bot.session.contacts import contactable
 from bot.session.outgoing import programme_words
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
 from bot.store.db import Database
-from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox
+from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox, lane_of
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Sessions, StoredSession
 from bot.text.i18n import Translator
@@ -30,6 +31,7 @@ from conversations.engine import Context, step
 from conversations.events import Begin
 from conversations.state import SessionState
 from conversations.survey import Survey
+from conversations.vocabulary import SCHEDULED_KINDS, Phase
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +111,10 @@ class _Chunk:
         )
         self.rows.sessions.append(session_row)
         for effect in effects:
-            if not isinstance(effect, Send) or effect.message.kind not in ("opener", "reminder"):
+            if not isinstance(effect, Send) or effect.message.kind not in SCHEDULED_KINDS:
                 raise NotBatchable(type(effect).__name__)
             await self._outbox_row(participant, session_id, effect.message, request)
-        if new_state.phase == "gate":
+        if new_state.phase == Phase.GATE:
             self.rows.marks.append((participant.id, request.timepoint, request.reminder))
         return participant, new_state, effects
 

@@ -17,6 +17,12 @@ from bot.clock import iso, parse_iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 
+
+def lane_of(participant_id: str) -> str:
+    """Her lane: every row of hers shares it, so one cancel reaches all she has queued."""
+    return f"p:{participant_id}"
+
+
 PRIORITY_URGENT = 0
 PRIORITY_LIVE = 1
 PRIORITY_WAVE = 2

@@ -16,6 +16,7 @@ from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_pseudonym, new_row_id
 from conversations.secrets import SecretWords, secret_digest
+from conversations.vocabulary import ParticipantStatus
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Participant:
     channel: str
     language: str
     timezone: str
-    status: str
+    status: ParticipantStatus
     row: Row
 
     @property
@@ -101,7 +102,7 @@ def _participant(row: Row) -> Participant:
         channel=row["channel"],
         language=row["language"],
         timezone=row["timezone"],
-        status=row["status"],
+        status=ParticipantStatus(row["status"]),
         row=row,
     )
 
@@ -184,7 +185,7 @@ class NewParticipant:
     duress_word: str | None = None
     start_on: date | None = None
     end_on: date | None = None
-    status: str = "active"
+    status: ParticipantStatus = ParticipantStatus.ACTIVE
 
 
 class Participants:
@@ -312,7 +313,7 @@ class Participants:
         self,
         tx: Transaction,
         participant_id: str,
-        status: str,
+        status: ParticipantStatus,
         reason: str | None,
         now: datetime,
     ) -> None:

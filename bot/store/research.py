@@ -18,8 +18,8 @@ from bot.clock import parse_iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import ALPHABET
-from bot.store.timepoints import FINAL_STATES
 from conversations.answers import Answer
+from scheduler.timepoint_states import FINAL_STATES
 
 
 def new_research_id() -> str:

@@ -16,6 +16,7 @@ from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_row_id
 from conversations.answers import Answer
 from conversations.state import SessionState
+from conversations.vocabulary import Phase
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Sessions:
         """The sealed parameters of ``SAVE_SQL`` (and the session's id), for one or many saves."""
         sid = session_id or new_row_id()
         sealed = self.ring.seal(json.dumps(state.to_json()).encode(), _state_aad(sid))
-        ended = iso(now) if state.phase == "ended" else None
+        ended = iso(now) if state.phase == Phase.ENDED else None
         return sid, (
             sid,
             participant_id,

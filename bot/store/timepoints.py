@@ -1,7 +1,7 @@
 """Timepoint rows: what is due for whom, and how far each contact got.
 
 Every write of a row's state goes through here, inside the caller's transaction; what has
-begun (sent, answered, missed) is never moved by a new plan (``REPLANNABLE``).
+begun (sent, answered, missed) is never moved by a new plan (see ``REPLANNABLE``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Any
 
 from bot.clock import iso
 from bot.store.db import Transaction
+from scheduler.timepoint_states import REPLANNABLE
 from scheduler.timepoints import ProgrammeDates
-
-FINAL_STATES = frozenset({"completed", "missed", "cancelled", "opted_out", "withdrawn"})
 
 
 async def ensure(tx: Transaction, participant_id: str, timepoint: str, due_on: date | None) -> None:
@@ -87,9 +86,6 @@ def wave_id(programme_id: int, timepoint: str, due: date | None) -> str | None:
 
 
 #: Rows in these states have not happened yet: a new plan may move or cancel them.
-REPLANNABLE = frozenset({"scheduled", "cancelled", "held"})
-
-
 async def write_plan(
     tx: Transaction,
     participant_id: str,

@@ -14,6 +14,7 @@ from bot.channels.segments import sms_segments
 from bot.text.i18n import Translator
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
+from conversations.vocabulary import MessageKind
 
 #: Numbered messages go out as SMS: at most this many segments where the language allows.
 NUMBERED_MAX_SEGMENTS = 2
@@ -52,7 +53,7 @@ def _translated(params: Mapping[str, str | int], tr: Translator) -> dict[str, st
 
 def render(message: Outgoing, style: str, tr: Translator, words: ProgrammeWords) -> Rendered:
     rendered = _render(message, style, tr, words, message.lines)
-    if style == "numbered" and message.kind == "reprompt" and _too_long(rendered.text):
+    if style == "numbered" and message.kind == MessageKind.REPROMPT and _too_long(rendered.text):
         # "Sorry, I didn't get that" + the choices reads naturally under the question just sent.
         kept = tuple(line for line in message.lines if line.msgid in _REPROMPT_LINES)
         rendered = _render(message, style, tr, words, kept)

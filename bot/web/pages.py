@@ -29,6 +29,7 @@ from bot.store.staff import StaffStore
 from bot.store.stores import Stores
 from bot.web.auth import WebSession
 from bot.web.security import ANSWER_ROLES
+from conversations.vocabulary import ParticipantStatus
 
 #: The waves as ``followup waves`` lists them (wired in ``bot/cli/service.py``).
 WaveLister = Callable[[], Awaitable[list[WaveRow]]]
@@ -53,7 +54,7 @@ async def participant_detail(
     """Status, channel and the T0–T4 timeline; her safe window and answers only for WSS
     (audited)."""
     participant = await stores.participants.by_pseudonym(pseudonym)
-    if participant is None or participant.status == "erased":
+    if participant is None or participant.status == ParticipantStatus.ERASED:
         return None
     programme = await stores.programmes.get(participant.programme_id)
     timeline = await queries.timeline(stores.db, participant.id)

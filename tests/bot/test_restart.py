@@ -15,7 +15,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.session.contacts import ContactRequest
+from bot.schedule.contact_request import ContactRequest
 from bot.session.effects import StepReport
 
 from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of

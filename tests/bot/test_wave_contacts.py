@@ -14,7 +14,7 @@ import bot.session.wave_batch
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.runtime.app import App, open_app
-from bot.session.contacts import ContactRequest
+from bot.schedule.contact_request import ContactRequest
 from conversations.effects import Escalate
 from conversations.engine import step
 
