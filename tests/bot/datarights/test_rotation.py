@@ -25,7 +25,7 @@ from bot.enrolment.tokens import new_token, redeem_token, store_token
 from bot.runtime.app import App, open_app
 
 from ..conftest import add_programme
-from .helpers import answered_t0, say
+from .support_datarights import answered_t0, say
 
 
 def key_path(config: Config) -> Path:

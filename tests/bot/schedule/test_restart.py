@@ -18,8 +18,7 @@ from bot.runtime.app import App, open_app
 from bot.schedule.sweep import Sweep
 from bot.session.contacts import ContactRequest
 from bot.session.effects import StepReport
-
-from .helpers_scheduling import RecordingChannel, enrol_her
+from tests.bot.support_scheduling import RecordingChannel, enrol_her
 
 N = 30
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Berlin, a Tuesday

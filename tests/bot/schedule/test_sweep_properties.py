@@ -23,8 +23,7 @@ from bot.config import Config, DatabaseConfig, SecurityConfig
 from bot.runtime.app import open_app
 from bot.schedule.sweep import Sweep
 from scheduler.windows import DAY_NAMES, DEFAULT_QUIET, is_sendable, parse_windows
-
-from .helpers_scheduling import RecordingChannel, enrol_her
+from tests.bot.support_scheduling import RecordingChannel, enrol_her
 
 DAYS = 9
 ZONES = ("Europe/Berlin", "Europe/London", "Europe/Lisbon")

@@ -14,8 +14,7 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.sweep import Sweep
 from bot.store import timepoints as tps
-
-from .helpers_scheduling import RecordingChannel, enrol_her
+from tests.bot.support_scheduling import RecordingChannel, enrol_her
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2026, 11, 24)
