@@ -22,7 +22,7 @@ from conversations.engine import Context, step
 from conversations.events import Begin, Reply
 from conversations.secrets import SecretWords
 from conversations.state import SessionState
-from tests.bot.channels.sms.sms_harness import SmsService
+from tests.bot.channels.sms.support_sms import SmsService
 from tests.fakes.twilio_api import FakeTwilio
 
 PARTNERS = 100_000

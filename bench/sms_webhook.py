@@ -34,7 +34,7 @@ from bench.waves import address_for, bulk_enrol
 from bot.config import load_config
 from bot.runtime.app import open_app
 from bot.schedule.contact_request import ContactRequest
-from tests.bot.channels.sms.sms_harness import OUR_NUMBER, PUBLIC_URL, ROOT, SmsService
+from tests.bot.channels.sms.support_sms import OUR_NUMBER, PUBLIC_URL, ROOT, SmsService
 from tests.fakes.twilio_api import CallbackAttempt, FakeTwilio
 
 PARTNERS = 1_000

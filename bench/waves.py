@@ -1,7 +1,7 @@
 """Time for the real Sweep to compute and enqueue the due contacts of 10,000 and 100,000 partners.
 
 Partners are bulk-inserted (sealed addresses, blind indexes, consent rows, T0 due today) as in
-tests/bot/test_wave_scale.py; only ``Sweep(...).run()`` is timed. Targets: < 2 s and < 15 s.
+tests/bot/schedule/test_wave_scale.py; only ``Sweep(...).run()`` is timed. Targets: < 2 s and < 15 s.
 CPU seconds (process-wide: the event loop's thread and aiosqlite's) are printed next to wall time,
 which other work on a shared machine inflates.
 """

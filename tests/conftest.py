@@ -1,4 +1,10 @@
-"""Shared fixtures: an isolated config (temp database and key file) for every test."""
+"""Shared fixtures: an isolated config (temp database and key file) for every test.
+
+Layout: tests/ mirrors the code (tests/bot/<package>/ for bot/<package>/, leaf modules in
+tests/bot/). Fixtures live in conftest.py files; every other shared test helper is a module named
+``support_<what>.py`` in the deepest directory common to the tests that use it. The API fakes
+(Telegram, Twilio) and their one server harness live in tests/fakes/.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server for end-to-end tests.
 
-It runs a real HTTP server (Starlette under uvicorn, 127.0.0.1 only) in a background thread
-with its own event loop, so the same fake serves a bot started as a subprocess by a sync test
+It runs a real HTTP server (Starlette under uvicorn, 127.0.0.1 only, the harness shared with the
+Twilio fake) in a background thread with its own event loop, so the same fake serves a bot started as a subprocess by a sync test
 and a python-telegram-bot ``Application`` running inside an async test. State (chats, visible
 messages, queued updates, recorded calls, injected faults) is guarded by one lock because the
 test thread and the server thread both touch it.
@@ -20,29 +20,22 @@ import asyncio
 import contextlib
 import copy
 import json
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from .harness import MALFORMED_HTML, Call, FakeServer, Fault, poll, poll_async
 from .telegram_objects import ApiError, JSONDict, coerce_params, error_payload, int_param
-from .telegram_state import CANONICAL, BotApiState, Call, Fault, Pending
+from .telegram_state import CANONICAL, BotApiState, Pending
 
 __all__ = ["Call", "FakeTelegram"]
 
-_MALFORMED_BODY = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 _TRUNCATED_BODY = b'{"ok":true,"result":{"message_id":4'
 
 
-class FakeTelegram(BotApiState):
+class FakeTelegram(FakeServer, BotApiState):
     """In-process stand-in for api.telegram.org; see the module docstring."""
 
     def __init__(
@@ -53,117 +46,25 @@ class FakeTelegram(BotApiState):
         enforce_limits: bool = False,
         bot_first_name: str = "Followup Test",
     ) -> None:
-        super().__init__(
-            token, bot_username, enforce_limits=enforce_limits, bot_first_name=bot_first_name
-        )
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closing: asyncio.Event | None = None
+        FakeServer.__init__(self, name="FakeTelegram", methods=["GET", "POST"])
         self._waiters: set[asyncio.Future[None]] = set()  # touched only in the server loop
-        self._port: int | None = None
-        self._refused_port: int | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self, port: int = 0) -> FakeTelegram:
-        """Serve on 127.0.0.1 (a free port unless ``port``) in a daemon thread; returns once it
-        accepts requests."""
-        if self._thread is not None:
-            raise RuntimeError("FakeTelegram already started")
-        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST"])])
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            loop="asyncio",
-            lifespan="off",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=3,
+        BotApiState.__init__(
+            self, token, bot_username, enforce_limits=enforce_limits, bot_first_name=bot_first_name
         )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=self._run, args=(server,), name="FakeTelegram", daemon=True
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self._server = self._thread = None
-                raise RuntimeError("FakeTelegram server did not start")
-            time.sleep(0.005)
-        self._port = server.servers[0].sockets[0].getsockname()[1]
-        return self
 
-    def stop(self) -> None:
-        """Stop uvicorn gracefully: wake long polls and hangs, then join the thread."""
-        server, thread, loop = self._server, self._thread, self._loop
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        if loop is not None and self._closing is not None:
-            with contextlib.suppress(RuntimeError):  # loop already closed
-                loop.call_soon_threadsafe(self._closing.set)
-                loop.call_soon_threadsafe(self._wake_waiters)
-        thread.join(10)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(5)
-        self._server = self._thread = self._loop = self._closing = None
-        self._port = None
+    def reset(self) -> None:
+        """Forget all chats, updates, calls, faults and settings (the server keeps running)."""
+        with self._lock:
+            BotApiState.reset(self)
+            self._forget_records()
 
-    def refuse_connections(self, refuse: bool = True) -> None:
-        """Make the Bot API unreachable (connection refused), then serve again on the same port.
-
-        Chats, updates, calls and faults are kept; requests in flight are answered or dropped.
-        """
-        if refuse:
-            if self._thread is not None:
-                self._refused_port = self.port
-                self.stop()
-        elif self._thread is None:
-            if self._refused_port is None:
-                raise RuntimeError("FakeTelegram was not refusing connections")
-            self.start(self._refused_port)
-            self._refused_port = None
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _run(self, server: uvicorn.Server) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve(server))
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _serve(self, server: uvicorn.Server) -> None:
-        self._closing = asyncio.Event()
-        await server.serve()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeTelegram is not running")
-        return self._port
+    def _on_stop(self) -> None:
+        self._notify()  # long polls see `_stopping` and answer at once
 
     @property
     def base_url(self) -> str:
         """For ``Bot(base_url=...)``/``ApplicationBuilder().base_url(...)``: PTB appends the token."""
-        return f"http://127.0.0.1:{self.port}/bot"
+        return f"{self.root_url}/bot"
 
     # ------------------------------------------------------------------ queueing updates
 
@@ -233,7 +134,8 @@ class FakeTelegram(BotApiState):
             retry_after = 1
         if status == 429 and description is None:
             description = f"Too Many Requests: retry after {retry_after}"
-        self._add_fault(method, times, Fault("fail", status, description, retry_after))
+        fault = Fault("fail", times, status, message=description, retry_after=retry_after)
+        self._add_fault_to(method, fault)
 
     def hang_next(
         self, method: str, seconds: float, times: int = 1, *, then_apply: bool = False
@@ -243,29 +145,24 @@ class FakeTelegram(BotApiState):
         Without ``then_apply`` nothing happens and a client still waiting gets 502; with it the
         side effect happens at once and the normal answer comes late ("sent but no answer").
         """
-        self._add_fault(method, times, Fault("hang", seconds=seconds, then_apply=then_apply))
+        self._add_fault_to(method, Fault("hang", times, seconds=seconds, then_apply=then_apply))
 
     def malformed_next(self, method: str, times: int = 1, *, truncated: bool = False) -> None:
         """Answer 200 with an HTML body (a broken proxy) or, with ``truncated``, JSON cut off
         half-way (a dropped connection); the call has no effect."""
-        self._add_fault(method, times, Fault("malformed", truncated=truncated))
+        self._add_fault_to(method, Fault("malformed", times, truncated=truncated))
 
     def faults_pending(self, method: str) -> int:
         """Injected faults of ``method`` not yet taken by a call."""
-        with self._lock:
-            return len(self._faults.get(CANONICAL[method.lower()], ()))
+        return super().faults_pending(CANONICAL[method.lower()])
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def _add_fault(self, method: str, times: int, fault: Fault) -> None:
+    def _add_fault_to(self, method: str, fault: Fault) -> None:
+        """Queue ``fault`` for a Bot API method named in any letter case."""
         name = CANONICAL.get(method.lower())
         if name is None:
             raise ValueError(f"unknown Bot API method {method!r}")
-        with self._lock:
-            queue = self._faults.setdefault(name, deque())
-            queue.extend(copy.copy(fault) for _ in range(times))
+        if fault.times > 0:
+            self._add_fault(name, fault)
 
     # ------------------------------------------------------------------ inspection
 
@@ -278,10 +175,6 @@ class FakeTelegram(BotApiState):
         """Texts of every message the bot sent to the chat, as sent (also deleted/edited ones)."""
         with self._lock:
             return [m.get("text", "") for m in self._sent.get(chat_id, [])]
-
-    def calls_to(self, method: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.method == method]
 
     def pending_updates(self) -> list[JSONDict]:
         """Updates queued and not yet confirmed by an offset."""
@@ -306,14 +199,9 @@ class FakeTelegram(BotApiState):
 
     def wait_for(self, predicate: Callable[[FakeTelegram], Any], timeout: float = 5.0) -> None:
         """Block until ``predicate(fake)`` is truthy; for sync tests only (blocks the thread)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            ok, error = self._check(predicate)
-            if ok:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(self._timeout_message(timeout, error))
-            time.sleep(0.01)
+        errors: list[Exception | None] = [None]
+        if not poll(lambda: self._holds(predicate, errors), timeout):
+            raise AssertionError(self._timeout_message(timeout, errors[-1]))
 
     async def wait_for_async(
         self,
@@ -321,24 +209,24 @@ class FakeTelegram(BotApiState):
         timeout: float = 5.0,  # noqa: ASYNC109 - same signature as wait_for
     ) -> None:
         """Like :meth:`wait_for` but yields to the event loop, so an in-process bot can run."""
-        deadline = time.monotonic() + timeout
-        while True:
-            ok, error = self._check(predicate)
-            if ok:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(self._timeout_message(timeout, error))
-            await asyncio.sleep(0.01)
+        errors: list[Exception | None] = [None]
+        if not await poll_async(lambda: self._holds(predicate, errors), timeout):
+            raise AssertionError(self._timeout_message(timeout, errors[-1]))
 
-    def _check(self, predicate: Callable[[FakeTelegram], Any]) -> tuple[bool, Exception | None]:
+    def _holds(
+        self, predicate: Callable[[FakeTelegram], Any], errors: list[Exception | None]
+    ) -> bool:
+        """``predicate(self)`` as a bool; what it raised (or None) is appended to ``errors``."""
         try:
-            return bool(predicate(self)), None
+            held, error = bool(predicate(self)), None
         except Exception as exc:  # e.g. IndexError before the first message arrived
-            return False, exc
+            held, error = False, exc
+        errors.append(error)
+        return held
 
     def _timeout_message(self, timeout: float, error: Exception | None) -> str:
         with self._lock:
-            recent = [f"{c.method}:{c.status}" for c in self.calls[-10:]]
+            recent = [f"{c.op}:{c.status}" for c in self._calls[-10:]]
             chats = {
                 cid: [m.get("text") for m in msgs.values()] for cid, msgs in self._visible.items()
             }
@@ -359,16 +247,16 @@ class FakeTelegram(BotApiState):
         method = CANONICAL.get(raw_method.lower())
         fault: Fault | None = None
         with self._lock:
-            call = Call(method or raw_method, params, self.now())
-            self.calls.append(call)
+            call = self._record(
+                Call(request.method, request.url.path, method or raw_method, params, self.now())
+            )
             if token != self.token:
                 return _finish(call, 401, error_payload(401, "Unauthorized"))
             if unreadable:
                 return _finish(call, 400, error_payload(400, "Bad Request: can't parse JSON"))
             if method is None:
                 return _finish(call, 404, error_payload(404, "Not Found: method not found"))
-            faults = self._faults.get(method)
-            fault = faults.popleft() if faults else None
+            fault = self._take_fault(method)
             if fault is None and method != "getUpdates":
                 return _finish(call, *self._apply(method, params))
             if fault is not None and fault.kind == "fail":
@@ -377,13 +265,11 @@ class FakeTelegram(BotApiState):
                 call.status = 200
                 if fault.truncated:
                     return Response(_TRUNCATED_BODY, 200, media_type="application/json")
-                return Response(_MALFORMED_BODY, 200, media_type="text/html")
+                return Response(MALFORMED_HTML, 200, media_type="text/html")
         if fault is None:  # getUpdates may long-poll: outside the lock
             return _finish(call, *await self._perform(method, params))
         outcome = await self._perform(method, params) if fault.then_apply else None
-        assert self._closing is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), fault.seconds)
+        await self._linger(fault.seconds)  # cut short when the fake stops
         return _finish(call, *(outcome or (502, error_payload(502, "Bad Gateway"))))
 
     async def _perform(self, method: str, params: JSONDict) -> tuple[int, JSONDict]:
@@ -427,8 +313,7 @@ class FakeTelegram(BotApiState):
             self._confirm(offset)
             batch = self._take(limit)
         self._wake_waiters()  # an older long poll must end with 409
-        closing = self._closing
-        while not batch and loop.time() < deadline and not (closing and closing.is_set()):
+        while not batch and loop.time() < deadline and not self._stopping.is_set():
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.add(waiter)
             try:
@@ -469,7 +354,7 @@ def _finish(call: Call, status: int, payload: JSONDict) -> Response:
 
 def _fault_payload(fault: Fault) -> JSONDict:
     parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
-    return error_payload(fault.status, fault.description, parameters)
+    return error_payload(fault.status, fault.message, parameters)
 
 
 def _max_in_window(times: list[float], window: float) -> int:

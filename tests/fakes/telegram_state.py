@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from .telegram_objects import (
     METHODS,
@@ -38,29 +38,6 @@ DEFAULT_FIRST_NAME = "A"
 
 
 @dataclass
-class Call:
-    """One API request as the fake saw it; ``status`` is 0 while no answer was given yet."""
-
-    method: str
-    params: JSONDict
-    at: float
-    status: int = 0
-
-
-@dataclass
-class Fault:
-    """An injected misbehaviour for the next call of one method."""
-
-    kind: Literal["fail", "hang", "malformed"]
-    status: int = 200
-    description: str | None = None
-    retry_after: int | None = None
-    seconds: float = 0.0
-    then_apply: bool = False
-    truncated: bool = False
-
-
-@dataclass
 class Pending:
     """A queued update; duplicates are dropped once delivered, whatever the offset says."""
 
@@ -70,7 +47,12 @@ class Pending:
 
 
 class BotApiState:
-    """Chats, visible messages, updates and calls, plus the Bot API methods acting on them."""
+    """Chats, visible messages and updates, plus the Bot API methods acting on them.
+
+    The lock is the server harness's (`FakeTelegram` is both); calls and faults are its too.
+    """
+
+    _lock: threading.RLock
 
     def __init__(
         self,
@@ -86,17 +68,15 @@ class BotApiState:
         self.enforce_limits = enforce_limits
         self.bot_user = user_dict(self.bot_id, bot_first_name, is_bot=True)
         self.bot_user["username"] = bot_username
-        self._lock = threading.RLock()
         self._poll_generation = 0  # survives reset(): a stale long poll must not match a new one
         self.reset()
 
     # ------------------------------------------------------------------ state and clock
 
     def reset(self) -> None:
-        """Forget all chats, updates, calls, faults and settings (the server keeps running)."""
+        """Forget all chats, updates and settings (the server keeps running)."""
         with self._lock:
             self.clock_offset = 0.0
-            self.calls: list[Call] = []
             self.rejected_429 = 0
             self._users: dict[int, JSONDict] = {}
             self._chats: dict[int, JSONDict] = {}
@@ -108,7 +88,6 @@ class BotApiState:
             self._next_update_id = 100_000
             self._callbacks: dict[str, JSONDict] = {}
             self._next_callback_id = 7_000_000_000_000_000_000
-            self._faults: dict[str, deque[Fault]] = {}
             self._blocked: set[int] = set()
             self._send_log: deque[tuple[float, Any]] = deque()
             self._webhook: JSONDict | None = None

@@ -17,25 +17,20 @@ import base64
 import binascii
 import contextlib
 import re
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import pairwise
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from .threaded_asgi import ThreadedASGIServer
+from .harness import MALFORMED_HTML, Call, FakeServer, Fault, poll, poll_async
 from .twilio_resources import (
     ACCOUNT_SID_RE,
     API_VERSION,
@@ -57,18 +52,6 @@ _ITEM_PATH = re.compile(
 )
 _LIST_OPS = {"GET": "list", "POST": "create"}
 _ITEM_OPS = {"GET": "fetch", "POST": "update", "DELETE": "delete"}
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request the fake received; `status` is None when the client left before the answer."""
-
-    method: str
-    path: str
-    op: str | None
-    params: Params
-    status: int | None
-    at: float
 
 
 @dataclass(frozen=True)
@@ -95,31 +78,8 @@ class WebhookResponse:
     error: str | None = None
 
 
-@dataclass
-class _Fault:
-    status: int
-    code: int
-    message: str
-    times: int
-    then_apply: bool
-
-
-@dataclass
-class _Malformed:
-    times: int
-    truncated: bool
-
-
-#: What a broken proxy or a dropped connection hands the client instead of Twilio's JSON.
-_HTML_BODY = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+#: What a dropped connection hands the client instead of Twilio's JSON.
 _TRUNCATED_BODY = b'{"sid": "SM0123456789abcdef0123456789abcdef", "status": "que'
-
-
-@dataclass
-class _Hang:
-    seconds: float
-    times: int
-    then_apply: bool
 
 
 def _describe(exc: BaseException) -> str:
@@ -131,7 +91,7 @@ def _check_op(op: str) -> None:
         raise ValueError(f"op must be one of {sorted(OPS)}, not {op!r}")
 
 
-class FakeTwilio:
+class FakeTwilio(FakeServer):
     """In-process fake of api.twilio.com Messages, served on 127.0.0.1 from a background thread."""
 
     def __init__(
@@ -145,6 +105,7 @@ class FakeTwilio:
         callback_timeout: float = 5.0,
         port: int = 0,
     ) -> None:
+        super().__init__(name="fake-twilio", methods=["GET", "POST", "DELETE", "PUT"], port=port)
         self.account_sid = account_sid or new_sid("AC")
         if not ACCOUNT_SID_RE.match(self.account_sid):
             raise ValueError(f"account_sid must be 'AC' + 32 hex digits, not {self.account_sid!r}")
@@ -158,70 +119,25 @@ class FakeTwilio:
         self.auto_opt_out = True  # inbound STOP/START change opt-out, as Twilio's default does
         self._validator = RequestValidator(auth_token)
         self._api_keys: dict[str, str] = {}
-        self._lock = threading.RLock()
         self._store = MessageStore(self.account_sid)
-        self._calls: list[Call] = []
         self._callbacks: list[CallbackAttempt] = []
         self._webhooks: dict[str, WebhookResponse] = {}
-        self._faults: dict[str, deque[_Fault]] = {}
-        self._hangs: dict[str, deque[_Hang]] = {}
-        self._malformed: dict[str, deque[_Malformed]] = {}
         self._internal_errors: list[str] = []
         self._proxies: list[tuple[str, str]] = []
-        self._stopping = threading.Event()
         self._tasks: set[asyncio.Task[Any]] = set()  # server-loop only
         self._chains: dict[str, asyncio.Task[Any]] = {}  # server-loop only
-        methods = ["GET", "POST", "DELETE", "PUT"]
-        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=methods)])
-        self._server = ThreadedASGIServer(app, port=port, name="fake-twilio")
 
-    # -- lifecycle ------------------------------------------------------------------------------
+    # -- lifecycle (start, stop, refuse_connections: the harness; stopping drops pending
+    # deliveries and callbacks, records survive) ---------------------------------------------------
 
-    def start(self, port: int | None = None) -> FakeTwilio:
-        """Serve on 127.0.0.1 (a free port first, the same port again after `stop()`)."""
-        self._stopping.clear()
+    def _on_start(self) -> None:
         self._tasks = set()
         self._chains = {}
-        self._server.start(port)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; records survive, pending deliveries and callbacks are dropped."""
-        self._stopping.set()
-        self._server.stop()
-
-    def refuse_connections(self, refuse: bool = True) -> None:
-        """Make api.twilio.com unreachable (connection refused), then back on the same port."""
-        if refuse:
-            self.stop()
-        else:
-            self.start()
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        """True while the server accepts connections."""
-        return self._server.running
-
-    @property
-    def port(self) -> int:
-        """The TCP port (kept across stop()/start())."""
-        return self._server.port
 
     @property
     def base_url(self) -> str:
         """'http://127.0.0.1:PORT': the value for `client.api.base_url`."""
-        return self._server.base_url
+        return self.root_url
 
     def add_api_key(self, sid: str | None = None, secret: str | None = None) -> tuple[str, str]:
         """Also accept an API key pair (SK..., secret) as Basic-auth credentials."""
@@ -234,17 +150,10 @@ class FakeTwilio:
         """Forget messages, records, opt-outs and pending faults (for shared fixtures)."""
         with self._lock:
             self._store = MessageStore(self.account_sid)
-            self._calls, self._callbacks, self._webhooks = [], [], {}
-            self._faults, self._hangs, self._internal_errors = {}, {}, []
-            self._malformed = {}
+            self._callbacks, self._webhooks, self._internal_errors = [], {}, []
+            self._forget_records()
 
     # -- records --------------------------------------------------------------------------------
-
-    @property
-    def calls(self) -> list[Call]:
-        """Every request received, in order (rejected ones too)."""
-        with self._lock:
-            return list(self._calls)
 
     @property
     def messages(self) -> dict[str, dict[str, Any]]:
@@ -320,15 +229,15 @@ class FakeTwilio:
         `then_apply` the operation still happens (e.g. a 500 although the SMS went out).
         """
         _check_op(op)
-        fault = _Fault(
-            status=status,
+        fault = Fault(
+            "fail",
+            times,
+            status,
             code=code if code is not None else 20000 + status,
             message=message or HTTPStatus(status).phrase,
-            times=times,
             then_apply=then_apply,
         )
-        with self._lock:
-            self._faults.setdefault(op, deque()).append(fault)
+        self._add_fault(op, fault)
 
     def hang_next(self, op: str, seconds: float, times: int = 1, then_apply: bool = False) -> None:
         """Delay the next `times` `op` requests by `seconds`.
@@ -339,15 +248,13 @@ class FakeTwilio:
         no answer"): a client that times out has sent the SMS anyway.
         """
         _check_op(op)
-        with self._lock:
-            self._hangs.setdefault(op, deque()).append(_Hang(seconds, times, then_apply))
+        self._add_fault(op, Fault("hang", times, seconds=seconds, then_apply=then_apply))
 
     def malformed_next(self, op: str, times: int = 1, *, truncated: bool = False) -> None:
         """Answer the next `times` `op` requests with a success status and a body that is not
         Twilio's JSON (an HTML page, or with `truncated` JSON cut off); nothing happens."""
         _check_op(op)
-        with self._lock:
-            self._malformed.setdefault(op, deque()).append(_Malformed(times, truncated))
+        self._add_fault(op, Fault("malformed", times, truncated=truncated))
 
     def advance(
         self,
@@ -478,11 +385,9 @@ class FakeTwilio:
         Blocks the thread: if the service under test runs in the test's own event loop, use
         `wait_for_async` so that it keeps running.
         """
-        deadline = time.monotonic() + timeout
-        while not (value := predicate()):
-            if time.monotonic() >= deadline:
-                raise AssertionError(self._timeout_message(predicate, timeout, what))
-            time.sleep(interval)
+        value = poll(predicate, timeout, interval)
+        if value is None:
+            raise AssertionError(self._timeout_message(predicate, timeout, what))
         return value
 
     async def wait_for_async(
@@ -494,11 +399,9 @@ class FakeTwilio:
         what: str | None = None,
     ) -> T:
         """`wait_for` that yields to the event loop between polls."""
-        deadline = time.monotonic() + timeout
-        while not (value := predicate()):
-            if time.monotonic() >= deadline:
-                raise AssertionError(self._timeout_message(predicate, timeout, what))
-            await asyncio.sleep(interval)
+        value = await poll_async(predicate, timeout, interval)
+        if value is None:
+            raise AssertionError(self._timeout_message(predicate, timeout, what))
         return value
 
     def _timeout_message(
@@ -532,8 +435,7 @@ class FakeTwilio:
             with self._lock:
                 self._internal_errors.append(f"{method} {path}: {_describe(exc)}")
             status, payload = 500, error_body(500, 20500, "Internal Server Error")
-        with self._lock:
-            self._calls.append(Call(method, path, op, params, status, time.time()))
+        self._record(Call(method, path, op, params, time.time(), status))
         if status is None:
             return Response(status_code=499)  # the client has gone; nobody reads this
         if isinstance(payload, bytes):
@@ -589,42 +491,23 @@ class FakeTwilio:
         if match["account"] != self.account_sid:
             # Valid credentials used on another account's path: Twilio refuses with 20003 too.
             return op, *error(401, 20003, "Authenticate")
-        malformed: _Malformed | None = self._take(self._malformed, op)
+        malformed = self._take_fault(op, "malformed")
         if malformed is not None:
-            body = _TRUNCATED_BODY if malformed.truncated else _HTML_BODY
+            body = _TRUNCATED_BODY if malformed.truncated else MALFORMED_HTML
             return op, 201 if op == "create" else 200, body
-        hang, fault = self._take(self._hangs, op), self._take(self._faults, op)
-        if hang and not hang.then_apply and not await self._linger(request, hang.seconds):
+        hang, fault = self._take_fault(op, "hang"), self._take_fault(op, "fail")
+        if hang and not hang.then_apply and not await self._linger(hang.seconds, request):
             return op, None, None  # the client gave up before Twilio did anything
         if fault is not None:
             if fault.then_apply:
                 self._apply(op, sid, params, path)
+            assert fault.code is not None and fault.message is not None  # fail_next sets both
             result = error(fault.status, fault.code, fault.message)
         else:
             result = self._apply(op, sid, params, path)
-        if hang and hang.then_apply and not await self._linger(request, hang.seconds):
+        if hang and hang.then_apply and not await self._linger(hang.seconds, request):
             return op, None, None  # applied, but the answer never reached the client
         return op, *result
-
-    def _take(self, queues: dict[str, deque[Any]], op: str) -> Any:
-        with self._lock:
-            queue = queues.get(op)
-            if not queue:
-                return None
-            item = queue[0]
-            item.times -= 1
-            if item.times <= 0:
-                queue.popleft()
-            return item
-
-    async def _linger(self, request: Request, seconds: float) -> bool:
-        """Sleep up to `seconds`; False as soon as the client disconnects or the fake stops."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self._stopping.is_set() or await request.is_disconnected():
-                return False
-            await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
-        return not await request.is_disconnected()
 
     def _apply(self, op: str, sid: str | None, params: Params, path: str) -> Result:
         if op == "create":
@@ -681,7 +564,7 @@ class FakeTwilio:
 
     def _queue_status_callback(self, sid: str, url: str, form: dict[str, str]) -> None:
         """Send one message's callbacks in order, from the server loop, whoever calls."""
-        loop = self._server.loop
+        loop = self._loop
         if loop is None:
             self._record_callback(CallbackAttempt(sid, url, form, None, "", "fake stopped", 0.0))
             return

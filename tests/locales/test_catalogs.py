@@ -14,7 +14,7 @@ from babel.messages.plurals import get_plural
 
 from bot.text.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, format_number, translations
 from conversations import messages as m
-from tests.locales.support import LANGUAGES, SHIPPED, TRANSLATED, catalog, template
+from tests.locales.support_locales import LANGUAGES, SHIPPED, TRANSLATED, catalog, template
 
 ROOT = LOCALES_DIR.parent
 #: The keywords `make translations` passes on top of Babel's defaults.

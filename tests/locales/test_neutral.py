@@ -20,7 +20,7 @@ from conversations import build
 from conversations import messages as m
 from conversations.effects import GATE, SNOOZE, Line, Outgoing
 from conversations.neutral import DENY, revealing
-from tests.locales.support import LANGUAGES, SHIPPED, WORDS, survey
+from tests.locales.support_locales import LANGUAGES, SHIPPED, WORDS, survey
 
 #: Sentences that would give her away; each locale's list must catch every one.
 REVEALING: dict[str, tuple[str, ...]] = {

@@ -1,6 +1,6 @@
 """Every SMS of every locale fits 3 segments (GSM-7 where the text allows, else UCS-2).
 
-Run ``python -m tests.locales.sms_report`` for the per-locale table the README quotes.
+Run ``python -m tests.locales.support_sms_report`` for the per-locale table the README quotes.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.segments import measure, non_gsm7_characters
-from tests.locales.sms_report import worst
-from tests.locales.support import LANGUAGES, sms_messages
+from tests.locales.support_locales import LANGUAGES, sms_messages
+from tests.locales.support_sms_report import worst
 
 MAX_SEGMENTS = 3
 #: Languages whose alphabet fits GSM-7 entirely: a UCS-2 message there is a typo

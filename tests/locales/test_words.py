@@ -22,7 +22,7 @@ from conversations.lexicon import CARRIER_START, CARRIER_STOP, COMMANDS
 from conversations.parsing import match_choice, parse_answer
 from conversations.text import fold
 from tests.conversations.conftest import Driver, secrets
-from tests.locales.support import LANGUAGES, survey
+from tests.locales.support_locales import LANGUAGES, survey
 
 CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
 

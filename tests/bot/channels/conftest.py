@@ -10,7 +10,7 @@ import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import Service
+from .support_telegram import Service
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import pytest
 from tests.fakes.telegram_api import FakeTelegram
 
 from .conftest import MakeService
-from .crash_kit import contact_zone, hanging, in_flight, kill_when, prepare
-from .telegram_harness import Service, bot_messages, item_of, next_bot_message
-from .telegram_script import CLOSING, PLAN, answer
+from .support_crash import contact_zone, hanging, in_flight, kill_when, prepare
+from .support_telegram import Service, bot_messages, item_of, next_bot_message
+from .support_telegram_script import CLOSING, PLAN, answer
 
 JSONDict = dict[str, Any]
 CHAT = 6_200_000_001

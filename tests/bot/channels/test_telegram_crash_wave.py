@@ -13,9 +13,9 @@ import pytest
 from tests.fakes.telegram_api import Call, FakeTelegram
 
 from .conftest import MakeService
-from .crash_kit import chat_of, contact_zone, hanging, in_flight, kill_when, prepare
-from .telegram_harness import SAFE_WORD, Service
-from .telegram_script import DECOY, OPENER
+from .support_crash import chat_of, contact_zone, hanging, in_flight, kill_when, prepare
+from .support_telegram import SAFE_WORD, Service
+from .support_telegram_script import DECOY, OPENER
 
 PARTNERS = 60
 

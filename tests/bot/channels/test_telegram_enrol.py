@@ -7,8 +7,8 @@ import time
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import Service, next_bot_message, press
-from .telegram_script import DECOY, OPENER
+from .support_telegram import Service, next_bot_message, press
+from .support_telegram_script import DECOY, OPENER
 
 HER, OTHER, STRANGER = 4401112223, 4402223334, 4403334445
 

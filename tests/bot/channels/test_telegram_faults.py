@@ -7,8 +7,8 @@ from collections import Counter
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import Service, next_bot_message
-from .telegram_script import CLOSING, run_plan
+from .support_telegram import Service, next_bot_message
+from .support_telegram_script import CLOSING, run_plan
 
 CHAT = 6061728394
 

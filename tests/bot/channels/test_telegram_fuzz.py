@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bot.channels import telegram_keyboards as kb
 from bot.channels.telegram_parse import parse_update
-from tests.bot.channels.fuzz_support import (
+from tests.bot.channels.support_fuzz import (
     FUZZ,
     any_text,
     assert_never_stored,
@@ -29,7 +29,7 @@ from tests.bot.channels.fuzz_support import (
     json_values,
     new_update_id,
 )
-from tests.bot.channels.webhook_rig import CHAT, SECRET, Rig, open_rig
+from tests.bot.channels.support_webhook_rig import CHAT, SECRET, Rig, open_rig
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -19,7 +19,7 @@ from bot.runtime.app import open_app
 from bot.store.consent import Consent
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import Service, next_bot_message, press
+from .support_telegram import Service, next_bot_message, press
 
 CHATS = [9100000000 + n for n in range(40)]
 

@@ -16,8 +16,8 @@ from bot.config import Config, TelegramConfig
 from bot.runtime.app import App, open_app
 from tests.fakes.telegram_api import FakeTelegram
 
-from .outage_kit import RECOVERY_MINUTES, opener_row, partner, ride_out
-from .telegram_script import OPENER
+from .support_outage import RECOVERY_MINUTES, opener_row, partner, ride_out
+from .support_telegram_script import OPENER
 
 CHAT = 3141592653
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import Service, next_bot_message, press
-from .telegram_script import CLOSING, run_plan
+from .support_telegram import Service, next_bot_message, press
+from .support_telegram_script import CLOSING, run_plan
 
 CHAT = 8172635490
 

@@ -6,8 +6,8 @@ import time
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import SAFE_WORD, Service, next_bot_message, press
-from .telegram_script import DECOY, run_plan
+from .support_telegram import SAFE_WORD, Service, next_bot_message, press
+from .support_telegram_script import DECOY, run_plan
 
 CHAT = 5550123987
 

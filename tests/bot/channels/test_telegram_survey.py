@@ -11,8 +11,8 @@ from collections import Counter
 from tests.fakes.telegram_api import FakeTelegram
 
 from .conftest import MakeService
-from .telegram_harness import next_bot_message
-from .telegram_script import CLOSING, OPENER, PLAN, run_plan
+from .support_telegram import next_bot_message
+from .support_telegram_script import CLOSING, OPENER, PLAN, run_plan
 
 CHAT = 7394816253
 

@@ -13,8 +13,8 @@ import httpx
 from tests.fakes.telegram_api import FakeTelegram
 
 from .conftest import MakeService
-from .telegram_harness import Service, next_bot_message
-from .telegram_script import OPENER
+from .support_telegram import Service, next_bot_message
+from .support_telegram_script import OPENER
 
 CHAT = 3301928374
 SECRET = "s3cret-Token_for-tests"

@@ -18,10 +18,10 @@ from bot.enrolment.tokens import new_token, store_token
 from bot.runtime.app import App
 from bot.store.participants import Participant, address_purpose
 from bot.store.research import anonymous_records
-from tests.bot.sealed_rows import escalations
+from tests.bot.support_sealed_rows import escalations
 
 from ..conftest import add_programme
-from .helpers import ADDRESS, PHONE, answered_t0, rows_mentioning, say
+from .support_datarights import ADDRESS, PHONE, answered_t0, rows_mentioning, say
 
 POLICIES = ["erase", "keep_anonymous"]
 

@@ -15,7 +15,7 @@ from bot.store.research import all_records
 from conversations.answers import Answer
 
 from ..conftest import add_programme
-from .helpers import ADDRESS, PHONE, answered_t0, say
+from .support_datarights import ADDRESS, PHONE, answered_t0, say
 
 SURVEY_FILE = Path(__file__).resolve().parents[3] / "conversations" / "surveys" / "partner.yaml"
 

@@ -11,7 +11,7 @@ from bot.datarights.retention import RetentionJob, run_retention
 from bot.runtime.app import App
 from bot.store import timepoints as tps
 
-from .helpers import answered_t0
+from .support_datarights import answered_t0
 
 
 async def finish_all_timepoints(app: App, pid: str) -> None:

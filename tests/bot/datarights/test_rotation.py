@@ -20,7 +20,7 @@ from bot.store.rotation import fields_per_key, pending_counts
 from bot.store.sealed_columns import INDEXED, SEALED
 
 from ..conftest import add_programme
-from .helpers import answered_t0, say
+from .support_datarights import answered_t0, say
 
 
 def key_path(config: Config) -> Path:

@@ -16,7 +16,7 @@ from bot.config import Config, SurveyConfig
 from bot.runtime.app import App, open_app
 from bot.store.escalations import RaisedEscalation
 from conversations import messages as m
-from tests.bot.sealed_rows import escalations
+from tests.bot.support_sealed_rows import escalations
 
 from .conftest import (
     ANA_PHONE,

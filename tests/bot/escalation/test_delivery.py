@@ -23,7 +23,7 @@ from .conftest import (
     on_call_team,
     raise_urgent,
 )
-from .ptb_channel import PtbStaffChannel
+from .support_ptb_channel import PtbStaffChannel
 
 
 @pytest.fixture(scope="module")

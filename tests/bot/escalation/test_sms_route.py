@@ -17,7 +17,7 @@ from bot.runtime.app import open_app
 from tests.fakes.twilio_api import FakeTwilio
 
 from .conftest import ANA_PHONE, RecordingChannel, monitor, on_call_team, raise_urgent
-from .twilio_channel import TwilioStaffChannel
+from .support_twilio_channel import TwilioStaffChannel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:BasicAuth is deprecated:DeprecationWarning",

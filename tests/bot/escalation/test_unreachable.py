@@ -8,7 +8,7 @@ from bot.channels.base import Limits, Rendered, UnreachableError
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.runtime.app import open_app
-from tests.bot.sealed_rows import escalations
+from tests.bot.support_sealed_rows import escalations
 
 from .conftest import RecordingChannel, notifications, on_call_team
 

@@ -14,7 +14,7 @@ from bot.store.contact_batch import ContactRows, DuplicateContact, write_contact
 from bot.store.outbox import PRIORITY_WAVE
 from conversations.state import SessionState
 
-from ..helpers_scheduling import RecordingChannel, enrol_her, timepoint
+from ..support_scheduling import RecordingChannel, enrol_her, timepoint
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from bot.runtime.app import App, open_app
 from bot.store.escalations import open_reasons
 from tests.bot.conftest import enrol_console
 from tests.bot.escalation.conftest import say, start_t0
-from tests.bot.sealed_rows import escalations
+from tests.bot.support_sealed_rows import escalations
 
 #: Why she is paused (the safe word) stays readable for staff in participants.status_reason.
 TELLING = ("duress", "safe_word_used")

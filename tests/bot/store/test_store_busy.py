@@ -20,8 +20,8 @@ from bot.config import Config
 from bot.runtime.app import open_app
 from bot.store.db import BusyPolicy, Database, DatabaseBusy
 from bot.store.housekeeping import bump
-from tests.bot.busy_support import FAST, LockHolder
-from tests.bot.helpers_scheduling import RecordingChannel, enrol_her
+from tests.bot.support_busy import FAST, LockHolder
+from tests.bot.support_scheduling import RecordingChannel, enrol_her
 
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import SmsService
+from .support_sms import SmsService
 
 
 @pytest.fixture

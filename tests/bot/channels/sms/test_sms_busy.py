@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from bot.channels.sms_web import EMPTY_TWIML
-from tests.bot.busy_support import FAST, LockHolder
-from tests.bot.channels.webhook_rig import PHONE, Rig, open_rig
+from tests.bot.channels.support_webhook_rig import PHONE, Rig, open_rig
+from tests.bot.support_busy import FAST, LockHolder
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.twilio_resources import new_sid
 
-from .sms_harness import SmsService
+from .support_sms import SmsService
 from .test_sms_webhooks import form
 
 INBOUND = "/sms/inbound"

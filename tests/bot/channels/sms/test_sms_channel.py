@@ -13,7 +13,7 @@ from bot.channels.sms import SmsChannel
 from bot.config import SmsConfig
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import OUR_NUMBER, PHONE, PUBLIC_URL
+from .support_sms import OUR_NUMBER, PHONE, PUBLIC_URL
 
 HELLO = Rendered("Hi, it's Sam. Is now a good time for a short chat?\n1 Yes\n2 Not now")
 

@@ -9,7 +9,7 @@ import time
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import SmsService
+from .support_sms import SmsService
 
 ANNA, BEA, CARO, DORA = "+447400100001", "+447400100002", "+447400100003", "+447400100004"
 

@@ -6,7 +6,7 @@ import json
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import PHONE, SmsService
+from .support_sms import PHONE, SmsService
 
 CONSENT = ["--consent-version", "v1", "--consent-date", "2026-01-01", "--consent-by", "Test"]
 

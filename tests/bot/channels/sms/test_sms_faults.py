@@ -6,7 +6,7 @@ import time
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import PHONE, SmsService
+from .support_sms import PHONE, SmsService
 
 
 def creates_to(fake: FakeTwilio, phone: str = PHONE) -> list[int | None]:

@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from bot.channels.sms_web import EMPTY_TWIML, e164
-from tests.bot.channels.fuzz_support import (
+from tests.bot.channels.support_fuzz import (
     FUZZ,
     assert_never_stored,
     assert_no_traceback,
     new_sid,
     sms_text,
 )
-from tests.bot.channels.webhook_rig import PHONE, PUBLIC_URL, Rig, open_rig
+from tests.bot.channels.support_webhook_rig import PHONE, PUBLIC_URL, Rig, open_rig
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 

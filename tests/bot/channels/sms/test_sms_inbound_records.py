@@ -21,7 +21,7 @@ from bot.runtime.app import App, open_app
 from bot.runtime.components import _sms_components
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import PHONE
+from .support_sms import PHONE
 from .test_sms_channel import settings
 from .test_sms_provider_records import opener_sent
 

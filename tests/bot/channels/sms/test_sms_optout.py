@@ -7,7 +7,7 @@ import time
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import PHONE, SmsService, eventually
+from .support_sms import PHONE, SmsService, eventually
 
 OTHER = "+447400123456"
 

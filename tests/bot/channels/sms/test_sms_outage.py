@@ -16,8 +16,8 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from tests.fakes.twilio_api import FakeTwilio
 
-from ..outage_kit import RECOVERY_MINUTES, opener_row, partner, ride_out
-from .sms_harness import PHONE
+from ..support_outage import RECOVERY_MINUTES, opener_row, partner, ride_out
+from .support_sms import PHONE
 from .test_sms_channel import settings
 
 pytestmark = pytest.mark.filterwarnings(

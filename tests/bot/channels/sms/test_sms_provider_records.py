@@ -16,10 +16,10 @@ from bot.outbox.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, Provid
 from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from tests.bot.conftest import add_programme
-from tests.bot.sealed_rows import escalations
+from tests.bot.support_sealed_rows import escalations
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import PHONE
+from .support_sms import PHONE
 from .test_sms_channel import settings
 
 pytestmark = pytest.mark.filterwarnings(

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .sms_harness import PHONE, SmsService, eventually
+from .support_sms import PHONE, SmsService, eventually
 
 #: (reply by digits, reply by words, a phrase of the message that must follow).
 SCRIPT: list[tuple[str, str, str]] = [

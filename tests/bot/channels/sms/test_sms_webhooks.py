@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.twilio_resources import new_sid
 
-from .sms_harness import OUR_NUMBER, PHONE, PUBLIC_URL, SmsService
+from .support_sms import OUR_NUMBER, PHONE, PUBLIC_URL, SmsService
 
 STRANGER = "+447400123456"
 

@@ -17,8 +17,7 @@ from bot.runtime.app import App, open_app
 from bot.schedule.contact_request import ContactRequest
 from conversations.effects import Escalate
 from conversations.engine import step
-
-from .helpers_scheduling import RecordingChannel, enrol_her, timepoint
+from tests.bot.support_scheduling import RecordingChannel, enrol_her, timepoint
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ELEVEN = datetime.combine(date(2026, 11, 24), time(11), tzinfo=BERLIN).astimezone(UTC)

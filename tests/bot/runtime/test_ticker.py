@@ -12,8 +12,7 @@ from bot.config import Config, SchedulerConfig
 from bot.runtime.app import App, open_app
 from bot.runtime.components import build_components
 from bot.runtime.ticker import Ticker
-
-from .helpers_scheduling import RecordingChannel, enrol_her
+from tests.bot.support_scheduling import RecordingChannel, enrol_her
 
 
 async def wait_for(condition: object, seconds: float = 5.0) -> None:

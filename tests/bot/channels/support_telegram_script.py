@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import buttons, current, item_of, next_bot_message, press, tick
+from .support_telegram import buttons, current, item_of, next_bot_message, press, tick
 
 JSONDict = dict[str, Any]
 OPENER = "Hi, it's Sam. Is now a good time for a short chat?"

@@ -13,9 +13,8 @@ from bot.clock import ManualClock
 from bot.datarights.actions import withdraw
 from bot.runtime.app import App
 from conversations.answers import Answer
-from tests.bot.sealed_rows import escalations
-
-from .conftest import enrol_console
+from tests.bot.conftest import enrol_console
+from tests.bot.support_sealed_rows import escalations
 
 
 async def say(

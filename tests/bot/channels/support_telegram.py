@@ -25,7 +25,7 @@ from bot.store.db import Database
 from bot.store.participants import Participants
 from bot.store.sessions import Answers
 from conversations.answers import Answer
-from tests.bot.sealed_rows import escalation_rows
+from tests.bot.support_sealed_rows import escalation_rows
 from tests.fakes.telegram_api import FakeTelegram
 
 JSONDict = dict[str, Any]

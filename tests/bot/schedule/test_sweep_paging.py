@@ -13,8 +13,7 @@ from bot.clock import ManualClock, iso
 from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.store import sweep_rows
-
-from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of
+from tests.bot.support_scheduling import RecordingChannel, enrol_her, sweep_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2026, 11, 24)

@@ -1,11 +1,11 @@
-"""Measured SMS sizes per locale: ``python -m tests.locales.sms_report`` prints the README table."""
+"""Measured SMS sizes per locale: ``python -m tests.locales.support_sms_report`` prints the README table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.channels.segments import measure
-from tests.locales.support import LANGUAGES, Sms, rendered, reprompt_messages, sms_messages
+from tests.locales.support_locales import LANGUAGES, Sms, rendered, reprompt_messages, sms_messages
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from bot.store.db import Database
 from bot.store.schema import MIGRATIONS
 from conversations.answers import Answer
 from conversations.state import SessionState
-
-from .conftest import enrol_console
+from tests.bot.conftest import enrol_console
 
 
 async def test_migrations_from_an_empty_file(tmp_path: Path) -> None:

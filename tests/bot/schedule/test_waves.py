@@ -17,8 +17,7 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.waves import Progress, follow, list_waves, send_now
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT
-
-from .helpers_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
+from tests.bot.support_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)

@@ -22,8 +22,7 @@ from bot.clock import ManualClock
 from bot.config import Config, DatabaseConfig, SecurityConfig
 from bot.runtime.app import open_app
 from scheduler.windows import DAY_NAMES, DEFAULT_QUIET, is_sendable, parse_windows
-
-from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of
+from tests.bot.support_scheduling import RecordingChannel, enrol_her, sweep_of
 
 DAYS = 9
 ZONES = ("Europe/Berlin", "Europe/London", "Europe/Lisbon")

@@ -15,8 +15,7 @@ from bot.schedule.waves import list_waves
 from bot.store import timepoints as tps
 from bot.store.ids import ALPHABET
 from bot.store.participants import address_aad, address_purpose
-
-from .helpers_scheduling import RecordingChannel, programme, sweep_of
+from tests.bot.support_scheduling import RecordingChannel, programme, sweep_of
 
 N = 10_000
 TUESDAY = date(2026, 11, 24)

@@ -25,8 +25,7 @@ from bot.text.i18n import (
 from bot.text.render import ProgrammeWords, render
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
-
-from .conftest import add_programme
+from tests.bot.conftest import add_programme
 
 TUESDAY = date(2026, 3, 3)
 

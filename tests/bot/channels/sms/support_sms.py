@@ -28,7 +28,7 @@ from bot.crypto import load_or_create_keyring
 from bot.store.db import Database
 from bot.store.sessions import Answers
 from conversations.answers import AnswerValue
-from tests.bot.sealed_rows import escalation_rows, session_ends
+from tests.bot.support_sealed_rows import escalation_rows, session_ends
 from tests.fakes.twilio_api import FakeTwilio
 
 PUBLIC_URL = "https://followup.example.test"

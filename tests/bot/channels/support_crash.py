@@ -19,7 +19,7 @@ from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from tests.fakes.telegram_api import FakeTelegram
 
-from .telegram_harness import SAFE_WORD, Service
+from .support_telegram import SAFE_WORD, Service
 
 #: Every day, 09:00-20:00 in her zone: the zone is chosen so that now is 10:00-18:00 there.
 WINDOWS = "mon-sun 09:00-20:00"

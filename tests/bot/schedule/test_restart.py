@@ -17,8 +17,7 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.contact_request import ContactRequest
 from bot.session.effects import StepReport
-
-from .helpers_scheduling import RecordingChannel, enrol_her, sweep_of
+from tests.bot.support_scheduling import RecordingChannel, enrol_her, sweep_of
 
 N = 30
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Berlin, a Tuesday

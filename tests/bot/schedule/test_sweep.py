@@ -14,8 +14,7 @@ from bot.runtime.app import App, open_app
 from bot.schedule.waves import hold_wave, release_wave
 from bot.store.outbox import WINDOW_CLOSED
 from scheduler.windows import DEFAULT_QUIET, is_sendable, parse_windows
-
-from .helpers_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
+from tests.bot.support_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2026, 11, 24)

@@ -11,8 +11,7 @@ from bot.enrolment.rules import EnrolmentError, enrol
 from bot.runtime.app import App
 from bot.store.consent import Consent, consent_of
 from bot.store.participants import NewParticipant
-
-from .conftest import add_programme, enrol_console
+from tests.bot.conftest import add_programme, enrol_console
 
 
 async def test_enrol_without_consent_stores_nothing(app: App) -> None:

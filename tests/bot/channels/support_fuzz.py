@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests.bot.channels.webhook_rig import Rig
+from tests.bot.channels.support_webhook_rig import Rig
 
 #: Deterministic (derandomize), no example database on disk, no per-example deadline.
 FUZZ = settings(
