@@ -38,6 +38,9 @@ ConfigOption = typer.Option(
     help="TOML config file (default: $FOLLOWUP_CONFIG, else built-in defaults).",
 )
 
+PseudonymArgument = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K.")
+TimepointOption = typer.Option("T0", "--timepoint", "-t", help="T0..T4")
+
 
 class CliError(Exception):
     """An expected problem with what the operator asked for."""

@@ -16,7 +16,15 @@ from rich.console import Console
 
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
-from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    PseudonymArgument,
+    TimepointOption,
+    config_or_exit,
+    out,
+    run,
+)
 from bot.cli.validate import check_timepoint
 from bot.config import Config
 from bot.datarights.access import log_access
@@ -226,8 +234,8 @@ def demo_command(
 
 
 def chat_command(
-    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
-    timepoint: str = typer.Option("T0", "--timepoint", "-t", help="T0..T4"),
+    pseudonym: str = PseudonymArgument,
+    timepoint: str = TimepointOption,
     config: str | None = ConfigOption,
 ) -> None:
     """Chat in the terminal as an existing console participant."""

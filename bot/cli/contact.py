@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    PseudonymArgument,
+    TimepointOption,
+    config_or_exit,
+    out,
+    run,
+)
 from bot.cli.validate import check_timepoint
 from bot.config import Config
 from bot.runtime.app import open_app
@@ -16,8 +24,8 @@ from conversations.vocabulary import ParticipantStatus, Phase
 
 
 def contact_command(
-    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
-    timepoint: str = typer.Option("T0", "--timepoint", "-t", help="T0..T4"),
+    pseudonym: str = PseudonymArgument,
+    timepoint: str = TimepointOption,
     config: str | None = ConfigOption,
 ) -> None:
     """Send her the neutral opener for a timepoint now (her safe window is not checked)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from bot.cli import programmes
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, fail, out, run
 from bot.config import Config
 from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
@@ -53,7 +53,7 @@ async def _programme(application: App, name: str) -> Programme:
 
 
 def withdraw_command(
-    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    pseudonym: str = PseudonymArgument,
     by: str | None = ByOption,
     config: str | None = ConfigOption,
 ) -> None:
@@ -80,7 +80,7 @@ async def _withdraw(cfg: Config, pseudonym: str, actor: str) -> None:
 
 
 def erase_command(
-    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    pseudonym: str = PseudonymArgument,
     confirm: bool = typer.Option(False, "--confirm", help="Required: erasure cannot be undone."),
     all_answers: bool = typer.Option(
         False,

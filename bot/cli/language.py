@@ -13,7 +13,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli import participants
-from bot.cli.common import CliError, ConfigOption, config_or_exit, out, run
+from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, out, run
 from bot.cli.validate import check_language
 from bot.config import Config
 from bot.enrolment.rules import reserved_words
@@ -32,7 +32,7 @@ UNCHANGED = N_("{pseudonym} already has language {new}; nothing changed.")
 
 
 def set_language(
-    pseudonym: str = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K."),
+    pseudonym: str = PseudonymArgument,
     language: str = typer.Argument(..., help="en, de, es, it or fr."),
     config: str | None = ConfigOption,
 ) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, fail, out, run
 from bot.cli.validate import check_date, check_timezone, check_window
 from bot.clock import parse_iso
 from bot.config import Config
@@ -32,7 +32,6 @@ from scheduler.windows import DEFAULT_SPEC, WindowError, parse_windows, validate
 
 app = typer.Typer(help="One partner: schedule, dates, safe window.", no_args_is_help=True)
 
-Pseudonym = typer.Argument(..., help="Her pseudonym, e.g. P-7QX3K.")
 ByOption = typer.Option(getpass.getuser(), "--by", help="Who does this (audit log).")
 #: Statuses only staff may turn back into 'active'.
 RESUMABLE = (
@@ -72,7 +71,9 @@ async def _rules(application: App, participant: Participant) -> ProgrammeRules:
 
 
 @app.command("show")
-def show(pseudonym: str = Pseudonym, by: str = ByOption, config: str | None = ConfigOption) -> None:
+def show(
+    pseudonym: str = PseudonymArgument, by: str = ByOption, config: str | None = ConfigOption
+) -> None:
     """Her status, zone, window and the schedule and state of each timepoint (no answers)."""
     cfg = config_or_exit(config)
     run(lambda: _with_participant(cfg, pseudonym, lambda *a: _show(*a, by=by)))
@@ -131,7 +132,7 @@ async def _show(
 
 @app.command("set")
 def set_(
-    pseudonym: str = Pseudonym,
+    pseudonym: str = PseudonymArgument,
     start: str | None = typer.Option(None, "--start", help="Programme start YYYY-MM-DD."),
     end: str | None = typer.Option(None, "--end", help="Programme end YYYY-MM-DD."),
     window: str | None = typer.Option(
@@ -193,7 +194,7 @@ def _plan_text(plan: dict[str, date | None]) -> str:
 
 
 def dropout_command(
-    pseudonym: str = Pseudonym,
+    pseudonym: str = PseudonymArgument,
     when: str | None = typer.Option(None, "--date", help="Drop-out date (default: today)."),
     by: str = ByOption,
     config: str | None = ConfigOption,
@@ -242,7 +243,7 @@ async def _record_end(
 
 
 def complete_command(
-    pseudonym: str = Pseudonym,
+    pseudonym: str = PseudonymArgument,
     when: str = typer.Option(..., "--date", help="Date he completed the programme."),
     by: str = ByOption,
     config: str | None = ConfigOption,
@@ -268,7 +269,7 @@ def complete_command(
 
 
 def pause_command(
-    pseudonym: str = Pseudonym,
+    pseudonym: str = PseudonymArgument,
     reason: str = typer.Option("staff", "--reason", help="A short code, e.g. 'wss_advice'."),
     by: str = ByOption,
     config: str | None = ConfigOption,
@@ -294,7 +295,7 @@ def pause_command(
 
 
 def resume_command(
-    pseudonym: str = Pseudonym, by: str = ByOption, config: str | None = ConfigOption
+    pseudonym: str = PseudonymArgument, by: str = ByOption, config: str | None = ConfigOption
 ) -> None:
     """Make a paused, opted-out or unreachable partner active again (staff only; audited)."""
     cfg = config_or_exit(config)

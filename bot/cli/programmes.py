@@ -19,6 +19,7 @@ from bot.schedule.settings import SettingsError, build_rules, describe, parse_qu
 from bot.store.housekeeping import audit
 from bot.store.participant_plan import forget_programme_decisions
 from bot.store.participants import Programme
+from bot.store.programme_settings import save_settings
 from conversations.neutral import revealing_in_any
 from scheduler.windows import WindowError, parse_windows, validate_windows
 
@@ -198,7 +199,7 @@ async def _set(
         now = application.service.clock.now()
         stores = application.stores
         async with application.db.transaction() as tx:
-            await stores.programmes.set_settings(tx, programme.id, settings)
+            await save_settings(tx, programme.id, settings)
             members = await stores.participants.ids_in_programme(tx, programme.id)
             for member in members:
                 await replan_participant(tx, member, rules.offsets)

@@ -156,15 +156,6 @@ class Programmes:
             _programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")
         ]
 
-    async def set_settings(
-        self, tx: Transaction, programme_id: int, settings: dict[str, Any]
-    ) -> None:
-        """Replace its offsets, contact policy and quiet hours (``followup programme set``)."""
-        await tx.execute(
-            "UPDATE programmes SET settings = ? WHERE id = ?",
-            (json.dumps(settings, sort_keys=True), programme_id),
-        )
-
 
 #: How his programme ended: a drop-out or a completion, each with its own date column.
 ProgrammeEnd = Literal["dropout", "completion"]

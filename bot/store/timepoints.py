@@ -124,13 +124,8 @@ async def write_plan(
         )
 
 
-async def reset_next_action(tx: Transaction, where: str, params: tuple[Any, ...]) -> None:
-    """Forget cached sweep decisions (her windows, status or her programme's rules changed)."""
-    await tx.execute(f"UPDATE timepoints SET next_action_at = NULL WHERE {where}", params)
-
-
 @dataclass(frozen=True)
-class PlannedTimepoint:
+class PlanRow:
     timepoint: str
     due: date | None
     state: str
@@ -142,7 +137,7 @@ class StoredPlan:
 
     programme_id: int
     dates: ProgrammeDates
-    rows: list[PlannedTimepoint]
+    rows: list[PlanRow]
 
 
 def _day(value: str | None) -> date | None:
@@ -173,5 +168,5 @@ async def stored_plan(tx: Transaction, participant_id: str) -> StoredPlan | None
             (participant_id,),
         )
     ).fetchall()
-    planned = [PlannedTimepoint(r["timepoint"], _day(r["due_on"]), r["state"]) for r in rows]
+    planned = [PlanRow(r["timepoint"], _day(r["due_on"]), r["state"]) for r in rows]
     return StoredPlan(her["programme_id"], dates, planned)
