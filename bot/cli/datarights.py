@@ -22,7 +22,7 @@ from bot.datarights.retention import run_retention
 from bot.private_files import write_private_text
 from bot.runtime.app import App, open_app
 from bot.store.participants import Participant, Programme
-from bot.store.research import all_records
+from bot.store.research import all_records, safe_word_endings
 from conversations.vocabulary import ParticipantStatus
 
 ByOption = typer.Option(None, "--by", help="Who does this (default: cli:<login name>).")
@@ -198,7 +198,8 @@ async def _report(cfg: Config, name: str, out_file: Path, actor: str) -> None:
         programme = await _programme(application, name)
         records = await all_records(application.db, application.ring, programme.id)
         levels = await escalation_counts(application.db, programme.id)
-        html = render_report(name, records, levels, application.service.clock.now())
+        endings = await safe_word_endings(application.db, application.ring, programme.id)
+        html = render_report(name, records, levels, endings, application.service.clock.now())
         try:
             await asyncio.to_thread(_write, out_file, html)
         except OSError as exc:

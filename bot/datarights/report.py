@@ -1,15 +1,14 @@
 """Outcome report: one self-contained HTML page with tables and plots, no one identifiable.
 
 Every count, rate or mean based on fewer than ``MIN_CELL`` women is suppressed: shown
-as "<5" in tables and left out of plots. Plots are matplotlib PNGs (Agg backend)
-embedded as base64; the page loads nothing from anywhere.
+as "<5" in tables and left out of plots (``bot/datarights/suppression.py``). Every plot
+is a matplotlib PNG embedded as base64, with alt text and a table of the same figures
+(screen readers); the page loads nothing from anywhere.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
@@ -18,64 +17,39 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.datarights.export import summarise
+from bot.datarights.flow import OUTCOME_ROWS, Flow, participant_flow
+from bot.datarights.outcome_change import FOLLOW_UPS, MeasureChange, changes
+from bot.datarights.report_plots import bar_plot, interval_plot, line_plot, stacked_plot
+from bot.datarights.scores import (
+    FREQUENCY,
+    PHQ,
+    PHQ_ITEMS,
+    VIOLENCE_ITEMS,
+    Scorer,
+    score_fear,
+    score_phq4,
+    score_safe,
+    score_violence,
+)
+from bot.datarights.suppression import (
+    MIN_CELL,
+    SUPPRESSED,
+    cell,
+    partition_cells,
+    rate,
+    shown,
+)
 from bot.store.db import Database
 from bot.store.research import ResearchRecord, escalations_per_level
-from conversations.answers import Answer
 from conversations.survey import TIMEPOINTS
 
-MIN_CELL = 5
-SUPPRESSED = f"<{MIN_CELL}"
+__all__ = [
+    "FREQUENCY", "LEVELS", "MIN_CELL", "PHQ", "PHQ_ITEMS", "SUPPRESSED", "VIOLENCE_ITEMS",
+    "EscalationCount", "Point", "Score", "cell", "escalation_counts", "rate", "render_report",
+    "score_fear", "score_phq4", "score_safe", "score_violence", "scores", "shown",
+]  # fmt: skip
+
 LEVELS = ("URGENT", "HIGH", "ROUTINE")
-FREQUENCY = {"never": 0, "once": 1, "few_times": 2, "monthly": 3, "weekly_or_more": 4}
-PHQ = {"not_at_all": 0, "several_days": 1, "more_than_half": 2, "nearly_every_day": 3}
-VIOLENCE_ITEMS = (
-    "viol_physical",
-    "viol_sexual",
-    "viol_psychological",
-    "viol_controlling",
-    "viol_stalking",
-)
-PHQ_ITEMS = ("phq4_1", "phq4_2", "phq4_3", "phq4_4")
-
-
-def shown(n: int) -> bool:
-    return n >= MIN_CELL
-
-
-def cell(n: int) -> str:
-    return str(n) if shown(n) else SUPPRESSED
-
-
-def rate(part: int, whole: int) -> float | None:
-    """``part / whole``, or None (suppressed) when either is under ``MIN_CELL`` women."""
-    return part / whole if shown(part) and shown(whole) else None
-
-
-def _value(answers: dict[str, Answer], item: str) -> Any:
-    a = answers.get(item)
-    return None if a is None or a.skipped else a.value
-
-
-def score_fear(answers: dict[str, Answer]) -> float | None:
-    v = _value(answers, "fear")
-    return float(v) if isinstance(v, int) else None
-
-
-def score_safe(answers: dict[str, Answer]) -> float | None:
-    v = _value(answers, "feel_safe")
-    return float(v) if isinstance(v, int) else None
-
-
-def score_phq4(answers: dict[str, Answer]) -> float | None:
-    """PHQ-4 sum 0-12, only when all four items were answered."""
-    values = [PHQ.get(str(_value(answers, i))) for i in PHQ_ITEMS]
-    return float(sum(v for v in values if v is not None)) if None not in values else None
-
-
-def score_violence(answers: dict[str, Answer]) -> float | None:
-    """Mean frequency (0 never .. 4 weekly or more) over the five types; needs 3 answered."""
-    values = [FREQUENCY[v] for i in VIOLENCE_ITEMS if (v := _value(answers, i)) in FREQUENCY]
-    return mean(values) if len(values) >= 3 else None
 
 
 @dataclass(frozen=True)
@@ -101,9 +75,7 @@ class Score:
     high: float
 
 
-SCORES: tuple[
-    tuple[str, str, str, Callable[[dict[str, Answer]], float | None], float, float], ...
-] = (
+SCORES: tuple[tuple[str, str, str, Scorer, float, float], ...] = (
     ("fear", "Fear of him", "0 not afraid at all - 10 extremely afraid", score_fear, 0, 10),
     ("feel_safe", "Feeling safe", "0 not safe at all - 10 completely safe", score_safe, 0, 10),
     ("phq4", "PHQ-4 (anxiety and depression)", "sum 0-12; 6 or more: moderate", score_phq4, 0, 12),
@@ -129,59 +101,6 @@ def scores(records: Sequence[ResearchRecord]) -> list[Score]:
     return out
 
 
-def _pyplot() -> Any:
-    """matplotlib on first use: importing it costs every CLI call and service start ~0.5 s."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    _pyplot().close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _score_plot(score: Score) -> str | None:
-    if all(p.mean is None for p in score.points):
-        return None
-    fig, ax = _pyplot().subplots(figsize=(5.5, 3))
-    xs = list(range(len(TIMEPOINTS)))
-    ys = [p.mean if p.mean is not None else float("nan") for p in score.points]
-    ax.plot(xs, ys, marker="o", color="#5b3f8c")
-    for x, p in zip(xs, score.points, strict=True):
-        if p.mean is None:
-            ax.text(x, score.low, SUPPRESSED, ha="center", va="bottom", fontsize=8, color="#777")
-    ax.set_xticks(xs, list(TIMEPOINTS))
-    ax.set_xlim(-0.5, len(xs) - 0.5)
-    ax.set_ylim(score.low, score.high)
-    ax.set_title(score.title)
-    ax.set_ylabel("mean")
-    ax.grid(alpha=0.3)
-    return _png(fig)
-
-
-def _bar_plot(
-    title: str, labels: list[str], values: list[float | None], ylim: float | None
-) -> str | None:
-    if all(v is None for v in values):
-        return None
-    fig, ax = _pyplot().subplots(figsize=(5.5, 3))
-    ax.bar(labels, [v if v is not None else 0 for v in values], color="#2f7f7a")
-    for i, v in enumerate(values):
-        if v is None:
-            ax.text(i, 0, SUPPRESSED, ha="center", va="bottom", fontsize=8)
-    if ylim is not None:
-        ax.set_ylim(0, ylim)
-    ax.set_title(title)
-    ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
-
-
 @dataclass(frozen=True)
 class EscalationCount:
     level: str
@@ -193,16 +112,74 @@ class EscalationCount:
         return str(self.count) if shown(self.count) and shown(self.women) else SUPPRESSED
 
 
+def _percent(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else SUPPRESSED
+
+
+def flow_table(flow: Flow) -> dict[str, Any]:
+    """Rows of the participant flow (label, indent, a cell per timepoint) and its plot."""
+    outcome_cells = [partition_cells(t.outcomes) for t in flow.timepoints]
+    rows: list[tuple[str, int, list[str]]] = [
+        ("Planned (timepoint in her plan)", 0, [cell(t.planned) for t in flow.timepoints]),
+        ("Not invited yet (not due, or held)", 1, [cell(t.not_yet_invited) for t in flow.timepoints]),
+        ("Never invited (she had left before)", 1, [cell(t.never_invited) for t in flow.timepoints]),
+        ("Invited (a contact went out)", 1, [cell(t.invited) for t in flow.timepoints]),
+        ("Reached (she replied)", 2, [cell(t.reached) for t in flow.timepoints]),
+        *((label, 2, [cells[key] for cells in outcome_cells]) for key, label, _ in OUTCOME_ROWS),
+    ]  # fmt: skip
+    totals = [t.invited if shown(t.invited) else None for t in flow.timepoints]
+    segments = [
+        (label, [t.outcomes[key] if cells[key] != SUPPRESSED else None
+                 for t, cells in zip(flow.timepoints, outcome_cells, strict=True)])
+        for key, label, _ in OUTCOME_ROWS
+    ]  # fmt: skip
+    plot = stacked_plot("How each timepoint's contact ended", TIMEPOINTS, totals, segments)
+    return {"enrolled": cell(flow.enrolled), "rows": rows, "plot": plot}
+
+
+def retention_table(flow: Flow) -> dict[str, Any]:
+    """Completed per timepoint as a share of the enrolled and of the T0 completers."""
+    of_enrolled = [rate(t.outcomes["completed"], flow.enrolled) for t in flow.timepoints]
+    of_baseline = [rate(t.completed_with_baseline, flow.baseline_completed)
+                   for t in flow.timepoints]  # fmt: skip
+    rows = [
+        {"timepoint": t.timepoint, "completed": cell(t.outcomes["completed"]),
+         "of_enrolled": _percent(e), "with_baseline": cell(t.completed_with_baseline),
+         "of_baseline": _percent(b)}
+        for t, e, b in zip(flow.timepoints, of_enrolled, of_baseline, strict=True)
+    ]  # fmt: skip
+    plot = line_plot(
+        "Retention: completed, share of enrolled", TIMEPOINTS, of_enrolled, 0, 1, "share"
+    )
+    return {"rows": rows, "plot": plot}
+
+
+def change_view(found: MeasureChange) -> dict[str, Any]:
+    measure = found.measure
+    factor = 100.0 if measure.binary else 1.0  # a share's change is drawn in percentage points
+    intervals = [
+        (factor * c.change.estimate, factor * c.change.low, factor * c.change.high)
+        if c.change is not None
+        else None
+        for c in found.changes
+    ]
+    unit = "percentage points" if measure.binary else "change in score"
+    plot = interval_plot(f"{measure.title}: change from T0", FOLLOW_UPS, intervals, unit)
+    return {"measure": measure, "changes": found.changes, "plot": plot}
+
+
 def render_report(
     programme: str,
     records: Sequence[ResearchRecord],
     escalations: Sequence[EscalationCount],
+    safe_word_endings: Mapping[str, int],
     generated: datetime,
 ) -> str:
-    """The whole page as one string."""
+    """The whole page as one string; ``safe_word_endings``: per timepoint, the paused
+    timepoints whose session ended on the safe word (``bot/store/research.py``)."""
     summary = summarise(records)
     rates: list[float | None] = [rate(s.completed, s.invited) for s in summary]
-    score_list = scores(records)
+    flow = participant_flow(records, safe_word_endings)
     env = Environment(
         loader=PackageLoader("bot.datarights", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -213,6 +190,11 @@ def render_report(
         generated=generated.strftime("%Y-%m-%d"),
         min_cell=MIN_CELL,
         suppressed=SUPPRESSED,
+        timepoints=TIMEPOINTS,
+        follow_ups=FOLLOW_UPS,
+        flow=flow_table(flow),
+        retention=retention_table(flow),
+        changes=[change_view(c) for c in changes(records)],
         summary=[
             {
                 "timepoint": s.timepoint,
@@ -220,14 +202,17 @@ def render_report(
                 "completed": cell(s.completed),
                 "missed": cell(s.missed),
                 "withdrawn": cell(s.withdrawn),
-                "rate": f"{r:.0%}" if r is not None else SUPPRESSED,
+                "rate": _percent(r),
             }
             for s, r in zip(summary, rates, strict=True)
         ],
-        rate_plot=_bar_plot("Response rate (completed / invited)", list(TIMEPOINTS), rates, 1.0),
-        scores=[(s, _score_plot(s)) for s in score_list],
+        rate_plot=bar_plot("Response rate (completed / invited)", list(TIMEPOINTS), rates, 1.0),
+        scores=[
+            (s, line_plot(s.title, TIMEPOINTS, [p.mean for p in s.points], s.low, s.high, "mean"))
+            for s in scores(records)
+        ],
         escalations=escalations,
-        escalation_plot=_bar_plot(
+        escalation_plot=bar_plot(
             "Escalations by level",
             [e.level for e in escalations],
             [float(e.count) if e.cell != SUPPRESSED else None for e in escalations],

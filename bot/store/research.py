@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,7 +19,9 @@ from bot.clock import parse_iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import ALPHABET
+from bot.store.sessions import Sessions
 from conversations.answers import Answer
+from conversations.vocabulary import Outcome
 from scheduler.timepoint_states import FINAL_STATES
 
 
@@ -213,6 +216,22 @@ async def escalations_per_level(db: Database, programme_id: int) -> dict[str, tu
         (programme_id,),
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+async def safe_word_endings(db: Database, ring: KeyRing, programme_id: int) -> dict[str, int]:
+    """{timepoint: paused timepoints whose session ended on the safe word}: counts only.
+
+    The outcome is in the sealed session state alone (migration 9), so it is opened here;
+    anonymised women's timepoints were closed as ``withdrawn`` and are not among them.
+    """
+    rows = await db.fetchall(
+        "SELECT t.participant_id, t.timepoint FROM timepoints AS t"
+        " JOIN participants AS p ON p.id = t.participant_id"
+        " WHERE p.programme_id = ? AND p.status != 'erased' AND t.state = 'paused'",
+        (programme_id,),
+    )
+    found = await Sessions(db, ring).for_pairs([(r[0], r[1]) for r in rows])
+    return dict(Counter(tp for (_, tp), s in found.items() if s.state.outcome == Outcome.SAFE_WORD))
 
 
 def _answer(blob: bytes) -> Answer:

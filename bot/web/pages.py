@@ -24,7 +24,7 @@ from bot.store import dashboard as queries
 from bot.store.db import Database
 from bot.store.logins import Logins
 from bot.store.participants import Programmes
-from bot.store.research import all_records
+from bot.store.research import all_records, safe_word_endings
 from bot.store.staff import StaffStore
 from bot.store.stores import Stores
 from bot.web.auth import WebSession
@@ -193,6 +193,7 @@ async def report_html(stores: Stores, name: str, by: str) -> str | None:
         return None
     records = await all_records(stores.db, stores.ring, programme.id)
     levels = await escalation_counts(stores.db, programme.id)
-    html = render_report(name, records, levels, stores.clock.now())
+    endings = await safe_word_endings(stores.db, stores.ring, programme.id)
+    html = render_report(name, records, levels, endings, stores.clock.now())
     await log_access(stores.db, stores.clock, f"{by} (web)", "outcome_report", name, "dashboard")
     return html

@@ -67,7 +67,9 @@ ESCALATIONS = [
 
 @pytest.fixture(scope="module")
 def html() -> str:
-    return render_report("berlin-2027", records(), ESCALATIONS, datetime(2026, 11, 24, tzinfo=UTC))
+    return render_report(
+        "berlin-2027", records(), ESCALATIONS, {}, datetime(2026, 11, 24, tzinfo=UTC)
+    )
 
 
 class Structure(HTMLParser):
@@ -92,7 +94,9 @@ def test_page_is_self_contained_with_embedded_plots(html: str) -> None:
     page.feed(html)
     assert page.external == []  # no script, stylesheet or image from anywhere
     assert "script" not in page.tags and "link" not in page.tags
-    assert len(page.images) == 6  # response rate, four outcomes, escalations
+    # flow, retention, 9 changes (no safe_now answers, viol_controlling skipped), response
+    # rate, four outcomes, escalations
+    assert len(page.images) == 17
     for image in page.images:
         assert base64.b64decode(image).startswith(b"\x89PNG\r\n\x1a\n")
     for heading in ("Response per timepoint", "Fear of him", "Feeling safe", "PHQ-4",
@@ -106,7 +110,8 @@ def test_small_numbers_are_suppressed(html: str) -> None:
     assert by_tp["T1"].n == 5 and by_tp["T1"].mean is not None  # 5 women: shown
     assert by_tp["T2"].n == 4 and by_tp["T2"].mean is None  # 4 women: suppressed
     assert by_tp["T4"].cell == SUPPRESSED and by_tp["T1"].cell.endswith("(n=5)")
-    rows = re.findall(r"<tr><td>(T\d)</td>(.*?)</tr>", html)
+    response = html.split('id="response-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>(T\d)</td>(.*?)</tr>", response)
     table = {tp: re.findall(r"<td>(.*?)</td>", cells) for tp, cells in rows}
     # invited, completed, missed, withdrawn, rate
     assert table["T0"] == ["8", "7", "&lt;5", "&lt;5", "88%"]
