@@ -134,7 +134,8 @@ def flow_table(flow: Flow) -> dict[str, Any]:
         for key, label, _ in OUTCOME_ROWS
     ]  # fmt: skip
     plot = stacked_plot("How each timepoint's contact ended", TIMEPOINTS, totals, segments)
-    return {"enrolled": cell(flow.enrolled), "rows": rows, "plot": plot}
+    plotted = {"totals": totals, "segments": segments}
+    return {"enrolled": cell(flow.enrolled), "rows": rows, "plot": plot, "plotted": plotted}
 
 
 def retention_table(flow: Flow) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def retention_table(flow: Flow) -> dict[str, Any]:
     plot = line_plot(
         "Retention: completed, share of enrolled", TIMEPOINTS, of_enrolled, 0, 1, "share"
     )
-    return {"rows": rows, "plot": plot}
+    return {"rows": rows, "plot": plot, "plotted": of_enrolled}
 
 
 def change_view(found: MeasureChange) -> dict[str, Any]:
@@ -165,7 +166,7 @@ def change_view(found: MeasureChange) -> dict[str, Any]:
     ]
     unit = "percentage points" if measure.binary else "change in score"
     plot = interval_plot(f"{measure.title}: change from T0", FOLLOW_UPS, intervals, unit)
-    return {"measure": measure, "changes": found.changes, "plot": plot}
+    return {"measure": measure, "changes": found.changes, "plot": plot, "plotted": intervals}
 
 
 def render_report(

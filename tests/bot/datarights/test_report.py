@@ -12,11 +12,16 @@ from html.parser import HTMLParser
 
 import pytest
 
+from bot.datarights.flow import participant_flow
+from bot.datarights.outcome_change import changes
 from bot.datarights.report import (
     SUPPRESSED,
     EscalationCount,
     Point,
+    change_view,
+    flow_table,
     render_report,
+    retention_table,
     score_phq4,
     score_violence,
     scores,
@@ -78,9 +83,16 @@ class Structure(HTMLParser):
         self.images: list[str] = []
         self.external: list[str] = []
         self.tags: list[str] = []
+        self.alts: list[tuple[str | None, str | None]] = []  # (alt, aria-describedby)
+        self.table_ids: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        found = dict(attrs)
+        if tag == "img":
+            self.alts.append((found.get("alt"), found.get("aria-describedby")))
+        if tag == "table" and found.get("id"):
+            self.table_ids.append(str(found["id"]))
         for name, value in attrs:
             if name in ("src", "href") and value:
                 if value.startswith("data:image/png;base64,"):
@@ -134,3 +146,47 @@ def test_scores() -> None:
 
 def test_report_shows_no_ids(html: str) -> None:
     assert "R-0" not in html  # not even research ids (pseudonyms: see tests/bot/cli)
+
+
+def table(html: str, table_id: str) -> dict[str, list[str]]:
+    """Rows of one table by their first cell."""
+    body = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row) for row in rows]
+    return {c[0]: c[1:] for c in cells if c}
+
+
+def test_every_plot_has_alt_text_and_a_table_of_its_figures(html: str) -> None:
+    page = Structure()
+    page.feed(html)
+    assert len(page.alts) == len(page.images) == 17
+    for alt, described_by in page.alts:
+        assert alt and alt.strip()
+        assert described_by in page.table_ids  # the table with the same figures
+
+
+def test_the_flow_shows_the_flow_and_hides_small_cells(html: str) -> None:
+    flow = table(html, "flow-table")
+    assert 'id="enrolled">8<' in html
+    assert flow["Invited (a contact went out)"] == ["8", "8", "8", "8", "8"]
+    assert flow["Completed"] == ["7", "5", "&lt;5", "6", "&lt;5"]  # T2: 4 women
+    assert flow["Missed (no reply before it expired)"] == ["&lt;5"] * 4 + ["5"]
+    plotted = flow_table(participant_flow(records(), {}))["plotted"]
+    completed = dict(plotted["segments"])["Completed"]
+    assert completed == [7, 5, None, 6, None]  # the cell of 4 is no plot point
+    retention = table(html, "retention-table")
+    assert retention["T1"] == ["5", "62%", "5", "71%"]  # of 8 enrolled, of 7 at T0
+    assert retention["T2"] == ["&lt;5"] * 4
+    shares = retention_table(participant_flow(records(), {}))["plotted"]
+    assert shares == [7 / 8, 5 / 8, None, 6 / 8, None]
+
+
+def test_changes_show_the_intervals_plotted(html: str) -> None:
+    fear = table(html, "change-fear")
+    # T1: five women at both, each 1 less afraid (8-i%2 -> 7-i%2): change -1 exactly
+    assert fear["T1"] == ["5", "7.6", "6.6", "-1.00 (-1.00 to -1.00)"]
+    assert fear["T2"] == ["&lt;5"] * 4  # four pairs: no n, no mean, no interval
+    view = change_view(next(c for c in changes(records()) if c.measure.key == "fear"))
+    assert view["plotted"][0] == pytest.approx((-1.0, -1.0, -1.0))
+    assert view["plotted"][1] is None and view["plotted"][3] is None
+    assert "Change from T0 (paired, 95 % confidence intervals)" in html
