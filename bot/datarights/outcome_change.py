@@ -151,7 +151,11 @@ def paired_change(measure: Measure, records: Sequence[ResearchRecord], timepoint
 
 
 def changes(records: Sequence[ResearchRecord]) -> list[MeasureChange]:
-    """Every measure's change from T0 at T1..T4."""
+    """Every measure's change from T0 at T1..T4 (records read once per timepoint pair)."""
+    at: dict[str, list[ResearchRecord]] = {tp: [] for tp in TIMEPOINTS}
+    for r in records:
+        at.setdefault(r.timepoint, []).append(r)
     return [
-        MeasureChange(m, [paired_change(m, records, tp) for tp in FOLLOW_UPS]) for m in MEASURES
+        MeasureChange(m, [paired_change(m, [*at[BASELINE], *at[tp]], tp) for tp in FOLLOW_UPS])
+        for m in MEASURES
     ]
