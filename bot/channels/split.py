@@ -1,0 +1,102 @@
+"""Cutting one rendered message into the parts a channel can carry, in order.
+
+A step of the engine is one message (``conversations.joining``); only a channel's size
+limit cuts it again, at line boundaries, into as few parts as fit, with the buttons on
+the last part (under the question they answer). Keyed by channel name, like
+``CHANNEL_STYLES``, so the dispatcher and tests agree without opening a channel.
+Invariant: the parts in order hold every line of the text, none lost, none reordered; a
+line is cut inside only where it alone is over a hard limit (Telegram's 4,096), never
+for SMS (a long line stays one concatenated SMS, as each message did before joining).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot.channels.base import Rendered
+from bot.channels.segments import SMS_MAX_SEGMENTS, sms_segments
+
+#: Telegram's limit for one message text, in UTF-16 code units (how the Bot API counts).
+TELEGRAM_MAX_TEXT = 4096
+
+
+def telegram_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one part of a channel may hold; ``hard``: a line over it must be cut too."""
+
+    fits: Callable[[str], bool]
+    hard: bool
+
+
+BUDGETS: dict[str, Budget] = {
+    "telegram": Budget(lambda text: telegram_length(text) <= TELEGRAM_MAX_TEXT, hard=True),
+    "sms": Budget(lambda text: sms_segments(text)[1] <= SMS_MAX_SEGMENTS, hard=False),
+}
+
+
+def parts(channel: str, message: Rendered) -> tuple[Rendered, ...]:
+    """``message`` as the channel must send it: itself if it fits (or the channel has no
+    limit, as the console), else its parts in order, the buttons on the last one."""
+    budget = BUDGETS.get(channel)
+    if budget is None or budget.fits(message.text):
+        return (message,)
+    texts = split_text(message.text, budget)
+    leading = [replace(message, text=text, buttons=(), multi=False) for text in texts[:-1]]
+    return (*leading, replace(message, text=texts[-1]))
+
+
+def split_text(text: str, budget: Budget) -> list[str]:
+    """The fewest line-aligned pieces of ``text`` that each fit (blank lines at a cut are
+    dropped); a line too long alone is cut at spaces when the limit is hard."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if budget.fits("\n".join([*current, line])):
+            current.append(line)
+            continue
+        _close(pieces, current)
+        current = []
+        if budget.fits(line) or not budget.hard:
+            current = [line]
+            continue
+        *whole, rest = _cut_line(line, budget.fits)
+        pieces.extend(whole)
+        current = [rest]
+    _close(pieces, current)
+    return pieces or [text]
+
+
+def _close(pieces: list[str], lines: list[str]) -> None:
+    piece = "\n".join(lines).strip("\n")
+    if piece:
+        pieces.append(piece)
+
+
+def _cut_line(line: str, fits: Callable[[str], bool]) -> list[str]:
+    """A line over a hard limit, in pieces cut at the last space that fits (or anywhere)."""
+    pieces: list[str] = []
+    rest = line
+    while not fits(rest):
+        end = _longest_fitting(rest, fits)
+        space = rest.rfind(" ", 0, end + 1)
+        cut = space if space > 0 else end
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip(" ")
+    return [*pieces, rest]
+
+
+def _longest_fitting(text: str, fits: Callable[[str], bool]) -> int:
+    """The largest n with ``fits(text[:n])`` (at least 1), by bisection."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(text[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
