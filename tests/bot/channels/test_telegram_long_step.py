@@ -7,12 +7,22 @@ The real service runs as a subprocess against FakeTelegram (which refuses a text
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
 
 from .conftest import MakeService
-from .support_telegram import SAFE_WORD, Service, bot_messages, next_bot_message, press
+from .support_telegram import (
+    SAFE_WORD,
+    Service,
+    bot_messages,
+    next_bot_message,
+    press,
+)
 from .support_telegram_script import CLOSING, DECOY
 
 CHAT = 6120045871
@@ -37,10 +47,10 @@ items:
 """
 
 
-def long_step_service(make_service: MakeService, tmp_path: Path) -> Service:
+def long_step_service(make_service: MakeService, tmp_path: Path, **telegram: Any) -> Service:
     survey = tmp_path / "long.yaml"
     survey.write_text(SURVEY)
-    service = make_service(delete_after_seconds=1.0)
+    service = make_service(delete_after_seconds=1.0, **telegram)
     with service.config.open("a") as config:
         config.write(f'[survey]\nfile = "{survey}"\n')
     return service
@@ -99,3 +109,29 @@ def test_the_safe_word_after_a_split_step_deletes_every_part(
     assert len(refs) >= 3  # opener and both parts (the decoy may be pending deletion)
     assert all(deleted for (deleted,) in refs[:3])
     assert service.stop() == 0
+
+
+@pytest.fixture
+def strict_fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram(enforce_limits=True) as fake:
+        yield fake
+
+
+def test_the_parts_keep_telegram_s_one_message_per_chat_per_second(
+    tmp_path: Path, strict_fake: FakeTelegram
+) -> None:
+    survey = tmp_path / "long.yaml"
+    survey.write_text(SURVEY)
+    service = Service(tmp_path, strict_fake, max_per_chat_per_second=1.0)
+    with service.config.open("a") as config:
+        config.write(f'[survey]\nfile = "{survey}"\n')
+    service.add_programme()
+    try:
+        _, texts = first_step(service, strict_fake)
+        service.wait_quiet()
+        assert len(texts) == 2
+        assert service.stop() == 0
+    finally:
+        service.close()
+    assert strict_fake.rejected_429 == 0
+    assert strict_fake.max_rate_per_chat() <= 1
