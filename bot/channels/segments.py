@@ -18,6 +18,7 @@ __all__ = [
     "GSM7_BASIC",
     "GSM7_EXTENSION",
     "SMS_MAX_SEGMENTS",
+    "SMS_MAX_SEGMENTS_UCS2",
     "Encoding",
     "SmsMeasure",
     "is_gsm7",
@@ -47,6 +48,8 @@ GSM7_EXTENSION: frozenset[str] = frozenset("\x0c^{}\\[~]|€")
 #: One message to her costs at most this many segments where the language allows
 #: (DESIGN.md §4); a longer step goes as several (``bot.channels.split``).
 SMS_MAX_SEGMENTS = 2
+#: ... and at most this many where it needs UCS-2 (a third of the characters per segment).
+SMS_MAX_SEGMENTS_UCS2 = 3
 
 GSM7_SINGLE, GSM7_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67

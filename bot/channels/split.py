@@ -1,9 +1,10 @@
 """Cutting one rendered message into the parts a channel can carry, in order.
 
 A step of the engine is one message (``conversations.joining``); only a channel's size
-limit cuts it again, at line boundaries, into as few parts as fit, with the buttons on
-the last part (under the question they answer). Keyed by channel name, like
-``CHANNEL_STYLES``, so the dispatcher and tests agree without opening a channel.
+limit cuts it again, into parts that fit: whole paragraphs (what were messages of their
+own) where they can, else at line boundaries; the buttons go on the last part, under the
+question they answer. Keyed by channel name, like ``CHANNEL_STYLES``, so the dispatcher
+and tests agree without opening a channel.
 Invariant: the parts in order hold every line of the text, none lost, none reordered; a
 line is cut inside only where it alone is over a hard limit (Telegram's 4,096), never
 for SMS (a long line stays one concatenated SMS, as each message did before joining).
@@ -15,14 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.channels.base import Rendered
-from bot.channels.segments import SMS_MAX_SEGMENTS, sms_segments
+from bot.channels.segments import SMS_MAX_SEGMENTS, SMS_MAX_SEGMENTS_UCS2, sms_segments
 
 #: Telegram's limit for one message text, in UTF-16 code units (how the Bot API counts).
 TELEGRAM_MAX_TEXT = 4096
 
 
 def telegram_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def sms_fits(text: str) -> bool:
+    """Within DESIGN.md §4's budget: 2 segments as GSM-7, 3 where the language needs UCS-2."""
+    encoding, segments = sms_segments(text)
+    return segments <= (SMS_MAX_SEGMENTS if encoding == "GSM-7" else SMS_MAX_SEGMENTS_UCS2)
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Budget:
 
 BUDGETS: dict[str, Budget] = {
     "telegram": Budget(lambda text: telegram_length(text) <= TELEGRAM_MAX_TEXT, hard=True),
-    "sms": Budget(lambda text: sms_segments(text)[1] <= SMS_MAX_SEGMENTS, hard=False),
+    "sms": Budget(sms_fits, hard=False),
 }
 
 
@@ -51,30 +58,38 @@ def parts(channel: str, message: Rendered) -> tuple[Rendered, ...]:
 
 
 def split_text(text: str, budget: Budget) -> list[str]:
-    """The fewest line-aligned pieces of ``text`` that each fit (blank lines at a cut are
-    dropped); a line too long alone is cut at spaces when the limit is hard."""
+    """The pieces of ``text`` that each fit: whole paragraphs (what were messages of their
+    own before joining) packed while they fit, then the lines of a paragraph too long alone;
+    a line too long alone is cut at spaces only when the limit is hard."""
     pieces: list[str] = []
-    current: list[str] = []
-    for line in text.split("\n"):
-        if budget.fits("\n".join([*current, line])):
-            current.append(line)
+    for block in _pack(text.split("\n\n"), "\n\n", budget.fits):
+        if budget.fits(block):
+            pieces.append(block)
             continue
-        _close(pieces, current)
-        current = []
-        if budget.fits(line) or not budget.hard:
-            current = [line]
-            continue
-        *whole, rest = _cut_line(line, budget.fits)
-        pieces.extend(whole)
-        current = [rest]
-    _close(pieces, current)
+        for piece in _pack(block.split("\n"), "\n", budget.fits):
+            if budget.fits(piece) or not budget.hard:
+                pieces.append(piece)
+            else:
+                pieces.extend(_cut_line(piece, budget.fits))
     return pieces or [text]
 
 
-def _close(pieces: list[str], lines: list[str]) -> None:
-    piece = "\n".join(lines).strip("\n")
-    if piece:
-        pieces.append(piece)
+def _pack(units: list[str], separator: str, fits: Callable[[str], bool]) -> list[str]:
+    """Neighbouring units joined while the join fits; a unit too long alone stays alone."""
+    packed: list[str] = []
+    current = ""
+    for unit in (u.strip("\n") for u in units):
+        if not unit:
+            continue
+        joined = f"{current}{separator}{unit}" if current else unit
+        if not current or fits(joined):
+            current = joined
+            continue
+        packed.append(current)
+        current = unit
+    if current:
+        packed.append(current)
+    return packed
 
 
 def _cut_line(line: str, fits: Callable[[str], bool]) -> list[str]:

@@ -7,7 +7,14 @@ from hypothesis import strategies as st
 
 from bot.channels.base import Button, Rendered
 from bot.channels.segments import SMS_MAX_SEGMENTS, sms_segments
-from bot.channels.split import BUDGETS, TELEGRAM_MAX_TEXT, parts, split_text, telegram_length
+from bot.channels.split import (
+    BUDGETS,
+    TELEGRAM_MAX_TEXT,
+    parts,
+    sms_fits,
+    split_text,
+    telegram_length,
+)
 
 KEYS = (Button("Yes", "q|yes"), Button("No", "q|no"))
 
@@ -66,8 +73,8 @@ def test_sms_splits_into_parts_of_at_most_two_segments_in_order() -> None:
 
 
 def test_sms_never_cuts_inside_a_line() -> None:
-    """A line over the budget alone (a UCS-2 language may need 3 segments) stays whole."""
-    long_line = "Ж" * 200  # UCS-2, 3 segments
+    """A line over the budget alone stays whole: SMS concatenates it, as it did before."""
+    long_line = "Ж" * 250  # UCS-2, 4 segments
     pieces = parts("sms", Rendered(f"short\n{long_line}\nend"))
     assert [p.text for p in pieces] == ["short", long_line, "end"]
 
@@ -91,4 +98,26 @@ def test_sms_parts_keep_every_line_in_order(lines: list[str]) -> None:
     kept = [line for line in "\n".join(pieces).split("\n") if line]
     assert kept == [line for line in lines if line]
     for piece in pieces:
-        assert sms_segments(piece)[1] <= SMS_MAX_SEGMENTS or "\n" not in piece
+        assert sms_fits(piece) or "\n" not in piece
+
+
+def test_sms_allows_three_segments_where_the_text_needs_ucs2() -> None:
+    """DESIGN.md §4: 2 GSM-7 segments where the language allows, UCS-2 may take 3."""
+    assert sms_fits("a" * 306) and not sms_fits("a" * 307)
+    assert sms_fits("Ж" * 201) and not sms_fits("Ж" * 202)
+    choices = "Ces 2 dernières semaines ?\n" + "\n".join(
+        f"{n} Réponse longue Ж" for n in range(1, 9)
+    )
+    assert sms_segments(choices) == ("UCS-2", 3)
+    assert parts("sms", Rendered(choices)) == (Rendered(choices),)  # not cut inside its list
+
+
+def test_paragraphs_stay_whole_where_they_can() -> None:
+    """A question and its numbered choices stay together when the cut can go before them."""
+    how_to = "Reply SKIP to skip a question, BACK to go back, or LATER to stop for now."
+    intro = "Thank you. " * 16
+    question = "Did he threaten you?\n" + "\n".join(f"{n} Choice {n}" for n in range(1, 6))
+    text = f"{how_to}\n\n{intro.strip()}\n\n{question}"
+    assert sms_fits(f"{how_to}\n\n{intro.strip()}\n\nDid he threaten you?")  # a line cut fits
+    pieces = [p.text for p in parts("sms", Rendered(text))]
+    assert pieces == [f"{how_to}\n\n{intro.strip()}", question]
