@@ -8,6 +8,7 @@ and tests agree without opening a channel.
 Invariant: the parts in order hold every line of the text, none lost, none reordered; a
 line is cut inside only where it alone is over a hard limit (Telegram's 4,096), never
 for SMS (a long line stays one concatenated SMS, as each message did before joining).
+The SMS budget is hers (DESIGN.md §4): a staff alert is never cut where no hard limit says so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.channels.base import Rendered
+from bot.channels.base import STAFF_ALERT_KIND, Rendered
 from bot.channels.segments import SMS_MAX_SEGMENTS, SMS_MAX_SEGMENTS_UCS2, sms_segments
 
 #: Telegram's limit for one message text, in UTF-16 code units (how the Bot API counts).
@@ -52,6 +53,8 @@ def parts(channel: str, message: Rendered) -> tuple[Rendered, ...]:
     budget = BUDGETS.get(channel)
     if budget is None or budget.fits(message.text):
         return (message,)
+    if message.kind == STAFF_ALERT_KIND and not budget.hard:
+        return (message,)  # a worker's alert stays one (concatenated) SMS, never in halves
     texts = split_text(message.text, budget)
     leading = [replace(message, text=text, buttons=(), multi=False) for text in texts[:-1]]
     return (*leading, replace(message, text=texts[-1]))

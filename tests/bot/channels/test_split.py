@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.base import Button, Rendered
+from bot.channels.base import STAFF_ALERT_KIND, Button, Rendered
 from bot.channels.segments import SMS_MAX_SEGMENTS, sms_segments
 from bot.channels.split import (
     BUDGETS,
@@ -70,6 +70,13 @@ def test_sms_splits_into_parts_of_at_most_two_segments_in_order() -> None:
     assert pieces[0].text == f"{how_to}\n\n{intro.strip()}"
     assert pieces[1].text == question
     assert all(sms_segments(p.text)[1] <= SMS_MAX_SEGMENTS for p in pieces)
+
+
+def test_a_staff_alert_over_sms_stays_one_message() -> None:
+    alert = Rendered("URGENT alert E-2345X\n" + "Reasons: x y z\n" * 30, kind=STAFF_ALERT_KIND)
+    assert not sms_fits(alert.text)
+    assert parts("sms", alert) == (alert,)
+    assert len(parts("telegram", Rendered("x\n" * 3000, kind=STAFF_ALERT_KIND))) == 2
 
 
 def test_sms_never_cuts_inside_a_line() -> None:
