@@ -17,6 +17,7 @@ from bot.cli import (
     escalations,
     keys,
     language,
+    organisations,
     participants,
     programmes,
     service,
@@ -35,6 +36,7 @@ app = typer.Typer(
     cls=OneLineUsageErrors,
 )
 for noun in (
+    organisations,
     programmes,
     enrol,
     service,

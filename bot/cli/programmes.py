@@ -17,6 +17,7 @@ from bot.runtime.app import App, open_app
 from bot.schedule.plans import replan_participant
 from bot.schedule.settings import SettingsError, build_rules, describe, parse_quiet, rules_for
 from bot.store.housekeeping import audit
+from bot.store.organisations import OrganisationError
 from bot.store.participant_plan import forget_programme_decisions
 from bot.store.participants import Programme
 from bot.store.programme_settings import save_settings
@@ -38,6 +39,9 @@ def add(
     sender_name: str = typer.Option(
         "Sam", "--sender-name", help="Neutral name in openers ('Hi, it's Sam')."
     ),
+    org: str | None = typer.Option(
+        None, "--org", help="Its organisation (needed once there is more than one)."
+    ),
     config: str | None = ConfigOption,
 ) -> None:
     """Add a programme."""
@@ -45,7 +49,7 @@ def add(
     check_timezone(timezone)
     check_language(language)
     check_sender_name(sender_name)
-    run(lambda: _add(cfg, name, timezone, language, helpline, emergency_number, sender_name))
+    run(lambda: _add(cfg, name, timezone, language, helpline, emergency_number, sender_name, org))
 
 
 def check_sender_name(name: str) -> None:
@@ -62,21 +66,35 @@ def check_sender_name(name: str) -> None:
 
 
 async def _add(
-    cfg: Config, name: str, tz: str, language: str, helpline: str, emergency: str, sender: str
+    cfg: Config,
+    name: str,
+    tz: str,
+    language: str,
+    helpline: str,
+    emergency: str,
+    sender: str,
+    org: str | None,
 ) -> None:
     application = await open_app(cfg, {})
     try:
         service = application.service
         if await service.programmes.by_name(name):
             raise CliError(f"a programme named '{name}' exists already")
-        now = service.clock.now()
-        async with application.db.transaction() as tx:
-            await service.programmes.add(
-                tx, name, now, timezone=tz, language=language, helpline=helpline,
-                emergency_number=emergency, sender_name=sender,
-            )  # fmt: skip
-            await audit(tx, now, "cli", "programme_added", name)
-        out.print(f"programme {name} added ({tz}, {language})")
+        try:
+            organisation_id = (
+                None if org is None else (await application.stores.organisations.named([org]))[0].id
+            )
+            now = service.clock.now()
+            async with application.db.transaction() as tx:
+                await service.programmes.add(
+                    tx, name, now, timezone=tz, language=language, helpline=helpline,
+                    emergency_number=emergency, sender_name=sender,
+                    organisation_id=organisation_id,
+                )  # fmt: skip
+                await audit(tx, now, "cli", "programme_added", name, org)
+        except OrganisationError as exc:
+            raise CliError(str(exc)) from None
+        out.print(f"programme {name} added ({tz}, {language}{f'; {org}' if org else ''})")
     finally:
         await application.close()
 
@@ -92,17 +110,20 @@ async def _list(cfg: Config) -> None:
     application = await open_app(cfg, {})
     try:
         table = Table(
-            "name", "time zone", "language", "helpline", "emergency", "partners", "schedule"
-        )
+            "name", "organisation", "time zone", "language", "helpline", "emergency", "partners",
+            "schedule",
+        )  # fmt: skip
         stores = application.stores
+        organisations = {o.id: o.name for o in await stores.organisations.all()}
         for p in await stores.programmes.all():
             partners = await stores.participants.count_in_programme(p.id)
             try:
                 schedule = describe(rules_for(cfg, p))
             except SettingsError as exc:
                 schedule = f"[red]unusable settings: {exc}[/]"
-            table.add_row(p.name, p.timezone, p.language, p.helpline, p.emergency_number,
-                          str(partners), schedule)  # fmt: skip
+            table.add_row(p.name, organisations.get(p.organisation_id, "?"), p.timezone,
+                          p.language, p.helpline, p.emergency_number, str(partners),
+                          schedule)  # fmt: skip
         out.print(table)
     finally:
         await application.close()

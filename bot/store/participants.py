@@ -15,6 +15,7 @@ from bot.clock import iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_pseudonym, new_row_id
+from bot.store.organisations import OrganisationError, only_organisation
 from conversations.secrets import SecretWords, secret_digest
 from conversations.vocabulary import ParticipantStatus
 
@@ -29,6 +30,7 @@ class Programme:
     emergency_number: str
     sender_name: str
     settings: dict[str, Any]
+    organisation_id: int
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def _programme(row: Row) -> Programme:
         emergency_number=row["emergency_number"],
         sender_name=row["sender_name"],
         settings=json.loads(row["settings"] or "{}"),
+        organisation_id=row["organisation_id"],
     )
 
 
@@ -123,12 +126,24 @@ class Programmes:
         emergency_number: str = "112",
         sender_name: str = "Sam",
         settings: dict[str, Any] | None = None,
+        organisation_id: int | None = None,
     ) -> int:
+        """A new programme of ``organisation_id``; None: the installation's only organisation
+        (OrganisationError when there are several)."""
+        if organisation_id is None:
+            organisation_id = await only_organisation(tx)
+            if organisation_id is None:
+                raise OrganisationError(
+                    "there is more than one organisation: say which with --org"
+                    " (see: followup org list)"
+                )
         cur = await tx.execute(
-            "INSERT INTO programmes (name, timezone, language, helpline, emergency_number,"
-            " sender_name, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO programmes (name, organisation_id, timezone, language, helpline,"
+            " emergency_number, sender_name, settings, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
+                organisation_id,
                 timezone,
                 language,
                 helpline,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.crypto import KeyRing
 from bot.store.db import Database
+from bot.store.organisations import Organisations
 from bot.store.outbox import Outbox
 from bot.store.participants import Participants, Programmes
 from bot.store.sessions import Answers, Sessions
@@ -23,6 +24,7 @@ class Stores:
     db: Database
     ring: KeyRing
     clock: Clock
+    organisations: Organisations
     participants: Participants
     programmes: Programmes
     sessions: Sessions
@@ -37,6 +39,7 @@ class Stores:
             db=db,
             ring=ring,
             clock=clock,
+            organisations=Organisations(db),
             participants=Participants(db, ring),
             programmes=Programmes(db),
             sessions=Sessions(db, ring),

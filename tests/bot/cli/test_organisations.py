@@ -1,0 +1,90 @@
+"""``followup org``, ``--org`` on programmes and staff, and an old installation migrated."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.bot.support_old_schema import old_database
+
+from .conftest import Invoke, enrol, ok, one_line_error
+
+
+def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.execute(sql))
+    finally:
+        conn.close()
+
+
+def test_an_old_installation_lands_in_default_and_every_command_works(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    old_database(tmp_path / "f.db")
+    assert "default" in ok(cli("org", "list"))
+    listed = ok(cli("programme", "list"))
+    assert "berlin" in listed and "default" in listed
+    staff = ok(cli("staff", "list"))
+    assert "wanda" in staff and "default" in staff and "berlin" in staff
+    ok(cli("programme", "add", "--name", "hamburg", "--timezone", "Europe/Berlin"))
+    ok(cli("staff", "add", "--name", "wilma", "--role", "wss"))
+    ok(cli("programme", "set-routes", "hamburg", "--on-call", "wilma", "--backup", "wanda"))
+    pseudonym = enrol(cli, programme="hamburg")
+    assert pseudonym in ok(cli("participant", "show", pseudonym))
+    ok(cli("escalations", "list"))
+    ok(cli("export", "--programme", "berlin", "--out", str(tmp_path / "export")))
+    db = tmp_path / "f.db"
+    assert _rows(db, "SELECT name FROM organisations") == [("default",)]
+    assert _rows(db, "SELECT DISTINCT organisation_id FROM programmes") == [(1,)]
+    assert _rows(db, "SELECT staff_id FROM staff_organisations ORDER BY staff_id") == [
+        (1,), (2,), (3,)
+    ]  # fmt: skip
+    assert _rows(db, "PRAGMA foreign_key_check") == []
+
+
+def test_once_there_are_two_organisations_org_is_required(cli: Invoke, tmp_path: Path) -> None:
+    ok(cli("programme", "add", "--name", "berlin", "--timezone", "Europe/Berlin"))
+    assert "organisation north added" in ok(cli("org", "add", "north", "--language", "de"))
+    one_line_error(cli("org", "add", "north"), "north", "exists")
+    one_line_error(
+        cli("programme", "add", "--name", "kiel", "--timezone", "Europe/Berlin"), "--org"
+    )
+    one_line_error(
+        cli("programme", "add", "--name", "kiel", "--timezone", "Europe/Berlin", "--org", "nope"),
+        "nope",
+    )
+    ok(cli("programme", "add", "--name", "kiel", "--timezone", "Europe/Berlin", "--org", "north"))
+    one_line_error(cli("staff", "add", "--name", "ana", "--role", "wss"), "--org")
+    ok(cli("staff", "add", "--name", "ana", "--role", "wss", "--org", "north", "--org", "default"))
+    ok(cli("staff", "add", "--name", "olga", "--role", "operator"))
+    listed = ok(cli("staff", "list"))
+    assert "default, north" in listed
+    ok(cli("staff", "set-orgs", "ana", "north"))
+    one_line_error(cli("staff", "set-orgs", "ana", "north,nowhere"), "nowhere")
+    one_line_error(cli("staff", "set-orgs", "zed", "north"), "zed")
+    orgs = ok(cli("org", "list"))
+    assert "kiel" in orgs and "north" in orgs
+    db = tmp_path / "f.db"
+    assert _rows(
+        db,
+        "SELECT o.name FROM staff_organisations AS so JOIN organisations AS o"
+        " ON o.id = so.organisation_id JOIN staff AS s ON s.id = so.staff_id WHERE s.name = 'ana'",
+    ) == [("north",)]
+    assert _rows(db, "SELECT organisation_id FROM programmes WHERE name = 'kiel'") == [(2,)]
+
+
+def test_set_routes_refuses_a_worker_of_another_organisation(cli: Invoke) -> None:
+    ok(cli("org", "add", "north"))
+    ok(cli("programme", "add", "--name", "kiel", "--timezone", "Europe/Berlin", "--org", "north"))
+    ok(cli("staff", "add", "--name", "dora", "--role", "wss", "--org", "default"))
+    ok(cli("staff", "add", "--name", "nina", "--role", "wss", "--org", "north"))
+    one_line_error(
+        cli("programme", "set-routes", "kiel", "--on-call", "dora"), "dora", "default", "north"
+    )
+    one_line_error(
+        cli("programme", "set-routes", "kiel", "--on-call", "nina", "--backup", "dora"),
+        "dora",
+        "north",
+    )
+    ok(cli("programme", "set-routes", "kiel", "--on-call", "nina"))
