@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.runtime.app import open_app
 from bot.store.housekeeping import audit
 from bot.store.organisations import OrganisationError
+from bot.store.scope import Scope
 
 app = typer.Typer(help="Organisations: the member services of this installation.",
                   no_args_is_help=True)  # fmt: skip
@@ -60,7 +61,7 @@ async def _list(cfg: Config) -> None:
     application = await open_app(cfg, {})
     try:
         stores = application.stores
-        programmes = await stores.programmes.all()
+        programmes = await stores.programmes.all(Scope.installation())
         members = await stores.staff.all()
         table = Table("name", "language", "programmes", "staff")
         for org in await stores.organisations.all():

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
+from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, err, fail, out, run
 from bot.cli.validate import check_language, check_timezone
 from bot.config import Config
 from bot.runtime.app import App, open_app
@@ -21,6 +21,7 @@ from bot.store.organisations import OrganisationError
 from bot.store.participant_plan import forget_programme_decisions
 from bot.store.participants import Programme
 from bot.store.programme_settings import save_settings
+from bot.store.scope import Scope
 from conversations.neutral import revealing_in_any
 from scheduler.windows import WindowError, parse_windows, validate_windows
 
@@ -78,7 +79,7 @@ async def _add(
     application = await open_app(cfg, {})
     try:
         service = application.service
-        if await service.programmes.by_name(name):
+        if await service.programmes.by_name(name, Scope.installation()):
             raise CliError(f"a programme named '{name}' exists already")
         try:
             organisation_id = (
@@ -115,7 +116,7 @@ async def _list(cfg: Config) -> None:
         )  # fmt: skip
         stores = application.stores
         organisations = {o.id: o.name for o in await stores.organisations.all()}
-        for p in await stores.programmes.all():
+        for p in await stores.programmes.all(await cli_scope(application.staff)):
             partners = await stores.participants.count_in_programme(p.id)
             try:
                 schedule = describe(rules_for(cfg, p))
@@ -203,7 +204,9 @@ async def _set(
 ) -> None:
     application = await open_app(cfg, {})
     try:
-        programme = await application.service.programmes.by_name(name)
+        programme = await application.service.programmes.by_name(
+            name, await cli_scope(application.staff)
+        )
         if programme is None:
             raise CliError(f"no programme named '{name}' (see: followup programme list)")
         settings = dict(programme.settings)

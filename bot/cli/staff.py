@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from bot.cli import programmes
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, fail, out, run
 from bot.cli.validate import check_language, check_phone
 from bot.config import Config
 from bot.escalation.timings import timings_for
@@ -18,7 +18,8 @@ from bot.store.housekeeping import audit
 from bot.store.organisations import OrganisationError
 from bot.store.participants import Programme
 from bot.store.programme_settings import save_settings
-from bot.store.staff import ORGANISATION_ROLES, ROLES, StaffError, StaffMember
+from bot.store.scope import ORGANISATION_ROLES
+from bot.store.staff import ROLES, StaffError, StaffMember
 
 app = typer.Typer(help="Staff who receive and act on escalations.", no_args_is_help=True)
 OrgOption = typer.Option(
@@ -189,7 +190,9 @@ async def _set_routes(
 ) -> None:
     application = await open_app(cfg, {})
     try:
-        programme = await application.service.programmes.by_name(name)
+        programme = await application.service.programmes.by_name(
+            name, await cli_scope(application.staff)
+        )
         if programme is None:
             raise CliError(f"no programme named '{name}' (see followup programme list)")
         if on_call is not None and not on_call:

@@ -14,7 +14,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, fail, out, run
 from bot.cli.validate import check_date
 from bot.clock import ManualClock
 from bot.config import Config
@@ -75,9 +75,16 @@ def waves_command(
 async def _waves(cfg: Config, programme: str | None, first: date, last: date | None) -> None:
     application = await _opened(cfg)
     try:
-        if programme and await application.stores.programmes.by_name(programme) is None:
+        if (
+            programme
+            and await application.stores.programmes.by_name(
+                programme, await cli_scope(application.staff)
+            )
+            is None
+        ):
             raise CliError(f"no programme named '{programme}' (see: followup programme list)")
-        waves = await list_waves(application.stores, programme, first, last)
+        scope = await cli_scope(application.staff)
+        waves = await list_waves(application.stores, scope, programme, first, last)
         headers = (Column(HEADERS.get(c, c), justify="right") for c in COLUMNS)
         table = Table(
             Column("wave", no_wrap=True), "programme", "tp", Column("due", no_wrap=True), *headers,

@@ -16,6 +16,7 @@ from bot.schedule.report import SweepReport
 from bot.schedule.sweep import Sweep
 from bot.store import waves as wave_store
 from bot.store.housekeeping import audit
+from bot.store.scope import Scope
 from bot.store.stores import Stores
 
 #: Columns of ``followup waves``: a timepoint row's state, or her status when that
@@ -49,13 +50,15 @@ class WaveRow:
 
 async def list_waves(
     stores: Stores,
+    scope: Scope,
     programme: str | None = None,
     first: date | None = None,
     last: date | None = None,
 ) -> list[WaveRow]:
-    """Waves with counts by state, oldest first; cancelled timepoints are not counted."""
+    """Waves inside ``scope`` with counts by state, oldest first; cancelled timepoints are
+    not counted."""
     waves: dict[str, WaveRow] = {}
-    for c in await wave_store.wave_counts(stores.db, programme, first, last):
+    for c in await wave_store.wave_counts(stores.db, scope, programme, first, last):
         wave = waves.get(c.wave_id)
         if wave is None:
             wave = WaveRow(c.wave_id, c.programme, c.timepoint, c.due, c.held, {})

@@ -16,6 +16,7 @@ from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_pseudonym, new_row_id
 from bot.store.organisations import OrganisationError, only_organisation
+from bot.store.scope import OutsideScope, Scope
 from conversations.secrets import SecretWords, secret_digest
 from conversations.vocabulary import ParticipantStatus
 
@@ -111,8 +112,9 @@ def _participant(row: Row) -> Participant:
 
 
 class Programmes:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outside: OutsideScope | None = None) -> None:
         self.db = db
+        self.outside = outside
 
     async def add(
         self,
@@ -156,8 +158,15 @@ class Programmes:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    async def by_name(self, name: str) -> Programme | None:
-        row = await self.db.fetchone("SELECT * FROM programmes WHERE name = ?", (name,))
+    async def by_name(self, name: str, scope: Scope) -> Programme | None:
+        """The programme of this name inside ``scope``; another organisation's is None
+        (and the attempt audited)."""
+        where, params = scope.condition("organisation_id")
+        row = await self.db.fetchone(
+            f"SELECT * FROM programmes WHERE name = ? AND {where}", (name, *params)
+        )
+        if row is None and scope.limited and await _exists(self.db, "programmes", "name", name):
+            await _outside(self.outside, scope, "programme", name)
         return _programme(row) if row else None
 
     async def get(self, programme_id: int) -> Programme:
@@ -166,10 +175,13 @@ class Programmes:
             raise LookupError(f"no programme {programme_id}")
         return _programme(row)
 
-    async def all(self) -> list[Programme]:
-        return [
-            _programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")
-        ]
+    async def all(self, scope: Scope) -> list[Programme]:
+        """The programmes inside ``scope``, by name."""
+        where, params = scope.condition("organisation_id")
+        rows = await self.db.fetchall(
+            f"SELECT * FROM programmes WHERE {where} ORDER BY name", params
+        )
+        return [_programme(r) for r in rows]
 
 
 #: How his programme ended: a drop-out or a completion, each with its own date column.
@@ -195,9 +207,10 @@ class NewParticipant:
 
 
 class Participants:
-    def __init__(self, db: Database, ring: KeyRing) -> None:
+    def __init__(self, db: Database, ring: KeyRing, outside: OutsideScope | None = None) -> None:
         self.db = db
         self.ring = ring
+        self.outside = outside
 
     async def create(self, tx: Transaction, new: NewParticipant, now: datetime) -> Participant:
         """Insert her with sealed address and hashed secret words; returns the stored row."""
@@ -272,10 +285,22 @@ class Participants:
         )
         return _participant(row) if row else None
 
-    async def by_pseudonym(self, pseudonym: str) -> Participant | None:
+    async def by_pseudonym(self, pseudonym: str, scope: Scope) -> Participant | None:
+        """Her row, when her programme is inside ``scope``; another organisation's partner
+        is None (and the attempt audited)."""
+        key = pseudonym.strip().upper()
+        where, params = scope.condition("g.organisation_id")
         row = await self.db.fetchone(
-            "SELECT * FROM participants WHERE pseudonym = ?", (pseudonym.strip().upper(),)
+            "SELECT p.* FROM participants AS p JOIN programmes AS g ON g.id = p.programme_id"
+            f" WHERE p.pseudonym = ? AND {where}",
+            (key, *params),
         )
+        if (
+            row is None
+            and scope.limited
+            and await _exists(self.db, "participants", "pseudonym", key)
+        ):
+            await _outside(self.outside, scope, "participant", key)
         return _participant(row) if row else None
 
     async def many(self, ids: list[str]) -> dict[str, Participant]:
@@ -374,6 +399,16 @@ class Participants:
             "UPDATE participants SET language = ?, updated_at = ? WHERE id = ?",
             (language, iso(now), participant_id),
         )
+
+
+async def _exists(db: Database, table: str, column: str, value: str) -> bool:
+    return await db.fetchone(f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)) is not None
+
+
+async def _outside(outside: OutsideScope | None, scope: Scope, what: str, subject: str) -> None:
+    """It exists, in another organisation: audited; the caller sees only "not found"."""
+    if outside is not None:
+        await outside.record(scope, what, subject)
 
 
 def _d(value: date | None) -> str | None:

@@ -16,17 +16,19 @@ from bot.clock import iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.organisations import only_organisation
+from bot.store.scope import ORGANISATION_ROLES, Scope
 
 ROLES = ("wss", "programme", "admin", "operator", "network")
-#: Roles that work inside their organisations (and need at least one).
-ORGANISATION_ROLES = frozenset({"wss", "programme", "admin"})
 #: Roles that may acknowledge and resolve escalations.
 RESPONDER_ROLES = frozenset({"wss", "admin"})
 #: Every member read comes with her organisations as a comma-separated list.
-_SELECT = (
-    "SELECT s.*, (SELECT group_concat(so.organisation_id) FROM staff_organisations AS so"
-    " WHERE so.staff_id = s.id) AS organisation_list FROM staff AS s"
+_ORGANISATIONS = (
+    "(SELECT group_concat(so.organisation_id) FROM staff_organisations AS so"
+    " WHERE so.staff_id = s.id) AS organisation_list,"
+    " (SELECT group_concat(o.name, ',') FROM staff_organisations AS so JOIN organisations AS o"
+    " ON o.id = so.organisation_id WHERE so.staff_id = s.id) AS organisation_names"
 )
+_SELECT = f"SELECT s.*, {_ORGANISATIONS} FROM staff AS s"
 #: The member ``s`` belongs to the organisation of programme ``?``.
 _IN_PROGRAMME_ORGANISATION = (
     "EXISTS (SELECT 1 FROM staff_organisations AS so JOIN programmes AS g"
@@ -60,6 +62,8 @@ class StaffMember:
     telegram_sealed: bytes | None = field(default=None, repr=False)
     phone_sealed: bytes | None = field(default=None, repr=False)
     organisation_ids: frozenset[int] = frozenset()
+    #: Their names, for the dashboard's header (organisation names hold no comma).
+    organisation_names: tuple[str, ...] = ()
 
     def telegram_user_id(self, ring: KeyRing) -> str | None:
         blob = self.telegram_sealed
@@ -103,6 +107,7 @@ def _member(row: Row) -> StaffMember:
         row["telegram_enc"],
         row["phone_enc"],
         _organisation_ids(row["organisation_list"]),
+        tuple(sorted(row["organisation_names"].split(","))) if row["organisation_names"] else (),
     )
 
 
@@ -215,6 +220,28 @@ class StaffStore:
     async def all(self) -> list[StaffMember]:
         return [_member(r) for r in await self.db.fetchall(_SELECT + " ORDER BY s.name")]
 
+    async def all_in(self, scope: Scope) -> list[StaffMember]:
+        """The members who work in at least one organisation of ``scope``, by name."""
+        where, params = self._inside(scope)
+        rows = await self.db.fetchall(_SELECT + f" WHERE {where} ORDER BY s.name", params)
+        return [_member(r) for r in rows]
+
+    async def in_scope(self, name: str, scope: Scope) -> StaffMember | None:
+        """The member of this name when she works in an organisation of ``scope``."""
+        where, params = self._inside(scope)
+        row = await self.db.fetchone(_SELECT + f" WHERE s.name = ? AND {where}", (name, *params))
+        return _member(row) if row else None
+
+    @staticmethod
+    def _inside(scope: Scope) -> tuple[str, tuple[int, ...]]:
+        if not scope.limited:
+            return "1 = 1", ()
+        where, params = scope.condition("so.organisation_id")
+        return (
+            f"EXISTS (SELECT 1 FROM staff_organisations AS so WHERE so.staff_id = s.id AND {where})",
+            params,
+        )
+
     async def duties(self) -> list[Duty]:
         """Every route entry with its programme's name, by programme name."""
         rows = await self.db.fetchall(
@@ -254,8 +281,7 @@ class StaffStore:
         is left out, so an alert never leaves the organisation.
         """
         cur = await (conn or self.db.conn).execute(
-            "SELECT s.*, r.role AS route_role, (SELECT group_concat(so.organisation_id)"
-            " FROM staff_organisations AS so WHERE so.staff_id = s.id) AS organisation_list"
+            f"SELECT s.*, r.role AS route_role, {_ORGANISATIONS}"
             " FROM escalation_routes AS r JOIN staff AS s ON s.id = r.staff_id"
             f" WHERE r.programme_id = ? AND s.active = 1 AND {_IN_PROGRAMME_ORGANISATION}"
             " ORDER BY r.role, r.position",

@@ -14,6 +14,7 @@ from bot.store.db import Database
 from bot.store.organisations import Organisations
 from bot.store.outbox import Outbox
 from bot.store.participants import Participants, Programmes
+from bot.store.scope import OutsideScope
 from bot.store.sessions import Answers, Sessions
 from bot.store.staff import StaffStore
 from bot.store.transcript import Transcript
@@ -35,13 +36,14 @@ class Stores:
 
     @classmethod
     def over(cls, db: Database, ring: KeyRing, clock: Clock) -> Stores:
+        outside = OutsideScope(db, clock)
         return cls(
             db=db,
             ring=ring,
             clock=clock,
             organisations=Organisations(db),
-            participants=Participants(db, ring),
-            programmes=Programmes(db),
+            participants=Participants(db, ring, outside),
+            programmes=Programmes(db, outside),
             sessions=Sessions(db, ring),
             answers=Answers(db, ring),
             outbox=Outbox(db, ring),

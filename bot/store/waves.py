@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from bot.clock import iso
 from bot.store.db import Database, Transaction
+from bot.store.scope import Scope
 
 _EFFECTIVE_STATE = """
 CASE
@@ -43,6 +44,7 @@ class WaveCount:
 
 async def wave_counts(
     db: Database,
+    scope: Scope,
     programme: str | None = None,
     first: date | None = None,
     last: date | None = None,
@@ -58,7 +60,9 @@ async def wave_counts(
         " WHERE t.wave_id IS NOT NULL AND t.state != 'cancelled'"
         " AND p.status NOT IN ('withdrawn', 'erased')"
     )
-    params: list[str] = []
+    where, ids = scope.condition("g.organisation_id")
+    sql += f" AND {where}"
+    params: list[str | int] = list(ids)
     if programme is not None:
         sql, params = sql + " AND g.name = ?", [*params, programme]
     if first is not None:
