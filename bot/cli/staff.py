@@ -139,7 +139,7 @@ async def _list(cfg: Config) -> None:
         organisations = {o.id: o.name for o in await application.stores.organisations.all()}
         table = Table("name", "role", "organisations", "language", "alerts by", "on call",
                       "backup", "active")  # fmt: skip
-        for m in await application.staff.all():
+        for m in await application.staff.all_in(await cli_scope(application.staff)):
             on_call = ", ".join(
                 d.programme for d in duty if d.staff_id == m.id and d.role == "on_call"
             )

@@ -120,7 +120,8 @@ async def _hold_or_release(cfg: Config, wave_id: str, by: str, *, hold: bool) ->
     application = await _opened(cfg)
     try:
         change = hold_wave_ if hold else release_wave
-        if not await change(application.stores, wave_id, by):
+        scope = await cli_scope(application.staff)
+        if not await change(application.stores, wave_id, by, scope):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
         out.print(f"wave {wave_id} {'held' if hold else 'released'}")
     finally:
@@ -151,7 +152,7 @@ async def _send_now(
     application = await _opened(cfg)
     try:
         stores = application.stores
-        if not await wave_exists(stores, wave_id):
+        if not await wave_exists(stores, wave_id, await cli_scope(application.staff)):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
         if await is_held(stores, wave_id):
             raise CliError(f"wave {wave_id} is held; release it first (followup wave release)")

@@ -67,13 +67,14 @@ async def list_waves(
     return list(waves.values())
 
 
-async def wave_exists(stores: Stores, wave_id: str) -> bool:
-    return await wave_store.wave_exists(stores.db, wave_id)
+async def wave_exists(stores: Stores, wave_id: str, scope: Scope) -> bool:
+    return await wave_store.wave_exists(stores.db, wave_id, scope)
 
 
-async def hold_wave(stores: Stores, wave_id: str, by: str) -> bool:
-    """Hold a wave: none of its openers or reminders go out until release. False if unknown."""
-    if not await wave_exists(stores, wave_id):
+async def hold_wave(stores: Stores, wave_id: str, by: str, scope: Scope | None = None) -> bool:
+    """Hold a wave: none of its openers or reminders go out until release. False if unknown
+    (or outside ``scope``; None: the installation's)."""
+    if not await wave_exists(stores, wave_id, scope or Scope.installation()):
         return False
     now = stores.clock.now()
     async with stores.db.transaction() as tx:
@@ -82,9 +83,10 @@ async def hold_wave(stores: Stores, wave_id: str, by: str) -> bool:
     return True
 
 
-async def release_wave(stores: Stores, wave_id: str, by: str) -> bool:
-    """Release a held wave: its contacts go out at their next sendable instant."""
-    if not await wave_exists(stores, wave_id):
+async def release_wave(stores: Stores, wave_id: str, by: str, scope: Scope | None = None) -> bool:
+    """Release a held wave: its contacts go out at their next sendable instant (False when
+    unknown or outside ``scope``)."""
+    if not await wave_exists(stores, wave_id, scope or Scope.installation()):
         return False
     now = stores.clock.now()
     async with stores.db.transaction() as tx:

@@ -76,8 +76,14 @@ async def wave_counts(
     ]
 
 
-async def wave_exists(db: Database, wave_id: str) -> bool:
-    row = await db.fetchone("SELECT 1 FROM timepoints WHERE wave_id = ? LIMIT 1", (wave_id,))
+async def wave_exists(db: Database, wave_id: str, scope: Scope) -> bool:
+    """Some timepoint of a programme inside ``scope`` belongs to this wave."""
+    where, ids = scope.condition("g.organisation_id")
+    row = await db.fetchone(
+        "SELECT 1 FROM timepoints AS t JOIN participants AS p ON p.id = t.participant_id"
+        f" JOIN programmes AS g ON g.id = p.programme_id WHERE t.wave_id = ? AND {where} LIMIT 1",
+        (wave_id, *ids),
+    )
     return row is not None
 
 
