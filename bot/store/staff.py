@@ -16,7 +16,7 @@ from bot.clock import iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.organisations import only_organisation
-from bot.store.scope import ORGANISATION_ROLES, Scope
+from bot.store.scope import ORGANISATION_ROLES, OutsideScope, Scope
 
 ROLES = ("wss", "programme", "admin", "operator", "network")
 #: Roles that may acknowledge and resolve escalations.
@@ -116,9 +116,10 @@ def _organisation_ids(listed: str | None) -> frozenset[int]:
 
 
 class StaffStore:
-    def __init__(self, db: Database, ring: KeyRing) -> None:
+    def __init__(self, db: Database, ring: KeyRing, outside: OutsideScope | None = None) -> None:
         self.db = db
         self.ring = ring
+        self.outside = outside
 
     async def add(
         self,
@@ -227,9 +228,12 @@ class StaffStore:
         return [_member(r) for r in rows]
 
     async def in_scope(self, name: str, scope: Scope) -> StaffMember | None:
-        """The member of this name when she works in an organisation of ``scope``."""
+        """The member of this name when she works in an organisation of ``scope``; one of
+        another organisation is None (and the attempt audited)."""
         where, params = self._inside(scope)
         row = await self.db.fetchone(_SELECT + f" WHERE s.name = ? AND {where}", (name, *params))
+        if row is None and self.outside is not None and await self.by_name(name) is not None:
+            await self.outside.record(scope, "staff", name)
         return _member(row) if row else None
 
     @staticmethod

@@ -48,5 +48,5 @@ class Stores:
             answers=Answers(db, ring),
             outbox=Outbox(db, ring),
             transcript=Transcript(db, ring),
-            staff=StaffStore(db, ring),
+            staff=StaffStore(db, ring, outside),
         )
