@@ -10,7 +10,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, err, fail, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    cli_scope,
+    config_or_exit,
+    err,
+    fail,
+    out,
+    refuse_acting_as,
+    run,
+)
 from bot.cli.validate import check_language, check_timezone
 from bot.config import Config
 from bot.runtime.app import App, open_app
@@ -46,6 +56,7 @@ def add(
     config: str | None = ConfigOption,
 ) -> None:
     """Add a programme."""
+    refuse_acting_as("programme add")
     cfg = config_or_exit(config)
     check_timezone(timezone)
     check_language(language)

@@ -18,7 +18,7 @@ from bot.store.housekeeping import audit
 from bot.store.organisations import OrganisationError
 from bot.store.participants import Programme
 from bot.store.programme_settings import save_settings
-from bot.store.scope import ORGANISATION_ROLES
+from bot.store.scope import ORGANISATION_ROLES, Scope
 from bot.store.staff import ROLES, StaffError, StaffMember
 
 app = typer.Typer(help="Staff who receive and act on escalations.", no_args_is_help=True)
@@ -67,6 +67,10 @@ async def _add(
     application = await open_app(cfg, {})
     try:
         organisation_ids = await _organisation_ids(application, orgs) if orgs else None
+        scope = await cli_scope(application.staff)
+        if organisation_ids is None and scope.limited:
+            organisation_ids = sorted(scope.organisation_ids or ())
+        await _may_manage(application, scope, role, organisation_ids or [])
         now = application.service.clock.now()
         async with application.db.transaction() as tx:
             try:
@@ -95,6 +99,23 @@ async def _organisation_ids(application: App, names: list[str]) -> list[int]:
         raise CliError(str(exc)) from None
 
 
+async def _may_manage(
+    application: App, scope: Scope, role: str, organisation_ids: list[int]
+) -> None:
+    """``--as``: an admin manages the staff of her own organisations, an operator the
+    admins of any; nobody else manages staff."""
+    if not scope.limited:
+        return
+    if scope.role == "operator" and role == "admin":
+        return
+    if scope.role != "admin" or role in ("operator", "network"):
+        raise CliError(f"{scope.actor} may not manage {role} staff")
+    outside = [i for i in organisation_ids if not scope.covers(i)]
+    if outside:
+        names = {o.id: o.name for o in await application.stores.organisations.all()}
+        raise CliError(f"{scope.actor} does not manage organisation {names[outside[0]]}")
+
+
 @app.command("set-orgs")
 def set_orgs(
     name: str = typer.Argument(..., help="Staff name (see followup staff list)."),
@@ -110,12 +131,20 @@ def set_orgs(
 async def _set_orgs(cfg: Config, name: str, orgs: list[str]) -> None:
     application = await open_app(cfg, {})
     try:
-        member = await application.staff.by_name(name)
+        scope = await cli_scope(application.staff)
+        member = await application.staff.in_scope(name, scope)
         if member is None:
             raise CliError(f"no staff member named '{name}' (see followup staff list)")
         if not orgs and member.role in ORGANISATION_ROLES:
             raise CliError(f"a {member.role} member needs at least one organisation")
         organisation_ids = await _organisation_ids(application, orgs)
+        await _may_manage(application, scope, member.role, organisation_ids)
+        if (
+            scope.limited
+            and scope.role == "admin"
+            and member.organisation_ids - (scope.organisation_ids or frozenset())
+        ):
+            raise CliError(f"{name} also works in an organisation you do not manage")
         now = application.service.clock.now()
         async with application.db.transaction() as tx:
             await application.staff.set_organisations(tx, member.id, organisation_ids)

@@ -88,3 +88,66 @@ def test_set_routes_refuses_a_worker_of_another_organisation(cli: Invoke) -> Non
         "north",
     )
     ok(cli("programme", "set-routes", "kiel", "--on-call", "nina"))
+
+
+def _two_organisations(cli: Invoke) -> tuple[str, str]:
+    """berlin in default (dora), kiel in north (nina, and nils its admin); one partner each."""
+    ok(cli("programme", "add", "--name", "berlin", "--timezone", "Europe/Berlin"))
+    ok(cli("org", "add", "north"))
+    ok(cli("programme", "add", "--name", "kiel", "--timezone", "Europe/Berlin", "--org", "north"))
+    ok(cli("staff", "add", "--name", "dora", "--role", "wss", "--org", "default"))
+    ok(cli("staff", "add", "--name", "nina", "--role", "wss", "--org", "north"))
+    ok(cli("staff", "add", "--name", "nils", "--role", "admin", "--org", "north"))
+    return enrol(cli, programme="berlin"), enrol(cli, programme="kiel")
+
+
+def test_as_a_staff_member_the_cli_reaches_only_her_organisations(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    in_berlin, in_kiel = _two_organisations(cli)
+    assert in_kiel in ok(cli("--as", "nina", "participant", "show", in_kiel))
+    one_line_error(cli("--as", "nina", "participant", "show", in_berlin), "no participant")
+    listed = ok(cli("--as", "nina", "programme", "list"))
+    assert "kiel" in listed and "berlin" not in listed
+    everything = ok(cli("programme", "list"))  # no --as: the operator's reach, as before
+    assert "kiel" in everything and "berlin" in everything
+    one_line_error(
+        cli("--as", "nina", "export", "--programme", "berlin", "--out", str(tmp_path / "x")),
+        "berlin",
+    )
+    ok(cli("--as", "nina", "export", "--programme", "kiel", "--out", str(tmp_path / "k")))
+    one_line_error(
+        cli("--as", "nina", "report", "--programme", "berlin", "--out", str(tmp_path / "r.html")),
+        "berlin",
+    )
+    trail = ok(cli("--as", "nils", "audit"))
+    assert in_kiel in trail and in_berlin not in trail and "dora" not in trail
+    staff = ok(cli("--as", "nils", "staff", "list"))
+    assert "nina" in staff and "dora" not in staff
+    audited = _rows(
+        tmp_path / "f.db",
+        "SELECT actor, subject, detail FROM audit_log WHERE action = 'outside_scope' ORDER BY id",
+    )
+    assert audited == [
+        ("nina (cli)", in_berlin, "participant"),
+        ("nina (cli)", "berlin", "programme"),
+        ("nina (cli)", "berlin", "programme"),
+    ]
+
+
+def test_as_is_refused_where_it_makes_no_sense_and_for_unknown_names(cli: Invoke) -> None:
+    _two_organisations(cli)
+    one_line_error(cli("--as", "nobody", "programme", "list"), "nobody")
+    one_line_error(cli("--as", "nina", "org", "add", "south"), "--as", "org")
+    one_line_error(
+        cli("--as", "nils", "programme", "add", "--name", "x", "--timezone", "UTC"), "--as"
+    )
+    one_line_error(
+        cli("--as", "nils", "staff", "add", "--name", "eve", "--role", "wss", "--org", "default"),
+        "default",
+    )
+    one_line_error(cli("--as", "nina", "staff", "add", "--name", "eve", "--role", "wss"), "nina")
+    ok(cli("--as", "nils", "staff", "add", "--name", "eve", "--role", "wss"))
+    assert "north" in ok(cli("staff", "list"))
+    one_line_error(cli("--as", "nils", "staff", "set-orgs", "eve", "north,default"), "default")
+    one_line_error(cli("--as", "nils", "staff", "set-orgs", "dora", "north"), "dora")
