@@ -162,10 +162,13 @@ def set_(
     quiet: str | None = typer.Option(
         None, "--quiet", help="Quiet hours, e.g. 21:00-08:00 ('default': the config's)."
     ),
+    pool: str | None = typer.Option(
+        None, "--pool", help="yes or no: its figures go into the network's pooled report."
+    ),
     by: str = typer.Option(getpass.getuser(), "--by", help="Who makes the change (audit log)."),
     config: str | None = ConfigOption,
 ) -> None:
-    """Set a programme's timepoint offsets, reminders, expiry and quiet hours.
+    """Set a programme's timepoint offsets, reminders, expiry, quiet hours and pooling.
 
     Timepoints that have not happened yet are re-planned at once; nothing else moves.
     """
@@ -191,9 +194,12 @@ def set_(
             parse_quiet(quiet)
         except SettingsError as exc:
             fail(f"--quiet: {exc}")
-    if not offsets and not contact and quiet is None:
+    if pool is not None and pool not in ("yes", "no"):
+        fail(f"--pool must be yes or no, got '{pool}'")
+    if not offsets and not contact and quiet is None and pool is None:
         fail("nothing to set (see: followup programme set --help)")
-    run(lambda: _set(cfg, name, offsets, contact, quiet, by))
+    pooled = None if pool is None else pool == "yes"
+    run(lambda: _set(cfg, name, offsets, contact, quiet, by, pooled))
 
 
 def _reminder_days(text: str) -> list[int]:
@@ -212,6 +218,7 @@ async def _set(
     contact: dict[str, Any],
     quiet: str | None,
     by: str,
+    pool: bool | None,
 ) -> None:
     application = await open_app(cfg, {})
     try:
@@ -227,6 +234,8 @@ async def _set(
             settings.pop("quiet", None)
         elif quiet is not None:
             settings["quiet"] = quiet
+        if pool is not None:
+            settings["pool"] = pool  # read by the pooled network report (issue 18 part 5)
         try:
             rules = build_rules(cfg, programme.timezone, settings)
         except SettingsError as exc:
@@ -240,7 +249,8 @@ async def _set(
                 await replan_participant(tx, member, rules.offsets)
             await forget_programme_decisions(tx, programme.id)
             await audit(tx, now, f"cli:{by}", "programme_settings_changed", name,
-                        json.dumps({"offsets": offsets, "contact": contact, "quiet": quiet}))  # fmt: skip
+                        json.dumps({"offsets": offsets, "contact": contact, "quiet": quiet,
+                                    "pool": pool}))  # fmt: skip
         out.print(f"programme {name}: {describe(rules)}")
         out.print(f"{len(members)} partner(s) re-planned (timepoints not yet begun)")
         await _warn_unusable_windows(application, programme, rules.quiet)

@@ -151,3 +151,14 @@ def test_as_is_refused_where_it_makes_no_sense_and_for_unknown_names(cli: Invoke
     assert "north" in ok(cli("staff", "list"))
     one_line_error(cli("--as", "nils", "staff", "set-orgs", "eve", "north,default"), "default")
     one_line_error(cli("--as", "nils", "staff", "set-orgs", "dora", "north"), "dora")
+
+
+def test_a_programme_can_opt_out_of_the_network_pool(cli: Invoke, tmp_path: Path) -> None:
+    ok(cli("programme", "add", "--name", "berlin", "--timezone", "Europe/Berlin"))
+    one_line_error(cli("programme", "set", "berlin", "--pool", "maybe"), "--pool")
+    ok(cli("programme", "set", "berlin", "--pool", "no"))
+    (settings,) = _rows(tmp_path / "f.db", "SELECT settings FROM programmes")[0]
+    assert '"pool": false' in str(settings)
+    ok(cli("programme", "set", "berlin", "--pool", "yes"))
+    (settings,) = _rows(tmp_path / "f.db", "SELECT settings FROM programmes")[0]
+    assert '"pool": true' in str(settings)
