@@ -139,6 +139,9 @@ def test_as_is_refused_where_it_makes_no_sense_and_for_unknown_names(cli: Invoke
     _two_organisations(cli)
     one_line_error(cli("--as", "nobody", "programme", "list"), "nobody")
     one_line_error(cli("--as", "nina", "org", "add", "south"), "--as", "org")
+    one_line_error(cli("--as", "nils", "keys", "status"), "--as", "keys")
+    one_line_error(cli("--as", "nils", "staff", "set-password", "nina", "--password", "x" * 14),
+                   "--as")  # fmt: skip
     one_line_error(
         cli("--as", "nils", "programme", "add", "--name", "x", "--timezone", "UTC"), "--as"
     )
