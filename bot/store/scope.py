@@ -72,7 +72,10 @@ class Scope:
 
 
 class OutsideScope:
-    """Audits an attempt on another organisation's object; the caller then answers 404."""
+    """Audits an attempt on another organisation's object; the caller then answers 404.
+
+    It writes in its own transaction: a scoped look-up runs before the caller's write.
+    """
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
