@@ -1,4 +1,4 @@
-"""Participants and programmes: who she is to the system, sealed and pseudonymous.
+"""Participants: who she is to the system, sealed and pseudonymous.
 
 Her address (chat id, phone) and contact windows are encrypted; look-ups go
 through blind indexes; staff know her only by pseudonym.
@@ -6,32 +6,20 @@ through blind indexes; staff know her only by pseudonym.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from bot.clock import iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_pseudonym, new_row_id
-from bot.store.organisations import OrganisationError, only_organisation
+from bot.store.programmes import Programme, Programmes
 from bot.store.scope import OutsideScope, Scope
 from conversations.secrets import SecretWords, secret_digest
 from conversations.vocabulary import ParticipantStatus
 
-
-@dataclass(frozen=True)
-class Programme:
-    id: int
-    name: str
-    timezone: str
-    language: str
-    helpline: str
-    emergency_number: str
-    sender_name: str
-    settings: dict[str, Any]
-    organisation_id: int
+__all__ = ["NewParticipant", "Participant", "Participants", "Programme", "Programmes"]
 
 
 @dataclass(frozen=True)
@@ -84,20 +72,6 @@ def address_purpose(channel: str) -> str:
     return f"address:{channel}"
 
 
-def _programme(row: Row) -> Programme:
-    return Programme(
-        id=row["id"],
-        name=row["name"],
-        timezone=row["timezone"],
-        language=row["language"],
-        helpline=row["helpline"],
-        emergency_number=row["emergency_number"],
-        sender_name=row["sender_name"],
-        settings=json.loads(row["settings"] or "{}"),
-        organisation_id=row["organisation_id"],
-    )
-
-
 def _participant(row: Row) -> Participant:
     return Participant(
         id=row["id"],
@@ -109,79 +83,6 @@ def _participant(row: Row) -> Participant:
         status=ParticipantStatus(row["status"]),
         row=row,
     )
-
-
-class Programmes:
-    def __init__(self, db: Database, outside: OutsideScope | None = None) -> None:
-        self.db = db
-        self.outside = outside
-
-    async def add(
-        self,
-        tx: Transaction,
-        name: str,
-        now: datetime,
-        *,
-        timezone: str = "UTC",
-        language: str = "en",
-        helpline: str = "",
-        emergency_number: str = "112",
-        sender_name: str = "Sam",
-        settings: dict[str, Any] | None = None,
-        organisation_id: int | None = None,
-    ) -> int:
-        """A new programme of ``organisation_id``; None: the installation's only organisation
-        (OrganisationError when there are several)."""
-        if organisation_id is None:
-            organisation_id = await only_organisation(tx)
-            if organisation_id is None:
-                raise OrganisationError(
-                    "there is more than one organisation: say which with --org"
-                    " (see: followup org list)"
-                )
-        cur = await tx.execute(
-            "INSERT INTO programmes (name, organisation_id, timezone, language, helpline,"
-            " emergency_number, sender_name, settings, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                name,
-                organisation_id,
-                timezone,
-                language,
-                helpline,
-                emergency_number,
-                sender_name,
-                json.dumps(settings or {}),
-                iso(now),
-            ),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    async def by_name(self, name: str, scope: Scope) -> Programme | None:
-        """The programme of this name inside ``scope``; another organisation's is None
-        (and the attempt audited)."""
-        where, params = scope.condition("organisation_id")
-        row = await self.db.fetchone(
-            f"SELECT * FROM programmes WHERE name = ? AND {where}", (name, *params)
-        )
-        if row is None and scope.limited and await _exists(self.db, "programmes", "name", name):
-            await _outside(self.outside, scope, "programme", name)
-        return _programme(row) if row else None
-
-    async def get(self, programme_id: int) -> Programme:
-        row = await self.db.fetchone("SELECT * FROM programmes WHERE id = ?", (programme_id,))
-        if row is None:
-            raise LookupError(f"no programme {programme_id}")
-        return _programme(row)
-
-    async def all(self, scope: Scope) -> list[Programme]:
-        """The programmes inside ``scope``, by name."""
-        where, params = scope.condition("organisation_id")
-        rows = await self.db.fetchall(
-            f"SELECT * FROM programmes WHERE {where} ORDER BY name", params
-        )
-        return [_programme(r) for r in rows]
 
 
 #: How his programme ended: a drop-out or a completion, each with its own date column.
@@ -295,12 +196,8 @@ class Participants:
             f" WHERE p.pseudonym = ? AND {where}",
             (key, *params),
         )
-        if (
-            row is None
-            and scope.limited
-            and await _exists(self.db, "participants", "pseudonym", key)
-        ):
-            await _outside(self.outside, scope, "participant", key)
+        if row is None and self.outside is not None:
+            await self.outside.miss(scope, "participant", "participants", "pseudonym", key)
         return _participant(row) if row else None
 
     async def many(self, ids: list[str]) -> dict[str, Participant]:
@@ -399,16 +296,6 @@ class Participants:
             "UPDATE participants SET language = ?, updated_at = ? WHERE id = ?",
             (language, iso(now), participant_id),
         )
-
-
-async def _exists(db: Database, table: str, column: str, value: str) -> bool:
-    return await db.fetchone(f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)) is not None
-
-
-async def _outside(outside: OutsideScope | None, scope: Scope, what: str, subject: str) -> None:
-    """It exists, in another organisation: audited; the caller sees only "not found"."""
-    if outside is not None:
-        await outside.record(scope, what, subject)
 
 
 def _d(value: date | None) -> str | None:

@@ -81,6 +81,13 @@ class OutsideScope:
         self.db = db
         self.clock = clock
 
+    async def miss(self, scope: Scope, what: str, table: str, column: str, value: str) -> None:
+        """A scoped look-up found nothing: audited when ``table`` has the row after all."""
+        if scope.limited and await self.db.fetchone(
+            f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)
+        ):
+            await self.record(scope, what, value)
+
     async def record(self, scope: Scope, what: str, subject: str) -> None:
         async with self.db.transaction() as tx:
             await audit(tx, self.clock.now(), scope.actor, "outside_scope", subject[:40], what)

@@ -232,8 +232,8 @@ class StaffStore:
         another organisation is None (and the attempt audited)."""
         where, params = self._inside(scope)
         row = await self.db.fetchone(_SELECT + f" WHERE s.name = ? AND {where}", (name, *params))
-        if row is None and self.outside is not None and await self.by_name(name) is not None:
-            await self.outside.record(scope, "staff", name)
+        if row is None and self.outside is not None:
+            await self.outside.miss(scope, "staff", "staff", "name", name)
         return _member(row) if row else None
 
     @staticmethod

@@ -13,7 +13,8 @@ from bot.crypto import KeyRing
 from bot.store.db import Database
 from bot.store.organisations import Organisations
 from bot.store.outbox import Outbox
-from bot.store.participants import Participants, Programmes
+from bot.store.participants import Participants
+from bot.store.programmes import Programmes
 from bot.store.scope import OutsideScope
 from bot.store.sessions import Answers, Sessions
 from bot.store.staff import StaffStore
