@@ -11,7 +11,16 @@ from pathlib import Path
 import typer
 
 from bot.cli import programmes
-from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, fail, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    PseudonymArgument,
+    cli_scope,
+    config_or_exit,
+    fail,
+    out,
+    run,
+)
 from bot.config import Config
 from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
@@ -39,14 +48,16 @@ def register(root: typer.Typer) -> None:
 
 
 async def _participant(application: App, pseudonym: str) -> Participant:
-    found = await application.service.participants.by_pseudonym(pseudonym)
+    found = await application.service.participants.by_pseudonym(
+        pseudonym, await cli_scope(application.staff)
+    )
     if found is None or found.status == ParticipantStatus.ERASED:
         raise CliError(f"no participant with pseudonym {pseudonym}")
     return found
 
 
 async def _programme(application: App, name: str) -> Programme:
-    found = await application.service.programmes.by_name(name)
+    found = await application.service.programmes.by_name(name, await cli_scope(application.staff))
     if found is None:
         raise CliError(f"no programme named '{name}' (see: followup programme list)")
     return found

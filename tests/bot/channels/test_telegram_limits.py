@@ -17,6 +17,7 @@ from bot.enrolment.rules import enrol
 from bot.enrolment.tokens import new_token, store_token
 from bot.runtime.app import open_app
 from bot.store.consent import Consent
+from bot.store.scope import Scope
 from tests.fakes.telegram_api import FakeTelegram
 
 from .support_telegram import Service, next_bot_message, press
@@ -36,7 +37,7 @@ def enrol_many(service: Service, count: int) -> list[str]:
     async def go() -> list[str]:
         app = await open_app(load_config(service.config, env={}), {})
         try:
-            programme = await app.service.programmes.by_name("demo")
+            programme = await app.service.programmes.by_name("demo", Scope.installation())
             assert programme is not None
             tokens = []
             now = app.service.clock.now()
