@@ -31,15 +31,17 @@ from telegram.ext import (
     filters,
 )
 
+import conversations.messages as m
 from bot.text.surveys import load_survey
 from conversations.answers import Answer
 from conversations.conditions import evaluate
 from conversations.survey import Item, Survey
 
 TIMEPOINT = "T0"
-#: Our service's opener and closing (the English catalog), so the women see the same chat.
-OPENER = "Hi, it's Sam. Is now a good time for a short chat?"
-CLOSING = "Thank you, that's all for now. Take care."
+#: Our service's English lines around the survey, so both bots send her the same chat.
+OPENER = m.OPENER.format(sender="Sam")
+HOW_TO = m.HOW_TO
+CLOSING = m.CLOSING
 GATE = "_gate"
 ASKING = 0  # the one conversation state: the current item lives in user_data
 
@@ -143,6 +145,8 @@ class PlainSurvey:
         if answer is not None:
             answers[item_id] = answer
         chat = update.effective_chat.id
+        if item_id == GATE:
+            await context.bot.send_message(chat, HOW_TO, protect_content=True)
         item = self.next_item(item_id, answers)
         while item is not None and not item.answerable:  # info lines go out as they come
             await context.bot.send_message(chat, self._text(item), protect_content=True)

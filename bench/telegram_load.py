@@ -43,7 +43,8 @@ from tests.fakes.telegram_api import FakeTelegram
 JSONDict = dict[str, Any]
 MESSAGE_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
 #: Answers that raise no risk alert (a risk answer adds the help message to both bots alike).
-PREFERRED = {"_gate": "yes", "safe_now": "yes", "_help": "go_on"}
+GATE = "_gate"
+PREFERRED = {GATE: "yes", "safe_now": "yes", "_help": "go_on"}
 WARM_UP_SECONDS = 90.0
 DRAIN_SECONDS = 10.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +93,8 @@ def choose(message: JSONDict) -> tuple[str, str]:
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    after_gate: list[float] = field(default_factory=list)  # the first answer of each woman
+    after_question: list[float] = field(default_factory=list)
     prompts: int = 0
     starved: int = 0
     wall: float = 0.0
@@ -125,7 +128,12 @@ class Women:
             return  # an info line, a keyboard taken away, a tick shown
         if chat in self.waiting and woman.answered_at is not None:
             self.waiting.discard(chat)
-            self.tally.latencies.append(at - woman.answered_at)
+            took = at - woman.answered_at
+            self.tally.latencies.append(took)
+            kind = (
+                self.tally.after_gate if woman.answered_item == GATE else self.tally.after_question
+            )
+            kind.append(took)
         if closing:
             woman.done = True
         else:
@@ -313,6 +321,18 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def split(tally: Tally) -> str:
+    """Reply latency after the gate answer (every woman's first) apart from the others."""
+    parts = []
+    for name, values in (("gate", tally.after_gate), ("question", tally.after_question)):
+        if values:
+            parts.append(
+                f"{name} ({len(values)}) p50 {percentile(values, 50) * 1000:.1f} ms,"
+                f" p99 {percentile(values, 99) * 1000:.1f} ms"
+            )
+    return "reply latency after an answer to the " + "; to a ".join(parts)
+
+
 def verdicts(load: Load, rows: list[Row]) -> list[str]:
     ours_row, plain_row = rows
     p99 = percentile(ours_row.tally.latencies, 99) * 1000
@@ -344,6 +364,8 @@ def report(load: Load, rows: list[Row]) -> None:
             f" {unanswered} answer(s) without a reply, {row.tally.starved} arrival(s) waited for"
             f" a woman's turn, {finished} of {len(row.women)} women finished; calls {dict(row.calls)}"
         )
+    for row in rows:
+        print(f"{row.name}: {split(row.tally)}")
     for line in verdicts(load, rows):
         print(line)
 
