@@ -1,7 +1,8 @@
 """The Telegram load bench, briefly: 5 women, both bots, every question asked and answered.
 
-The women's answers are derived here from the survey file independently of either bot, so a bot
-that skips, repeats or invents a question fails, and so does a table without figures.
+The questions she must be asked are derived here from the survey file (through the plain bot's
+walk and the women's choices), so either bot skipping, repeating or inventing a question fails
+the test, and so does a table without figures.
 """
 
 from __future__ import annotations
