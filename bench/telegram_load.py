@@ -43,11 +43,12 @@ from tests.fakes.telegram_api import FakeTelegram
 
 JSONDict = dict[str, Any]
 MESSAGE_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
-#: Answers that raise no risk alert (a risk answer adds the help message to both bots alike).
 GATE = "_gate"
+#: Answers that raise no risk alert (a risk answer adds the help message to both bots alike).
 PREFERRED = {GATE: "yes", "safe_now": "yes", "_help": "go_on"}
 WARM_UP_SECONDS = 90.0
 DRAIN_SECONDS = 10.0
+NO_LIMIT = sys.maxsize
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -352,7 +353,9 @@ def verdicts(load: Load, rows: list[Row]) -> list[str]:
 def report(load: Load, rows: list[Row]) -> None:
     print(
         f"telegram load: {load.women} women, {load.rate:g} answers/s in total (Poisson arrivals,"
-        f" seed {load.seed}), up to {load.seconds:g} s or {load.prompts:,} prompts per bot;"
+        f" seed {load.seed}), up to {load.seconds:g} s"
+        + ("" if load.prompts == NO_LIMIT else f" or {load.prompts:,} prompts")
+        + " per bot;"
         f" our per-chat limit {load.chat_limit:g}/s"
     )
     for line in table(rows):
@@ -376,7 +379,9 @@ def parse(argv: list[str]) -> Load:
     parser.add_argument("--women", type=int, default=100, help="simulated women (default 100)")
     parser.add_argument("--rate", type=float, default=20.0, help="answers/s in total (default 20)")
     parser.add_argument("--seconds", type=float, default=30.0, help="per bot (default 30)")
-    parser.add_argument("--prompts", type=int, default=10**9, help="stop after this many answers")
+    parser.add_argument(
+        "--prompts", type=int, default=None, help="stop after this many answers (default: none)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the arrivals (default 1)")
     parser.add_argument(
         "--chat-limit",
@@ -385,9 +390,10 @@ def parse(argv: list[str]) -> Load:
         help="our telegram.max_per_chat_per_second (default: the product's)",
     )
     args = parser.parse_args(argv)
-    if args.women < 1 or args.rate <= 0 or args.seconds <= 0 or args.prompts < 1:
+    prompts = NO_LIMIT if args.prompts is None else args.prompts
+    if args.women < 1 or args.rate <= 0 or args.seconds <= 0 or prompts < 1:
         parser.error("--women, --rate, --seconds and --prompts must be positive")
-    return Load(args.women, args.rate, args.seconds, args.prompts, args.seed, args.chat_limit)
+    return Load(args.women, args.rate, args.seconds, prompts, args.seed, args.chat_limit)
 
 
 async def run(load: Load) -> list[Row]:

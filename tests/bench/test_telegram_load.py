@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bench.plain_ptb_bot import GATE, PlainSurvey, keyboard
-from bench.telegram_load import Load, choose, report, run
+from bench.telegram_load import NO_LIMIT, Load, choose, report, run
 from bot.text.surveys import load_survey
 from conversations.answers import Answer
 
@@ -41,7 +41,7 @@ def expected_items() -> list[str]:
 
 
 def test_both_bots_ask_every_woman_every_question(capsys: pytest.CaptureFixture[str]) -> None:
-    load = Load(women=WOMEN, rate=25.0, seconds=60.0, prompts=10**6, seed=3, chat_limit=20.0)
+    load = Load(women=WOMEN, rate=25.0, seconds=60.0, prompts=NO_LIMIT, seed=3, chat_limit=20.0)
     rows = asyncio.run(run(load))
     report(load, rows)
     printed = capsys.readouterr().out
