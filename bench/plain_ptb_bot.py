@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -30,6 +31,7 @@ from telegram.ext import (
     PicklePersistence,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 import conversations.messages as m
 from bot.text.surveys import load_survey
@@ -168,6 +170,19 @@ def _typed(code: str) -> Any:
     return int(code) if code.lstrip("-").isdigit() else code
 
 
+def _conversation(
+    walk: PlainSurvey, steps: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]
+) -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+    return ConversationHandler(
+        entry_points=[CommandHandler("start", walk.start)],
+        states={ASKING: steps},
+        fallbacks=[CommandHandler("start", walk.start)],
+        name="survey",
+        persistent=True,
+        per_message=False,
+    )
+
+
 def build_application(
     base_url: str, pickle_file: str, token: str
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -176,14 +191,10 @@ def build_application(
         CallbackQueryHandler(walk.pressed),
         MessageHandler(filters.TEXT & ~filters.COMMAND, walk.typed),
     ]
-    conversation = ConversationHandler(
-        entry_points=[CommandHandler("start", walk.start)],
-        states={ASKING: steps},
-        fallbacks=[CommandHandler("start", walk.start)],
-        name="survey",
-        persistent=True,
-        per_message=False,
-    )
+    with warnings.catch_warnings():
+        # Its note that per_message=False tracks callbacks per chat, not per message: intended.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        conversation = _conversation(walk, steps)
     application = (
         ApplicationBuilder()
         .token(token)
