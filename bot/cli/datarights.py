@@ -195,7 +195,7 @@ async def _export(cfg: Config, request: ExportRequest, actor: str) -> None:
             raise CliError(f"{request.out_dir}: cannot write ({exc.strerror})") from None
         if request.wide:
             women = {r.research_id for r in responses(records)}
-            written, unit = len(women), "woman/women"
+            written, unit = len(women), "row(s), one per woman"
         else:  # the rows of responses.*, not every planned timepoint
             written, unit = len(responses(records)), "response row(s)"
         layout = "wide" if request.wide else "long"

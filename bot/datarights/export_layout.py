@@ -118,7 +118,9 @@ def stat_name(base: str, tail: str, taken: set[str]) -> str:
     n = 1
     while True:
         mark = "" if n == 1 else f"_{n}"
-        name = clean[: STAT_NAME_LIMIT - len(tail) - len(mark)] + mark + tail
+        room = STAT_NAME_LIMIT - len(tail) - len(mark)
+        cut = clean if len(clean) <= room else clean[:room].rstrip("_") or clean[:room]
+        name = cut + mark + tail
         if name.lower() not in taken:
             return name
         n += 1
