@@ -26,9 +26,9 @@ from bot.datarights.export_coded import coded_table
 from bot.datarights.export_columns import (
     META,
     MISSING_LABELS,
+    AnswerReasons,
     MetaColumn,
     Missing,
-    answer_or_missing,
     exported_items,
 )
 from bot.datarights.export_layout import Column, Table, long_table, wide_table
@@ -75,8 +75,9 @@ def response_columns(survey: Survey, *, for_csv: bool) -> list[Column]:
         Column(m.name, _meta_cell(m, for_csv), per_timepoint=m.per_timepoint, in_wide=m.in_wide)
         for m in META
     ]
+    reasons = AnswerReasons(survey)
     for item in exported_items(survey):
-        columns.append(Column(item.id, _item_cell(survey, item, for_csv), item.timepoints))
+        columns.append(Column(item.id, _item_cell(reasons, item, for_csv), item.timepoints))
     return columns
 
 
@@ -85,8 +86,10 @@ def _meta_cell(meta: MetaColumn, for_csv: bool) -> Callable[[ResearchRecord], st
     return lambda r: meta.value(r) or empty
 
 
-def _item_cell(survey: Survey, item: Item, for_csv: bool) -> Callable[[ResearchRecord], Any]:
-    return lambda r: coded(answer_or_missing(survey, item, r), for_csv=for_csv)
+def _item_cell(
+    reasons: AnswerReasons, item: Item, for_csv: bool
+) -> Callable[[ResearchRecord], Any]:
+    return lambda r: coded(reasons(item, r), for_csv=for_csv)
 
 
 def response_table(

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from bot.datarights.export_columns import (
     META,
+    AnswerReasons,
     MetaColumn,
     Missing,
-    answer_or_missing,
     exported_items,
 )
 from bot.datarights.export_layout import Column, Table, long_table, wide_table
@@ -78,8 +78,9 @@ def question(survey: Survey, item: Item, timepoint: str | None, translate: Trans
 def coded_variables(survey: Survey, translate: Translate) -> list[Variable]:
     """Meta columns, then each item's variable(s), in survey order."""
     variables = [_meta_variable(m) for m in META]
+    reasons = AnswerReasons(survey)
     for item in exported_items(survey):
-        variables.extend(_item_variables(survey, item, translate))
+        variables.extend(_item_variables(survey, item, reasons, translate))
     return variables
 
 
@@ -93,12 +94,14 @@ def _meta_variable(meta: MetaColumn) -> Variable:
     )
 
 
-def _item_variables(survey: Survey, item: Item, translate: Translate) -> list[Variable]:
+def _item_variables(
+    survey: Survey, item: Item, reasons: AnswerReasons, translate: Translate
+) -> list[Variable]:
     def label(tp: str | None) -> str:
         return question(survey, item, tp, translate)
 
     def cell(record: ResearchRecord) -> int:
-        got = answer_or_missing(survey, item, record)
+        got = reasons(item, record)
         return int(got) if isinstance(got, Missing) else numeric_code(item, got.value)
 
     measure = "scale" if item.type in ("scale", "number") else "nominal"
@@ -120,7 +123,7 @@ def _item_variables(survey: Survey, item: Item, translate: Translate) -> list[Va
         out.append(
             Variable(
                 f"{item.id}___{choice.code}",
-                _dummy(survey, item, choice.code),
+                _dummy(reasons, item, choice.code),
                 item.timepoints,
                 label=_choice_label(label, translate(choice.label)),
                 numeric=True,
@@ -132,9 +135,9 @@ def _item_variables(survey: Survey, item: Item, translate: Translate) -> list[Va
     return out
 
 
-def _dummy(survey: Survey, item: Item, code: str) -> Callable[[ResearchRecord], int]:
+def _dummy(reasons: AnswerReasons, item: Item, code: str) -> Callable[[ResearchRecord], int]:
     def cell(record: ResearchRecord) -> int:
-        got = answer_or_missing(survey, item, record)
+        got = reasons(item, record)
         if isinstance(got, Missing):
             return int(got)
         chosen = got.value if isinstance(got.value, list) else [got.value]

@@ -89,29 +89,38 @@ def exported_items(survey: Survey) -> list[Item]:
     return [i for i in survey.items if i.answerable and i.type != "text"]
 
 
-def answer_or_missing(survey: Survey, item: Item, record: ResearchRecord) -> Answer | Missing:
-    """Her answer, or why there is none.
+class AnswerReasons:
+    """Her answer to an item, or why there is none; built once per export.
 
     An item after the last one she answered in a session that did not complete was
-    not reached; one before it (or any in a completed session) was left out by skip logic.
+    not reached; one before it (or any in a completed session) was left out by skip
+    logic. Positions and each record's last answer are computed once, not per cell.
     """
-    if not record.invited:
+
+    def __init__(self, survey: Survey) -> None:
+        self._position = {item.id: n for n, item in enumerate(survey.items)}
+        self._last: dict[tuple[str, str], int] = {}
+
+    def __call__(self, item: Item, record: ResearchRecord) -> Answer | Missing:
+        if not record.invited:
+            return Missing.NOT_REACHED
+        if record.timepoint not in item.timepoints:
+            return Missing.NOT_ASKED
+        answer = record.answers.get(item.id)
+        if answer is not None:
+            return Missing.SKIPPED if answer.skipped else answer
+        if record.state == TimepointState.COMPLETED:
+            return Missing.NOT_ASKED
+        if self._position[item.id] < self._last_answered(record):
+            return Missing.NOT_ASKED
         return Missing.NOT_REACHED
-    if record.timepoint not in item.timepoints:
-        return Missing.NOT_ASKED
-    answer = record.answers.get(item.id)
-    if answer is not None:
-        return Missing.SKIPPED if answer.skipped else answer
-    if record.state == TimepointState.COMPLETED:
-        return Missing.NOT_ASKED
-    reached = [survey.position(i) for i in record.answers if _in_survey(survey, i)]
-    if reached and survey.position(item.id) < max(reached):
-        return Missing.NOT_ASKED
-    return Missing.NOT_REACHED
 
-
-def _in_survey(survey: Survey, item_id: str) -> bool:
-    return any(i.id == item_id for i in survey.items)
+    def _last_answered(self, record: ResearchRecord) -> int:
+        key = (record.research_id, record.timepoint)
+        if key not in self._last:
+            known = [self._position[i] for i in record.answers if i in self._position]
+            self._last[key] = max(known, default=-1)
+        return self._last[key]
 
 
 def placeholder(research_id: str, timepoint: str) -> ResearchRecord:

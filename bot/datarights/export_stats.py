@@ -26,6 +26,8 @@ from bot.private_files import PRIVATE
 #: Stata's limit for a variable label (and ours for value labels in both formats).
 STATA_LABEL_LIMIT = 80
 MISSING_CODES = [int(m) for m in Missing]
+#: Format 118, which Stata 14 and every later release reads (pyreadstat's default, 15, writes 119).
+STATA_VERSION = 14
 
 
 def clipped(text: str, limit: int = STATA_LABEL_LIMIT) -> str:
@@ -100,6 +102,7 @@ def write_dta(path: Path, table: Table, file_label: str) -> None:
             tmp,
             file_label=clipped(file_label),
             column_labels=_labels(table),
+            version=STATA_VERSION,
             variable_value_labels=value_labels,
             missing_user_values={name: list(STATA_MISSING.values()) for name, _ in numeric},
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.datarights.export_columns import META, Missing, answer_or_missing
+from bot.datarights.export_columns import META, AnswerReasons, Missing
 from bot.store.research import ResearchRecord
 from conversations.answers import Answer
 
@@ -12,7 +12,7 @@ from .support_export import SURVEY, WOMAN_A, WOMAN_B
 
 
 def reason(record_index: int, item_id: str, woman: Sequence[ResearchRecord] = WOMAN_A) -> object:
-    return answer_or_missing(SURVEY, SURVEY.item(item_id), woman[record_index])
+    return AnswerReasons(SURVEY)(SURVEY.item(item_id), woman[record_index])
 
 
 def test_each_reason_is_told_apart() -> None:

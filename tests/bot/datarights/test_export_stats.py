@@ -58,6 +58,7 @@ def test_dta_keeps_labels_and_extended_missing_values(tmp_path: Path) -> None:
     write_export(tmp_path, "dta", SURVEY, RECORDS)
     path = tmp_path / "responses.dta"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert b"<release>118</release>" in path.read_bytes()[:80]  # Stata 14 and later
     data, meta = pyreadstat.read_dta(path, user_missing=True)
     assert meta.missing_user_values["help_now"] == ["b", "c"]  # the codes that occur
     assert meta.variable_value_labels["safe_now"] == {
