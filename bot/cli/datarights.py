@@ -19,6 +19,7 @@ from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
 from bot.datarights.core import POLICIES, set_withdrawal_policy
 from bot.datarights.export import FORMATS, responses, write_export
+from bot.datarights.export_coded import ExportError
 from bot.datarights.report import escalation_counts, render_report
 from bot.datarights.retention import run_retention
 from bot.private_files import write_private_text
@@ -193,6 +194,8 @@ async def _export(cfg: Config, request: ExportRequest, actor: str) -> None:
             )
         except OSError as exc:
             raise CliError(f"{request.out_dir}: cannot write ({exc.strerror})") from None
+        except ExportError as exc:
+            raise CliError(f"nothing exported: {exc}") from None
         if request.wide:
             women = {r.research_id for r in responses(records)}
             written, unit = len(women), "row(s), one per woman"

@@ -13,13 +13,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.datarights.export_coded import Variable, variable_of
+from bot.datarights.export_coded import variable_of
 from bot.datarights.export_columns import MISSING_LABELS, Missing
 from bot.datarights.export_layout import Field, Table
-from conversations.survey import TIMEPOINTS, Survey
+from conversations.survey import Survey
 
 MISSING_VALUES = ["", *(str(int(m)) for m in Missing)]
-WEEK_PATTERN = r"^\d{4}-W\d{2}$"
 
 
 def _field(f: Field) -> dict[str, Any]:
@@ -27,7 +26,7 @@ def _field(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {"name": f.name, "title": variable.label(f.timepoint)}
     if not variable.numeric:
         out["type"] = "string"
-        out["constraints"] = _meta_constraints(variable)
+        out["constraints"] = dict(variable.constraints)
         return out
     out["type"] = "integer"
     item = variable.item
@@ -40,16 +39,6 @@ def _field(f: Field) -> dict[str, Any]:
     out["categories"] = [{"value": k, "label": v} for k, v in variable.value_labels.items()]
     out["constraints"] = {"enum": sorted(variable.value_labels)}
     return out
-
-
-def _meta_constraints(variable: Variable) -> dict[str, Any]:
-    if variable.name == "research_id":
-        return {"required": True}
-    if variable.name == "timepoint":
-        return {"enum": list(TIMEPOINTS)}
-    if variable.name.startswith("week"):
-        return {"pattern": WEEK_PATTERN}
-    return {}
 
 
 def responses_schema(table: Table, *, wide: bool) -> dict[str, Any]:

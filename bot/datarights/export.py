@@ -147,13 +147,17 @@ def write_export(
     book = codebook_rows(survey)
     summary = [vars(s) for s in summarise(records)]
     summary_columns = list(TimepointSummary.__dataclass_fields__)
-    written = [_responses(out_dir, fmt, survey, records, wide, translate)]
+    if fmt in ("csv", "json"):
+        words = response_table(survey, records, for_csv=fmt == "csv", wide=wide)
+        written = [_write_rows(out_dir / f"responses.{fmt}", words.names, words.rows, survey)]
+    else:
+        table = coded_table(survey, records, wide=wide, translate=translate)
+        written = [_write_numeric(out_dir, fmt, survey, table)]
     written.append(_write_rows(out_dir / f"codebook.{side}", list(book[0]), book, survey))
     written.append(_write_rows(out_dir / f"summary.{side}", summary_columns, summary, survey))
     dictionary = dictionary_rows(survey, translate)
     written.append(_write_csv(out_dir / "dictionary.csv", list(DICTIONARY_COLUMNS), dictionary))
     if fmt == "datapackage":
-        table = coded_table(survey, records, wide=wide, translate=translate)
         package = datapackage.descriptor(
             survey,
             table,
@@ -170,18 +174,7 @@ def write_export(
     return written
 
 
-def _responses(
-    out_dir: Path,
-    fmt: str,
-    survey: Survey,
-    records: Sequence[ResearchRecord],
-    wide: bool,
-    translate: Translate,
-) -> Path:
-    if fmt in ("csv", "json"):
-        table = response_table(survey, records, for_csv=fmt == "csv", wide=wide)
-        return _write_rows(out_dir / f"responses.{fmt}", table.names, table.rows, survey)
-    table = coded_table(survey, records, wide=wide, translate=translate)
+def _write_numeric(out_dir: Path, fmt: str, survey: Survey, table: Table) -> Path:
     title = f"{survey.title} (survey {survey.id}, version {survey.version})"
     if fmt == "sav":
         path = out_dir / "responses.sav"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.datarights.export_columns import (
     META,
@@ -38,18 +39,27 @@ class Variable(Column):
     measure: str = "nominal"
     item: Item | None = None
     choice: str | None = None
+    constraints: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ExportError(ValueError):
+    """A stored answer the survey file cannot code (the file was changed under its answers)."""
 
 
 def numeric_code(item: Item, value: object) -> int:
     """The number an answer is stored as (see the module docstring)."""
-    if item.type == "yesno":
-        return 1 if value == YES else 0
-    if item.type == "single":
-        return item.choice_codes().index(str(value))
+    if item.type in ("yesno", "single"):
+        codes = item.choice_codes()
+        if value not in codes:
+            raise ExportError(
+                f"item {item.id}: a stored answer '{value}' is none of its codes"
+                f" ({', '.join(codes)}); was an answer code renamed in the survey file?"
+            )
+        return (1 if value == YES else 0) if item.type == "yesno" else codes.index(str(value))
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"item {item.id}: {value!r} is not a number")
+        raise ExportError(f"item {item.id}: a stored answer {value!r} is not a number")
     if value in MISSING_CODES:
-        raise ValueError(f"item {item.id}: the answer {value} is a missing-value code")
+        raise ExportError(f"item {item.id}: a stored answer {value} is a missing-value code")
     return value
 
 
@@ -91,6 +101,7 @@ def _meta_variable(meta: MetaColumn) -> Variable:
         per_timepoint=meta.per_timepoint,
         in_wide=meta.in_wide,
         label=lambda _tp: meta.label,
+        constraints=meta.constraints,
     )
 
 

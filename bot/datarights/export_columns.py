@@ -8,13 +8,14 @@ did not ask it, or the session ended before it (not reached).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from bot.store.research import ResearchRecord
 from conversations.answers import Answer
-from conversations.survey import Item, Survey
+from conversations.survey import TIMEPOINTS, Item, Survey
 from conversations.vocabulary import TimepointState
 
 
@@ -51,6 +52,8 @@ class MetaColumn:
     per_timepoint: bool = True
     #: False: left out of the wide layout, where the suffix says it.
     in_wide: bool = True
+    #: Its Table Schema constraints in the data package.
+    constraints: Mapping[str, Any] = field(default_factory=dict)
 
 
 META: tuple[MetaColumn, ...] = (
@@ -61,6 +64,7 @@ META: tuple[MetaColumn, ...] = (
         "and not at all once her answers are kept anonymously.",
         lambda r: r.research_id,
         per_timepoint=False,
+        constraints={"required": True},
     ),
     MetaColumn(
         "timepoint",
@@ -68,12 +72,14 @@ META: tuple[MetaColumn, ...] = (
         "T0 baseline, T1 programme start, T2 halfway, T3 end, T4 follow-up.",
         lambda r: r.timepoint,
         in_wide=False,
+        constraints={"enum": list(TIMEPOINTS)},
     ),
     MetaColumn(
         "week",
         "ISO week",
         "ISO week (YYYY-Www) in which the timepoint ended, else was first sent, else was due.",
         lambda r: r.week,
+        constraints={"pattern": r"^\d{4}-W\d{2}$"},
     ),
     MetaColumn(
         "state",

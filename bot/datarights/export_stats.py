@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,33 @@ from bot.datarights.export_columns import MISSING_LABELS, STATA_MISSING, Missing
 from bot.datarights.export_layout import Table
 from bot.private_files import PRIVATE
 
-#: Stata's limit for a variable label (and ours for value labels in both formats).
-STATA_LABEL_LIMIT = 80
 MISSING_CODES = [int(m) for m in Missing]
 #: Format 118, which Stata 14 and every later release reads (pyreadstat's default, 15, writes 119).
 STATA_VERSION = 14
 
 
-def clipped(text: str, limit: int = STATA_LABEL_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+@dataclass(frozen=True)
+class LabelLimits:
+    """What a format holds; pyreadstat refuses a Stata label too long, cuts SPSS ones silently."""
+
+    variable_chars: int
+    variable_bytes: int
+    value_bytes: int
+    file_bytes: int
+
+
+SPSS_LIMITS = LabelLimits(variable_chars=256, variable_bytes=256, value_bytes=120, file_bytes=64)
+STATA_LIMITS = LabelLimits(variable_chars=80, variable_bytes=320, value_bytes=32000, file_bytes=80)
+
+
+def clipped(text: str, chars: int, max_bytes: int) -> str:
+    """``text`` within both limits, a cut one ending in an ellipsis (whole UTF-8 characters)."""
+    if len(text) <= chars and len(text.encode()) <= max_bytes:
+        return text
+    keep = text[: chars - 1]
+    while len((keep + "…").encode()) > max_bytes:
+        keep = keep[:-1]
+    return keep + "…"
 
 
 def _frame(table: Table, numeric_cell: Callable[[int], Any]) -> pd.DataFrame:
@@ -47,10 +66,22 @@ def _frame(table: Table, numeric_cell: Callable[[int], Any]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=table.names)
 
 
-def _labels(table: Table) -> dict[str, str | None]:
-    return {
-        f.name: clipped(variable_of(f.column).label(f.timepoint) or f.name) for f in table.fields
+def _labels(table: Table, limits: LabelLimits) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for f in table.fields:
+        label = variable_of(f.column).label(f.timepoint) or f.name
+        out[f.name] = clipped(label, limits.variable_chars, limits.variable_bytes)
+    return out
+
+
+def _value_labels(
+    variable: Variable, missing: dict[Any, str], limits: LabelLimits
+) -> dict[Any, str]:
+    values = {
+        k: clipped(v, limits.value_bytes, limits.value_bytes)
+        for k, v in variable.value_labels.items()
     }
+    return {**values, **missing}
 
 
 def _numeric(table: Table) -> list[tuple[str, Variable]]:
@@ -64,20 +95,15 @@ def _numeric(table: Table) -> list[tuple[str, Variable]]:
 
 def write_sav(path: Path, table: Table, file_label: str) -> None:
     numeric = _numeric(table)
-    value_labels: dict[str, dict[int | float, str]] = {
-        name: {
-            **{k: clipped(v) for k, v in var.value_labels.items()},
-            **{int(m): MISSING_LABELS[m] for m in Missing},
-        }
-        for name, var in numeric
-    }
+    missing = {int(m): MISSING_LABELS[m] for m in Missing}
+    value_labels = {name: _value_labels(var, missing, SPSS_LIMITS) for name, var in numeric}
     _written_privately(
         path,
         lambda tmp: pyreadstat.write_sav(
             _frame(table, lambda v: v),
             tmp,
-            file_label=clipped(file_label, 64),
-            column_labels=_labels(table),
+            file_label=clipped(file_label, SPSS_LIMITS.file_bytes, SPSS_LIMITS.file_bytes),
+            column_labels=_labels(table, SPSS_LIMITS),
             variable_value_labels=value_labels,
             missing_ranges={name: list(MISSING_CODES) for name, _ in numeric},
             variable_measure={name: var.measure for name, var in numeric},
@@ -88,20 +114,15 @@ def write_sav(path: Path, table: Table, file_label: str) -> None:
 def write_dta(path: Path, table: Table, file_label: str) -> None:
     numeric = _numeric(table)
     letters = {int(m): letter for m, letter in STATA_MISSING.items()}
-    value_labels: dict[str, dict[Any, str]] = {
-        name: {
-            **{k: clipped(v) for k, v in var.value_labels.items()},
-            **{STATA_MISSING[m]: MISSING_LABELS[m] for m in Missing},
-        }
-        for name, var in numeric
-    }
+    missing = {STATA_MISSING[m]: MISSING_LABELS[m] for m in Missing}
+    value_labels = {name: _value_labels(var, missing, STATA_LIMITS) for name, var in numeric}
     _written_privately(
         path,
         lambda tmp: pyreadstat.write_dta(
             _frame(table, lambda v: letters.get(v, v)),
             tmp,
-            file_label=clipped(file_label),
-            column_labels=_labels(table),
+            file_label=clipped(file_label, STATA_LIMITS.file_bytes, STATA_LIMITS.file_bytes),
+            column_labels=_labels(table, STATA_LIMITS),
             version=STATA_VERSION,
             variable_value_labels=value_labels,
             missing_user_values={name: list(STATA_MISSING.values()) for name, _ in numeric},

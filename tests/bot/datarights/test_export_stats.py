@@ -11,6 +11,7 @@ import pyreadstat
 import pytest
 
 from bot.datarights.export import write_export
+from bot.datarights.export_stats import clipped
 from bot.text.i18n import Translator
 
 from .support_export import RECORDS, SURVEY
@@ -37,6 +38,8 @@ def test_sav_keeps_labels_and_user_missing_codes(tmp_path: Path) -> None:
         == "These days, how afraid of him are you, from 0 to 10?"
     )
     assert meta.column_names_to_labels["phq4_1"] == "Feeling nervous, anxious or on edge"
+    physical = SURVEY.item("viol_physical").text.variants["baseline"]
+    assert meta.column_names_to_labels["viol_physical"] == physical  # SPSS has room: whole
     assert meta.variable_value_labels["safe_now"] == {
         1.0: "Yes", 0.0: "No", -7.0: "skipped", -8.0: "not asked (skip logic)", -9.0: "not reached"
     }  # fmt: skip
@@ -109,3 +112,10 @@ def test_empty_programme_still_writes_typed_files(tmp_path: Path) -> None:
     assert len(data) == 0 and meta.readstat_variable_types["fear"] == "double"
     _, meta = pyreadstat.read_dta(tmp_path / "dta" / "responses.dta")
     assert meta.readstat_variable_types["research_id"] == "string"
+
+
+def test_labels_are_clipped_by_characters_and_bytes() -> None:
+    assert clipped("short", 80, 320) == "short"
+    assert clipped("x" * 81, 80, 320) == "x" * 79 + "…"
+    cut = clipped("ä" * 100, 120, 120)  # SPSS value labels: 120 bytes, not characters
+    assert cut == "ä" * 58 + "…" and len(cut.encode()) <= 120
