@@ -8,93 +8,68 @@ branching logic. Timepoints are REDCap events, not fields, so the rows are per i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 
-from bot.datarights.export_coded import numeric_code
+from bot.datarights.export_coded import Translate, numeric_code
 from bot.datarights.export_columns import META, exported_items
 from conversations.conditions import AllOf, AnyOf, Compare, Condition, Not
 from conversations.survey import TIMEPOINTS, Item, Survey
 
-Translate = Callable[[str], str]
-
+NAME, FORM, TYPE, LABEL = (
+    "Variable / Field Name", "Form Name", "Field Type", "Field Label",
+)  # fmt: skip
+CHOICES, NOTE = "Choices, Calculations, OR Slider Labels", "Field Note"
+VALIDATION, MINIMUM, MAXIMUM = (
+    "Text Validation Type OR Show Slider Number", "Text Validation Min", "Text Validation Max",
+)  # fmt: skip
+BRANCHING, ANNOTATION = "Branching Logic (Show field only if...)", "Field Annotation"
+#: REDCap's standard header, in its order.
 COLUMNS = (
-    "Variable / Field Name",
-    "Form Name",
-    "Section Header",
-    "Field Type",
-    "Field Label",
-    "Choices, Calculations, OR Slider Labels",
-    "Field Note",
-    "Text Validation Type OR Show Slider Number",
-    "Text Validation Min",
-    "Text Validation Max",
-    "Identifier?",
-    "Branching Logic (Show field only if...)",
-    "Required Field?",
-    "Custom Alignment",
-    "Question Number (surveys only)",
-    "Matrix Group Name",
-    "Matrix Ranking?",
-    "Field Annotation",
-)
+    NAME, FORM, "Section Header", TYPE, LABEL, CHOICES, NOTE, VALIDATION, MINIMUM, MAXIMUM,
+    "Identifier?", BRANCHING, "Required Field?", "Custom Alignment",
+    "Question Number (surveys only)", "Matrix Group Name", "Matrix Ranking?", ANNOTATION,
+)  # fmt: skip
 FIELD_TYPES = {"yesno": "yesno", "single": "radio", "multi": "checkbox"}
 
 
 def dictionary_rows(survey: Survey, translate: Translate) -> list[dict[str, str]]:
-    form = survey.id
-    rows = [_row(meta.name, form, "text", meta.label, note=meta.note) for meta in META]
+    """The meta columns as text fields, then one field per exported item, in survey order."""
+    form = re.sub(r"[^a-z0-9_]", "_", survey.id.lower())
+    rows = [
+        _row({NAME: m.name, FORM: form, TYPE: "text", LABEL: m.label, NOTE: m.note}) for m in META
+    ]
     for item in exported_items(survey):
-        rows.append(_item_row(survey, item, form, translate))
+        rows.append(_row({NAME: item.id, FORM: form, **_item_cells(survey, item, translate)}))
     return rows
 
 
-def _row(name: str, form: str, field_type: str, label: str, **cells: str) -> dict[str, str]:
-    row = dict.fromkeys(COLUMNS, "")
-    row.update(
-        {
-            "Variable / Field Name": name,
-            "Form Name": form,
-            "Field Type": field_type,
-            "Field Label": label,
-        }
-    )
-    names = {
-        "choices": "Choices, Calculations, OR Slider Labels",
-        "note": "Field Note",
-        "validation": "Text Validation Type OR Show Slider Number",
-        "minimum": "Text Validation Min",
-        "maximum": "Text Validation Max",
-        "branching": "Branching Logic (Show field only if...)",
-        "annotation": "Field Annotation",
-    }
-    for key, value in cells.items():
-        row[names[key]] = value
-    return row
+def _row(cells: dict[str, str]) -> dict[str, str]:
+    return {column: cells.get(column, "") for column in COLUMNS}
 
 
-def _item_row(survey: Survey, item: Item, form: str, translate: Translate) -> dict[str, str]:
+def _item_cells(survey: Survey, item: Item, translate: Translate) -> dict[str, str]:
     first = next(t for t in TIMEPOINTS if t in item.timepoints)
     text = translate(item.text.for_timepoint(first, survey.periods))
-    label = " ".join(text.split())
     asked = " ".join(t for t in TIMEPOINTS if t in item.timepoints)
+    field_type = FIELD_TYPES.get(item.type, "text")
     cells = {
-        "branching": branching_logic(survey, item.when) if item.when else "",
-        "annotation": f"asked at {asked}",
+        TYPE: field_type,
+        LABEL: " ".join(text.split()),
+        BRANCHING: branching_logic(survey, item.when) if item.when else "",
+        ANNOTATION: f"asked at {asked}",
     }
     if item.type == "single":
-        cells["choices"] = " | ".join(
+        cells[CHOICES] = " | ".join(
             f"{n}, {translate(c.label)}" for n, c in enumerate(item.choices)
         )
     elif item.type == "multi":
-        cells["choices"] = " | ".join(f"{c.code}, {translate(c.label)}" for c in item.choices)
-    field_type = FIELD_TYPES.get(item.type, "text")
-    if field_type == "text":
-        cells["validation"] = "integer"
-        cells["minimum"] = "" if item.minimum is None else str(item.minimum)
-        cells["maximum"] = "" if item.maximum is None else str(item.maximum)
-        anchors = [f"{k} = {translate(v)}" for k, v in sorted(item.labels.items())]
-        cells["note"] = ", ".join(anchors)
-    return _row(item.id, form, field_type, label, **cells)
+        cells[CHOICES] = " | ".join(f"{c.code}, {translate(c.label)}" for c in item.choices)
+    elif field_type == "text":  # scales and numbers: integers within their range
+        cells[VALIDATION] = "integer"
+        cells[MINIMUM] = "" if item.minimum is None else str(item.minimum)
+        cells[MAXIMUM] = "" if item.maximum is None else str(item.maximum)
+        cells[NOTE] = ", ".join(f"{k} = {translate(v)}" for k, v in sorted(item.labels.items()))
+    return cells
 
 
 def branching_logic(survey: Survey, cond: Condition, negate: bool = False) -> str:

@@ -22,7 +22,7 @@ from bot.datarights import datapackage
 from bot.datarights.codebook import NOT_REACHED, SKIPPED, codebook_rows
 from bot.datarights.dictionary import COLUMNS as DICTIONARY_COLUMNS
 from bot.datarights.dictionary import dictionary_rows
-from bot.datarights.export_coded import coded_table
+from bot.datarights.export_coded import Translate, coded_table
 from bot.datarights.export_columns import (
     META,
     MISSING_LABELS,
@@ -40,9 +40,6 @@ from conversations.survey import TIMEPOINTS, Item, Survey
 from conversations.vocabulary import TimepointState
 
 FORMATS = ("csv", "json", "sav", "dta", "datapackage")
-#: The formats whose responses are the numeric table (the rest keep the answer codes).
-NUMERIC_FORMATS = ("sav", "dta", "datapackage")
-Translate = Callable[[str], str]
 
 
 def _same(text: str) -> str:
