@@ -23,7 +23,7 @@ from bot.datarights.export_columns import (
 )
 from bot.datarights.export_layout import Column, Table, long_table, wide_table
 from bot.store.research import ResearchRecord
-from conversations.survey import TIMEPOINTS, YES, Item, Survey
+from conversations.survey import NO, TIMEPOINTS, YES, Item, Survey
 
 Translate = Callable[[str], str]
 MISSING_CODES = frozenset(int(m) for m in Missing)
@@ -48,19 +48,33 @@ class ExportError(ValueError):
 
 def numeric_code(item: Item, value: object) -> int:
     """The number an answer is stored as (see the module docstring)."""
+    return coder(item)(value)
+
+
+def coder(item: Item) -> Callable[[object], int]:
+    """``numeric_code`` for one item, its code table built once (it runs for every cell)."""
     if item.type in ("yesno", "single"):
         codes = item.choice_codes()
-        if value not in codes:
-            raise ExportError(
-                f"item {item.id}: a stored answer '{value}' is none of its codes"
-                f" ({', '.join(codes)}); was an answer code renamed in the survey file?"
-            )
-        return (1 if value == YES else 0) if item.type == "yesno" else codes.index(str(value))
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ExportError(f"item {item.id}: a stored answer {value!r} is not a number")
-    if value in MISSING_CODES:
-        raise ExportError(f"item {item.id}: a stored answer {value} is a missing-value code")
-    return value
+        numbers = {YES: 1, NO: 0} if item.type == "yesno" else {c: n for n, c in enumerate(codes)}
+
+        def choice(value: object) -> int:
+            if not isinstance(value, str) or value not in numbers:
+                raise ExportError(
+                    f"item {item.id}: a stored answer '{value}' is none of its codes"
+                    f" ({', '.join(codes)}); was an answer code renamed in the survey file?"
+                )
+            return numbers[value]
+
+        return choice
+
+    def number(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ExportError(f"item {item.id}: a stored answer {value!r} is not a number")
+        if value in MISSING_CODES:
+            raise ExportError(f"item {item.id}: a stored answer {value} is a missing-value code")
+        return value
+
+    return number
 
 
 def value_labels(item: Item, translate: Translate) -> dict[int, str]:
@@ -111,9 +125,11 @@ def _item_variables(
     def label(tp: str | None) -> str:
         return question(survey, item, tp, translate)
 
+    code = coder(item)
+
     def cell(record: ResearchRecord) -> int:
         got = reasons(item, record)
-        return int(got) if isinstance(got, Missing) else numeric_code(item, got.value)
+        return int(got) if isinstance(got, Missing) else code(got.value)
 
     measure = "scale" if item.type in ("scale", "number") else "nominal"
     if item.type != "multi":
