@@ -38,7 +38,6 @@ class Variable(Column):
     value_labels: Mapping[int, str] = field(default_factory=dict)
     measure: str = "nominal"
     item: Item | None = None
-    choice: str | None = None
     constraints: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -156,18 +155,25 @@ def _item_variables(
                 numeric=True,
                 value_labels=value_labels(item, translate),
                 item=item,
-                choice=choice.code,
             )
         )
     return out
 
 
 def _dummy(reasons: AnswerReasons, item: Item, code: str) -> Callable[[ResearchRecord], int]:
+    known = set(item.choice_codes())
+
     def cell(record: ResearchRecord) -> int:
         got = reasons(item, record)
         if isinstance(got, Missing):
             return int(got)
         chosen = got.value if isinstance(got.value, list) else [got.value]
+        unknown = [c for c in chosen if c not in known]
+        if unknown:
+            raise ExportError(
+                f"item {item.id}: a stored answer '{unknown[0]}' is none of its codes"
+                f" ({', '.join(sorted(known))}); was an answer code renamed in the survey file?"
+            )
         return int(code in chosen)
 
     return cell

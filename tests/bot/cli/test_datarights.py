@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.datarights.export_coded import ExportError
 from tests.conftest import isolated_config_file
 
 PHONE = "+447911123456"
@@ -177,3 +178,18 @@ def test_export_labels_follow_the_programme_language(cfg: Path, tmp_path: Path) 
     assert meta.variable_value_labels["safe_now"] == {
         1.0: "Ja", 0.0: "Nein", -7.0: "skipped", -8.0: "not asked (skip logic)", -9.0: "not reached"
     }  # fmt: skip
+
+
+def test_export_of_answers_the_survey_cannot_code_is_one_line(
+    programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object, **_kw: object) -> list[Path]:
+        raise ExportError("item fear: a stored answer 'x' is not a number")
+
+    monkeypatch.setattr("bot.cli.datarights.write_export", refuse)
+    result = CliRunner().invoke(app, ["export", "--programme", "p1", "--format", "sav",
+                                      "--out", str(tmp_path / "x"), "--config", str(programme)])  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        "error: nothing exported: item fear: a stored answer 'x' is not a number"
+    ]

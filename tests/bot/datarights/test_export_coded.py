@@ -30,9 +30,12 @@ def test_multiple_choice_becomes_one_variable_per_option() -> None:
     assert [first[n] for n in impact] == [1, 0, 0, 1, 0, 0, 0]  # afraid, sleep_problems
 
 
-@pytest.mark.parametrize(("item", "value"), [("viol_physical", "sometimes"), ("fear", -7)])
+@pytest.mark.parametrize(
+    ("item", "value"),
+    [("viol_physical", "sometimes"), ("fear", -7), ("impact", ["afraid", "bored"])],
+)
 def test_an_answer_the_survey_cannot_code_stops_the_export_before_any_file(
-    tmp_path: Path, item: str, value: str | int
+    tmp_path: Path, item: str, value: str | int | list[str]
 ) -> None:
     odd = ResearchRecord("R-DDDDDDDDDD", "T0", "completed", True, None, {item: Answer(value)})
     with pytest.raises(ExportError, match=item):
