@@ -113,7 +113,7 @@ def _meta_variable(meta: MetaColumn) -> Variable:
         lambda r: meta.value(r) or "",
         per_timepoint=meta.per_timepoint,
         in_wide=meta.in_wide,
-        label=lambda _tp: meta.label,
+        label=lambda tp: f"{meta.label} ({tp})" if tp else meta.label,
         constraints=meta.constraints,
     )
 

@@ -103,6 +103,7 @@ def test_wide_has_one_row_per_woman(tmp_path: Path, fmt: str) -> None:
     assert a.state_t2 == "scheduled" and a.state_t3 == ""
     assert a.viol_physical_t0 == 2 and a.viol_physical_t1 == 0
     assert meta.column_names_to_labels["viol_physical_t2"].startswith("Since we last asked")
+    assert meta.column_names_to_labels["state_t2"] == "Timepoint state (T2)"
 
 
 def test_empty_programme_still_writes_typed_files(tmp_path: Path) -> None:
