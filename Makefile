@@ -37,11 +37,12 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 # Benchmarks: plain scripts that print figures (not timed tests). Each bench/*.py runs in turn.
-# common.py holds helpers; every other bench/*.py is a script, run as a module from the root.
+# common.py and plain_ptb_bot.py (telegram_load's comparison bot) are helpers; every other
+# bench/*.py is a script, run as a module from the root.
 bench: $(STAMP)
 	@for script in bench/*.py; do \
 		name=$$(basename $$script .py); \
-		case $$name in __init__|common) continue;; esac; \
+		case $$name in __init__|common|plain_ptb_bot) continue;; esac; \
 		echo "== bench/$$name.py"; $(BIN)/python -m bench.$$name || exit 1; \
 	done
 

@@ -63,6 +63,10 @@ async def main() -> None:
     print(
         f"pipeline: {answers[0] if answers else 0} answers stored, {rows[0] if rows else 0} outbox rows"
     )
+    # Every inbound message answers a prompt (the gate or a question); openers are the rest.
+    messages = await app.db.fetchone("SELECT COUNT(*) FROM outbox WHERE kind = 'message'")
+    replies = (messages[0] if messages else 0) - PARTICIPANTS
+    print(f"pipeline: {replies / total:.2f} messages per answered prompt (outbox rows to her)")
     await app.close()
 
 

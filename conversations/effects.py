@@ -18,10 +18,12 @@ GATE, SNOOZE, HELP = "_gate", "_snooze", "_help"
 
 @dataclass(frozen=True)
 class Line:
-    """One translatable line: a msgid and its placeholders."""
+    """One translatable line: a msgid and its placeholders; ``paragraph`` starts a new
+    paragraph (what was a message of its own before the step's messages were joined)."""
 
     msgid: str
     params: Mapping[str, str | int] = field(default_factory=dict)
+    paragraph: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Send:
+    """A message to her; the engine returns at most one per step where they can be joined
+    (``conversations.joining``)."""
+
     message: Outgoing
 
 

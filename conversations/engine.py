@@ -42,6 +42,7 @@ from conversations.effects import (
 )
 from conversations.events import Begin, Event, Expire, Idle, Reply
 from conversations.exits import carrier_stop, duress, safe_word_exit, withdraw, withdraw_now
+from conversations.joining import one_message_per_step
 from conversations.lexicon import CARRIER_START, is_carrier_stop
 from conversations.parsing import parse_answer
 from conversations.state import ACTIVE_PHASES, SessionState
@@ -60,7 +61,13 @@ _ESCALATING_LEVELS = ("URGENT", "HIGH")
 
 
 def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: Context) -> Result:
-    """Advance one session by one event; never raises on anything she types."""
+    """Advance one session by one event; never raises on anything she types. What it
+    says goes out as one message (``one_message_per_step``), not one per line."""
+    new_state, effects = _step(survey, state, event, now, ctx)
+    return new_state, one_message_per_step(effects)
+
+
+def _step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: Context) -> Result:
     del now  # the engine is time-free today; kept so time-based rules stay pure
     if isinstance(event, Reply):
         return _on_reply(survey, state, event, ctx)

@@ -17,6 +17,8 @@ from typing import Literal
 __all__ = [
     "GSM7_BASIC",
     "GSM7_EXTENSION",
+    "SMS_MAX_SEGMENTS",
+    "SMS_MAX_SEGMENTS_UCS2",
     "Encoding",
     "SmsMeasure",
     "is_gsm7",
@@ -42,6 +44,12 @@ GSM7_BASIC: frozenset[str] = frozenset(
 
 #: The extension table: each costs two septets (ESC + code). \x0c is the page break.
 GSM7_EXTENSION: frozenset[str] = frozenset("\x0c^{}\\[~]|€")
+
+#: One message to her costs at most this many segments where the language allows
+#: (DESIGN.md §4); a longer step goes as several (``bot.channels.split``).
+SMS_MAX_SEGMENTS = 2
+#: ... and at most this many where it needs UCS-2 (a third of the characters per segment).
+SMS_MAX_SEGMENTS_UCS2 = 3
 
 GSM7_SINGLE, GSM7_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67

@@ -23,6 +23,8 @@ from typer.core import TyperGroup
 from bot.config import Config, ConfigError, load_config
 from bot.crypto import KeyFileError
 from bot.store.db import DatabaseBusy
+from bot.store.scope import Scope
+from bot.store.staff import StaffStore
 from conversations.loader import SurveyError
 
 T = TypeVar("T")
@@ -44,6 +46,40 @@ TimepointOption = typer.Option("T0", "--timepoint", "-t", help="T0..T4")
 
 class CliError(Exception):
     """An expected problem with what the operator asked for."""
+
+
+class _ActingAs:
+    """``followup --as NAME``: set by the root callback on every invocation."""
+
+    name: str | None = None
+
+
+#: Commands that run the installation itself: ``--as`` a staff member makes no sense there.
+OPERATOR_COMMANDS = frozenset({"org", "keys", "run", "demo", "chat", "retention", "check-config"})
+
+
+def set_acting_as(name: str | None) -> None:
+    _ActingAs.name = name.strip() if name else None
+
+
+def refuse_acting_as(command: str) -> None:
+    """An operator command: exit 2 when run ``--as`` a staff member."""
+    if _ActingAs.name is not None:
+        fail(f"--as does not apply to followup {command}: it runs the installation")
+
+
+async def cli_scope(staff: StaffStore) -> Scope:
+    """What this run may reach: the operator's every organisation, or with ``--as NAME``
+    that staff member's scope (CliError when there is no such active member)."""
+    name = _ActingAs.name
+    if name is None:
+        return Scope.installation("cli")
+    member = await staff.by_name(name)
+    if member is None or not member.active:
+        raise CliError(
+            f"--as {name}: no active staff member of that name (see: followup staff list)"
+        )
+    return Scope.of(member, "cli")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -33,6 +33,7 @@ from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from bot.store.escalations import RaisedEscalation
 from bot.store.participants import Participant
+from bot.store.scope import Scope
 
 DEMO_PROGRAMME = "demo"
 #: The demo records a consent like staff would: no contact is ever made without one.
@@ -64,7 +65,7 @@ def _digest_note(escalation: RaisedEscalation) -> str:
 
 
 async def _ensure_demo_programme(app: App) -> int:
-    existing = await app.service.programmes.by_name(DEMO_PROGRAMME)
+    existing = await app.service.programmes.by_name(DEMO_PROGRAMME, Scope.installation())
     if existing:
         return existing.id
     async with app.db.transaction() as tx:
@@ -141,7 +142,7 @@ async def chat(config: Config, pseudonym: str, timepoint: str) -> None:
     console = ConsoleChannel(out)
     app = await open_app(config, {"console": console})
     try:
-        participant = await app.service.participants.by_pseudonym(pseudonym)
+        participant = await app.service.participants.by_pseudonym(pseudonym, Scope.installation())
         if participant is None:
             raise CliError(f"no participant with pseudonym {pseudonym}")
         if participant.channel != "console":

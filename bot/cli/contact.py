@@ -13,6 +13,7 @@ from bot.cli.common import (
     ConfigOption,
     PseudonymArgument,
     TimepointOption,
+    cli_scope,
     config_or_exit,
     out,
     run,
@@ -38,7 +39,9 @@ async def _contact(cfg: Config, pseudonym: str, timepoint: str) -> None:
     application = await open_app(cfg, {})
     try:
         service = application.service
-        participant = await service.participants.by_pseudonym(pseudonym)
+        participant = await service.participants.by_pseudonym(
+            pseudonym, await cli_scope(application.staff)
+        )
         if participant is None:
             raise CliError(f"no participant {pseudonym}")
         if participant.status != ParticipantStatus.ACTIVE:

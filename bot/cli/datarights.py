@@ -6,23 +6,36 @@ Every command that shows or exports participant data writes an audit entry.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import typer
 
 from bot.cli import programmes
-from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, fail, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    PseudonymArgument,
+    cli_scope,
+    config_or_exit,
+    fail,
+    out,
+    run,
+)
 from bot.config import Config
 from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
 from bot.datarights.core import POLICIES, set_withdrawal_policy
 from bot.datarights.export import FORMATS, responses, write_export
+from bot.datarights.export_coded import ExportError
 from bot.datarights.report import escalation_counts, render_report
 from bot.datarights.retention import run_retention
 from bot.private_files import write_private_text
 from bot.runtime.app import App, open_app
 from bot.store.participants import Participant, Programme
 from bot.store.research import all_records, safe_word_endings
+from bot.text.i18n import Translator
 from conversations.vocabulary import ParticipantStatus
 
 ByOption = typer.Option(None, "--by", help="Who does this (default: cli:<login name>).")
@@ -39,14 +52,16 @@ def register(root: typer.Typer) -> None:
 
 
 async def _participant(application: App, pseudonym: str) -> Participant:
-    found = await application.service.participants.by_pseudonym(pseudonym)
+    found = await application.service.participants.by_pseudonym(
+        pseudonym, await cli_scope(application.staff)
+    )
     if found is None or found.status == ParticipantStatus.ERASED:
         raise CliError(f"no participant with pseudonym {pseudonym}")
     return found
 
 
 async def _programme(application: App, name: str) -> Programme:
-    found = await application.service.programmes.by_name(name)
+    found = await application.service.programmes.by_name(name, await cli_scope(application.staff))
     if found is None:
         raise CliError(f"no programme named '{name}' (see: followup programme list)")
     return found
@@ -144,39 +159,69 @@ async def _retention(cfg: Config, dry_run: bool) -> None:
 
 def export_command(
     programme: str = typer.Option(..., "--programme", help="Programme name."),
-    fmt: str = typer.Option("csv", "--format", help="csv or json."),
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        help="csv, json (answer codes as words), sav (SPSS), dta (Stata) or datapackage"
+        " (Frictionless: datapackage.json and CSV).",
+    ),
     out_dir: str = typer.Option(..., "--out", help="Directory for the files."),
+    wide: bool = typer.Option(
+        False, "--wide", help="One row per woman, columns suffixed _t0 ... _t4 (default: long)."
+    ),
     by: str | None = ByOption,
     config: str | None = ConfigOption,
 ) -> None:
-    """Research export: coded answers per research id and timepoint, codebook, summary."""
+    """Research export: coded answers per research id and timepoint, codebook, REDCap
+    dictionary, summary."""
     cfg = config_or_exit(config)
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
-    run(lambda: _export(cfg, programme, fmt, Path(out_dir), by or default_actor()))
+    request = ExportRequest(programme, fmt, Path(out_dir), wide)
+    run(lambda: _export(cfg, request, by or default_actor()))
 
 
-async def _export(cfg: Config, name: str, fmt: str, out_dir: Path, actor: str) -> None:
+@dataclass(frozen=True)
+class ExportRequest:
+    programme: str
+    fmt: str
+    out_dir: Path
+    wide: bool
+
+
+async def _export(cfg: Config, request: ExportRequest, actor: str) -> None:
     application = await open_app(cfg, {})
     try:
-        programme = await _programme(application, name)
+        programme = await _programme(application, request.programme)
         records = await all_records(application.db, application.ring, programme.id)
+        translate = Translator(programme.language).gettext
         try:
             files = await asyncio.to_thread(
-                write_export, out_dir, fmt, application.service.survey, records
+                partial(write_export, wide=request.wide, translate=translate),
+                request.out_dir,
+                request.fmt,
+                application.service.survey,
+                records,
             )
         except OSError as exc:
-            raise CliError(f"{out_dir}: cannot write ({exc.strerror})") from None
-        written = len(responses(records))  # the rows of responses.*, not every planned timepoint
+            raise CliError(f"{request.out_dir}: cannot write ({exc.strerror})") from None
+        except ExportError as exc:
+            raise CliError(f"nothing exported: {exc}") from None
+        if request.wide:
+            women = {r.research_id for r in responses(records)}
+            written, unit = len(women), "row(s), one per woman"
+        else:  # the rows of responses.*, not every planned timepoint
+            written, unit = len(responses(records)), "response row(s)"
+        layout = "wide" if request.wide else "long"
         await log_access(
             application.db,
             application.service.clock,
             actor,
             "research_export",
-            name,
-            f"{fmt}, {written} rows",
+            request.programme,
+            f"{request.fmt} {layout}, {written} rows",
         )
-        out.print(f"{written} response row(s): " + ", ".join(str(f) for f in files))
+        out.print(f"{written} {unit}: " + ", ".join(str(f) for f in files))
     finally:
         await application.close()
 

@@ -10,7 +10,7 @@ import json
 
 import typer
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
+from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, err, fail, out, run
 from bot.cli.secret_input import SecretInput
 from bot.config import Config
 from bot.enrolment.requests import EnrolRequest, consent_record, enrol_request, parse_request
@@ -94,8 +94,9 @@ def enrol_command(
 async def _enrol(cfg: Config, req: EnrolRequest) -> dict[str, str]:
     application = await open_app(cfg, {})
     try:
+        scope = await cli_scope(application.staff)
         return await enrol_request(
-            application.stores, application.config, application.service.survey, req, "cli"
+            application.stores, application.config, application.service.survey, req, "cli", scope
         )
     except InputError as exc:
         raise CliError(str(exc)) from None

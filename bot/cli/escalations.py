@@ -13,13 +13,14 @@ from typing import TypeVar
 import typer
 from rich.table import Table
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, fail, out, run
 from bot.cli.secret_input import SecretInput
 from bot.config import Config
 from bot.escalation.content import REASON_LABELS
 from bot.escalation.desk import LEVELS, EscalationNotFound
 from bot.runtime.app import App, open_app
 from bot.store.audit_trail import newest_entries
+from bot.store.scope import Scope
 from bot.text.i18n import Translator
 
 T = TypeVar("T")
@@ -42,7 +43,8 @@ async def _with_app(cfg: Config, body: Callable[[App], Awaitable[T]]) -> T:
         await application.close()
 
 
-async def _staff_name(application: App, name: str) -> str:
+async def _responder(application: App, name: str) -> tuple[str, Scope]:
+    """The acting worker's name and reach: her organisations (or those of ``--as``)."""
     member = await application.staff.by_name(name)
     if member is None:
         raise CliError(f"no staff member named '{name}' (see followup staff list)")
@@ -50,7 +52,8 @@ async def _staff_name(application: App, name: str) -> str:
         raise CliError(
             f"{name} has role '{member.role}'; only wss or admin staff act on escalations"
         )
-    return member.name
+    scope = await cli_scope(application.staff)
+    return member.name, scope if scope.limited else Scope.of(member, "cli")
 
 
 @app.command("list")
@@ -66,7 +69,9 @@ def list_(
 
     async def body(application: App) -> None:
         rows = await application.desk.list(
-            open_only=open_only, level=level.upper() if level else None
+            await cli_scope(application.staff),
+            open_only=open_only,
+            level=level.upper() if level else None,
         )
         table = Table(
             "code", "level", "state", "partner", "programme", "reasons", "raised (UTC)", "by"
@@ -90,8 +95,11 @@ def show(
     cfg = config_or_exit(config)
 
     async def body(application: App) -> None:
-        who = await _staff_name(application, by) if by else f"cli:{getpass.getuser()}"
-        detail = await application.desk.view(code, who, via="cli")
+        if by:
+            who, scope = await _responder(application, by)
+        else:
+            who, scope = f"cli:{getpass.getuser()}", await cli_scope(application.staff)
+        detail = await application.desk.view(code, who, scope=scope, via="cli")
         e = detail.escalation
         tr = Translator("en")
         out.print(f"[bold]{e.code}[/] {e.level} ({e.state})")
@@ -126,15 +134,15 @@ def _act(action: str, code: str, by: str, note: str | None, config: str | None) 
         fail(str(exc))
 
     async def body(application: App) -> None:
-        name = await _staff_name(application, by)
+        name, scope = await _responder(application, by)
         if action == "note":
             if not note:
                 raise CliError("--note TEXT is required")
-            await application.desk.note(code, name, note, via="cli")
+            await application.desk.note(code, name, note, scope=scope, via="cli")
             out.print(f"note added to {code.strip().upper()}")
             return
         act = application.desk.acknowledge if action == "ack" else application.desk.resolve
-        outcome = await act(code, name, via="cli", note=note)
+        outcome = await act(code, name, scope=scope, via="cli", note=note)
         done = "acknowledged" if action == "ack" else "resolved"
         if outcome.changed:
             out.print(f"{outcome.code} {done} by {name}")
@@ -194,10 +202,13 @@ def audit_command(
         stores = application.stores
         found = None
         if participant:
-            found = await stores.participants.by_pseudonym(participant)
+            found = await stores.participants.by_pseudonym(
+                participant, await cli_scope(application.staff)
+            )
             if found is None:
                 raise CliError(f"no participant with pseudonym {participant}")
-        entries = await newest_entries(stores.db, limit, about=found)
+        scope = await cli_scope(application.staff)
+        entries = await newest_entries(stores.db, scope, limit, about=found)
         if not entries:
             out.print("no audit entries")
         for e in reversed(entries):

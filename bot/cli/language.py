@@ -13,7 +13,15 @@ from __future__ import annotations
 import typer
 
 from bot.cli import participants
-from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    PseudonymArgument,
+    cli_scope,
+    config_or_exit,
+    out,
+    run,
+)
 from bot.cli.validate import check_language
 from bot.config import Config
 from bot.enrolment.rules import reserved_words
@@ -49,7 +57,9 @@ async def _set_language(cfg: Config, pseudonym: str, language: str, tr: Translat
     application = await open_app(cfg, {})
     try:
         service = application.service
-        participant = await service.participants.by_pseudonym(pseudonym)
+        participant = await service.participants.by_pseudonym(
+            pseudonym, await cli_scope(application.staff)
+        )
         if participant is None:
             raise CliError(f"no participant with pseudonym {pseudonym}")
         params: dict[str, str | int] = {

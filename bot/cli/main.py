@@ -17,6 +17,7 @@ from bot.cli import (
     escalations,
     keys,
     language,
+    organisations,
     participants,
     programmes,
     service,
@@ -24,7 +25,7 @@ from bot.cli import (
     staff_logins,
     waves,
 )
-from bot.cli.common import OneLineUsageErrors
+from bot.cli.common import OPERATOR_COMMANDS, OneLineUsageErrors, fail, set_acting_as
 
 app = typer.Typer(
     name="followup",
@@ -34,7 +35,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=OneLineUsageErrors,
 )
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    acting_as: str | None = typer.Option(
+        None,
+        "--as",
+        help="Run as this staff member: see and change only what they may (their organisations).",
+    ),
+) -> None:
+    """Partner follow-up surveys over Telegram, SMS and the console."""
+    set_acting_as(acting_as)
+    if acting_as and ctx.invoked_subcommand in OPERATOR_COMMANDS:
+        fail(f"--as does not apply to followup {ctx.invoked_subcommand}: it runs the installation")
+
+
 for noun in (
+    organisations,
     programmes,
     enrol,
     service,

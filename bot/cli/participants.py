@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from bot.cli.common import CliError, ConfigOption, PseudonymArgument, config_or_exit, fail, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    PseudonymArgument,
+    cli_scope,
+    config_or_exit,
+    fail,
+    out,
+    run,
+)
 from bot.cli.validate import check_date, check_timezone, check_window
 from bot.clock import parse_iso
 from bot.config import Config
@@ -47,7 +56,9 @@ async def _with_participant(cfg: Config, pseudonym: str, action: Action) -> None
     """Open the app, find her, run ``action`` in one transaction, print its line."""
     application = await open_app(cfg, {})
     try:
-        participant = await application.service.participants.by_pseudonym(pseudonym)
+        participant = await application.service.participants.by_pseudonym(
+            pseudonym, await cli_scope(application.staff)
+        )
         if participant is None:
             raise CliError(f"no participant with pseudonym '{pseudonym}'")
         now = application.service.clock.now()

@@ -10,16 +10,28 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, err, fail, out, run
+from bot.cli.common import (
+    CliError,
+    ConfigOption,
+    cli_scope,
+    config_or_exit,
+    err,
+    fail,
+    out,
+    refuse_acting_as,
+    run,
+)
 from bot.cli.validate import check_language, check_timezone
 from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.plans import replan_participant
 from bot.schedule.settings import SettingsError, build_rules, describe, parse_quiet, rules_for
 from bot.store.housekeeping import audit
+from bot.store.organisations import OrganisationError
 from bot.store.participant_plan import forget_programme_decisions
 from bot.store.participants import Programme
 from bot.store.programme_settings import save_settings
+from bot.store.scope import Scope
 from conversations.neutral import revealing_in_any
 from scheduler.windows import WindowError, parse_windows, validate_windows
 
@@ -38,14 +50,18 @@ def add(
     sender_name: str = typer.Option(
         "Sam", "--sender-name", help="Neutral name in openers ('Hi, it's Sam')."
     ),
+    org: str | None = typer.Option(
+        None, "--org", help="Its organisation (needed once there is more than one)."
+    ),
     config: str | None = ConfigOption,
 ) -> None:
     """Add a programme."""
+    refuse_acting_as("programme add")
     cfg = config_or_exit(config)
     check_timezone(timezone)
     check_language(language)
     check_sender_name(sender_name)
-    run(lambda: _add(cfg, name, timezone, language, helpline, emergency_number, sender_name))
+    run(lambda: _add(cfg, name, timezone, language, helpline, emergency_number, sender_name, org))
 
 
 def check_sender_name(name: str) -> None:
@@ -62,21 +78,35 @@ def check_sender_name(name: str) -> None:
 
 
 async def _add(
-    cfg: Config, name: str, tz: str, language: str, helpline: str, emergency: str, sender: str
+    cfg: Config,
+    name: str,
+    tz: str,
+    language: str,
+    helpline: str,
+    emergency: str,
+    sender: str,
+    org: str | None,
 ) -> None:
     application = await open_app(cfg, {})
     try:
         service = application.service
-        if await service.programmes.by_name(name):
+        if await service.programmes.by_name(name, Scope.installation()):
             raise CliError(f"a programme named '{name}' exists already")
-        now = service.clock.now()
-        async with application.db.transaction() as tx:
-            await service.programmes.add(
-                tx, name, now, timezone=tz, language=language, helpline=helpline,
-                emergency_number=emergency, sender_name=sender,
-            )  # fmt: skip
-            await audit(tx, now, "cli", "programme_added", name)
-        out.print(f"programme {name} added ({tz}, {language})")
+        try:
+            organisation_id = (
+                None if org is None else (await application.stores.organisations.named([org]))[0].id
+            )
+            now = service.clock.now()
+            async with application.db.transaction() as tx:
+                await service.programmes.add(
+                    tx, name, now, timezone=tz, language=language, helpline=helpline,
+                    emergency_number=emergency, sender_name=sender,
+                    organisation_id=organisation_id,
+                )  # fmt: skip
+                await audit(tx, now, "cli", "programme_added", name, org)
+        except OrganisationError as exc:
+            raise CliError(str(exc)) from None
+        out.print(f"programme {name} added ({tz}, {language}{f'; {org}' if org else ''})")
     finally:
         await application.close()
 
@@ -92,17 +122,20 @@ async def _list(cfg: Config) -> None:
     application = await open_app(cfg, {})
     try:
         table = Table(
-            "name", "time zone", "language", "helpline", "emergency", "partners", "schedule"
-        )
+            "name", "organisation", "time zone", "language", "helpline", "emergency", "partners",
+            "schedule",
+        )  # fmt: skip
         stores = application.stores
-        for p in await stores.programmes.all():
+        organisations = {o.id: o.name for o in await stores.organisations.all()}
+        for p in await stores.programmes.all(await cli_scope(application.staff)):
             partners = await stores.participants.count_in_programme(p.id)
             try:
                 schedule = describe(rules_for(cfg, p))
             except SettingsError as exc:
                 schedule = f"[red]unusable settings: {exc}[/]"
-            table.add_row(p.name, p.timezone, p.language, p.helpline, p.emergency_number,
-                          str(partners), schedule)  # fmt: skip
+            table.add_row(p.name, organisations.get(p.organisation_id, "?"), p.timezone,
+                          p.language, p.helpline, p.emergency_number, str(partners),
+                          schedule)  # fmt: skip
         out.print(table)
     finally:
         await application.close()
@@ -129,10 +162,13 @@ def set_(
     quiet: str | None = typer.Option(
         None, "--quiet", help="Quiet hours, e.g. 21:00-08:00 ('default': the config's)."
     ),
+    pool: str | None = typer.Option(
+        None, "--pool", help="yes or no: its figures go into the network's pooled report."
+    ),
     by: str = typer.Option(getpass.getuser(), "--by", help="Who makes the change (audit log)."),
     config: str | None = ConfigOption,
 ) -> None:
-    """Set a programme's timepoint offsets, reminders, expiry and quiet hours.
+    """Set a programme's timepoint offsets, reminders, expiry, quiet hours and pooling.
 
     Timepoints that have not happened yet are re-planned at once; nothing else moves.
     """
@@ -158,9 +194,12 @@ def set_(
             parse_quiet(quiet)
         except SettingsError as exc:
             fail(f"--quiet: {exc}")
-    if not offsets and not contact and quiet is None:
+    if pool is not None and pool not in ("yes", "no"):
+        fail(f"--pool must be yes or no, got '{pool}'")
+    if not offsets and not contact and quiet is None and pool is None:
         fail("nothing to set (see: followup programme set --help)")
-    run(lambda: _set(cfg, name, offsets, contact, quiet, by))
+    pooled = None if pool is None else pool == "yes"
+    run(lambda: _set(cfg, name, offsets, contact, quiet, by, pooled))
 
 
 def _reminder_days(text: str) -> list[int]:
@@ -179,10 +218,13 @@ async def _set(
     contact: dict[str, Any],
     quiet: str | None,
     by: str,
+    pool: bool | None,
 ) -> None:
     application = await open_app(cfg, {})
     try:
-        programme = await application.service.programmes.by_name(name)
+        programme = await application.service.programmes.by_name(
+            name, await cli_scope(application.staff)
+        )
         if programme is None:
             raise CliError(f"no programme named '{name}' (see: followup programme list)")
         settings = dict(programme.settings)
@@ -192,6 +234,8 @@ async def _set(
             settings.pop("quiet", None)
         elif quiet is not None:
             settings["quiet"] = quiet
+        if pool is not None:
+            settings["pool"] = pool  # read by the pooled network report (issue 18 part 5)
         try:
             rules = build_rules(cfg, programme.timezone, settings)
         except SettingsError as exc:
@@ -205,7 +249,8 @@ async def _set(
                 await replan_participant(tx, member, rules.offsets)
             await forget_programme_decisions(tx, programme.id)
             await audit(tx, now, f"cli:{by}", "programme_settings_changed", name,
-                        json.dumps({"offsets": offsets, "contact": contact, "quiet": quiet}))  # fmt: skip
+                        json.dumps({"offsets": offsets, "contact": contact, "quiet": quiet,
+                                    "pool": pool}))  # fmt: skip
         out.print(f"programme {name}: {describe(rules)}")
         out.print(f"{len(members)} partner(s) re-planned (timepoints not yet begun)")
         await _warn_unusable_windows(application, programme, rules.quiet)

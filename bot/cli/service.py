@@ -44,9 +44,14 @@ def service_components(application: App) -> list[Component]:
         application.config,
         application.desk,
         wake=application.dispatcher.wake,
-        list_waves=lambda: list_waves(application.stores),
-        enrol=lambda request, actor: enrol_request(
-            application.stores, application.config, application.service.survey, request, actor
+        list_waves=lambda scope: list_waves(application.stores, scope),
+        enrol=lambda request, actor, scope: enrol_request(
+            application.stores,
+            application.config,
+            application.service.survey,
+            request,
+            actor,
+            scope,
         ),
     )
     return [*build_components(application), desk]

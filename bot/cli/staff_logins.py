@@ -7,7 +7,7 @@ import getpass
 import typer
 
 from bot.cli import staff
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, refuse_acting_as, run
 from bot.cli.secret_input import FROM_INPUT, SecretInput
 from bot.config import Config
 from bot.runtime.app import open_app
@@ -28,6 +28,7 @@ def set_password(
 
     The name is checked first, so nobody types a password for a name that does not exist.
     """
+    refuse_acting_as("staff set-password")
     cfg = config_or_exit(config)
     run(lambda: _check_name(cfg, name))
     asked = SecretInput()

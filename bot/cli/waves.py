@@ -14,7 +14,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from bot.cli.common import CliError, ConfigOption, config_or_exit, fail, out, run
+from bot.cli.common import CliError, ConfigOption, cli_scope, config_or_exit, fail, out, run
 from bot.cli.validate import check_date
 from bot.clock import ManualClock
 from bot.config import Config
@@ -75,9 +75,16 @@ def waves_command(
 async def _waves(cfg: Config, programme: str | None, first: date, last: date | None) -> None:
     application = await _opened(cfg)
     try:
-        if programme and await application.stores.programmes.by_name(programme) is None:
+        if (
+            programme
+            and await application.stores.programmes.by_name(
+                programme, await cli_scope(application.staff)
+            )
+            is None
+        ):
             raise CliError(f"no programme named '{programme}' (see: followup programme list)")
-        waves = await list_waves(application.stores, programme, first, last)
+        scope = await cli_scope(application.staff)
+        waves = await list_waves(application.stores, scope, programme, first, last)
         headers = (Column(HEADERS.get(c, c), justify="right") for c in COLUMNS)
         table = Table(
             Column("wave", no_wrap=True), "programme", "tp", Column("due", no_wrap=True), *headers,
@@ -113,7 +120,8 @@ async def _hold_or_release(cfg: Config, wave_id: str, by: str, *, hold: bool) ->
     application = await _opened(cfg)
     try:
         change = hold_wave_ if hold else release_wave
-        if not await change(application.stores, wave_id, by):
+        scope = await cli_scope(application.staff)
+        if not await change(application.stores, wave_id, by, scope):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
         out.print(f"wave {wave_id} {'held' if hold else 'released'}")
     finally:
@@ -144,7 +152,7 @@ async def _send_now(
     application = await _opened(cfg)
     try:
         stores = application.stores
-        if not await wave_exists(stores, wave_id):
+        if not await wave_exists(stores, wave_id, await cli_scope(application.staff)):
             raise CliError(f"no wave '{wave_id}' (see: followup waves)")
         if await is_held(stores, wave_id):
             raise CliError(f"wave {wave_id} is held; release it first (followup wave release)")

@@ -18,6 +18,7 @@ from bot.enrolment.tokens import new_token, store_token
 from bot.enrolment.validation import InputError
 from bot.schedule.settings import quiet_hours
 from bot.store.consent import Consent
+from bot.store.scope import Scope
 from bot.store.stores import Stores
 from conversations.survey import Survey
 
@@ -105,10 +106,11 @@ def parse_request(
 
 
 async def enrol_request(
-    stores: Stores, cfg: Config, survey: Survey, req: EnrolRequest, actor: str
+    stores: Stores, cfg: Config, survey: Survey, req: EnrolRequest, actor: str, scope: Scope
 ) -> dict[str, str]:
-    """Store her; returns pseudonym (and the one-time Telegram token and link)."""
-    programme = await stores.programmes.by_name(req.programme)
+    """Store her in a programme inside ``scope``; returns pseudonym (and the one-time
+    Telegram token and link)."""
+    programme = await stores.programmes.by_name(req.programme, scope)
     if programme is None:
         raise InputError(f"no programme named '{req.programme}' (see: followup programme list)")
     if req.phone and await stores.participants.by_address("sms", req.phone):

@@ -1,8 +1,9 @@
 """Acknowledge, resolve, annotate and view escalations: ONE implementation for every door.
 
-Telegram buttons, SMS replies, the CLI (and later the dashboard) all call
-these methods, so the rules (who, when, what it stops, what is audited) are
-the same everywhere. Notes are staff text and are stored sealed.
+Telegram buttons, SMS replies, the CLI and the dashboard all call these
+methods, so the rules (who, when, what it stops, what is audited) are the same
+everywhere. Every method takes the caller's ``Scope``: another organisation's
+escalation is "not found", and the attempt is audited. Notes are stored sealed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.store.db import Database, Transaction
 from bot.store.escalation_desk import Escalation
 from bot.store.housekeeping import audit
 from bot.store.notifications import AlertRecord
+from bot.store.scope import OutsideScope, Scope
 
 __all__ = [
     "LEVELS",
@@ -69,29 +71,40 @@ class Desk:
         self.ring = ring
         self.clock = clock
         self.notifier = notifier
+        self.outside = OutsideScope(db, clock)
 
-    async def find(self, code: str) -> Escalation:
+    async def find(self, code: str, scope: Scope) -> Escalation:
+        """The escalation inside ``scope``; EscalationNotFound otherwise (audited when it
+        exists in another organisation)."""
         normal = normalise_code(code)
-        found = await escalation_desk.by_code(self.db, self.ring, normal) if normal else None
+        found = await escalation_desk.by_code(self.db, self.ring, normal, scope) if normal else None
         if found is None:
+            if normal and scope.limited and await escalation_desk.exists(self.db, normal):
+                await self.outside.record(scope, "escalation", normal)
             raise EscalationNotFound(f"no escalation {code.strip()}")
         return found
 
-    async def list(self, *, open_only: bool = False, level: str | None = None) -> list[Escalation]:
+    async def list(
+        self, scope: Scope, *, open_only: bool = False, level: str | None = None
+    ) -> list[Escalation]:
         return await escalation_desk.newest_first(
-            self.db, self.ring, open_only=open_only, level=level
+            self.db, self.ring, scope, open_only=open_only, level=level
         )
 
     async def acknowledge(
-        self, code: str, by: str, *, via: str, note: str | None = None
+        self, code: str, by: str, *, scope: Scope, via: str, note: str | None = None
     ) -> Outcome:
-        return await self._act(code, by, via, "acknowledge", note)
+        return await self._act(code, by, via, "acknowledge", note, scope)
 
-    async def resolve(self, code: str, by: str, *, via: str, note: str | None = None) -> Outcome:
-        return await self._act(code, by, via, "resolve", note)
+    async def resolve(
+        self, code: str, by: str, *, scope: Scope, via: str, note: str | None = None
+    ) -> Outcome:
+        return await self._act(code, by, via, "resolve", note, scope)
 
-    async def _act(self, code: str, by: str, via: str, action: str, note: str | None) -> Outcome:
-        esc = await self.find(code)
+    async def _act(
+        self, code: str, by: str, via: str, action: str, note: str | None, scope: Scope
+    ) -> Outcome:
+        esc = await self.find(code, scope)
         now = self.clock.now()
         actor = f"{by} ({via})"
         async with self.db.transaction() as tx:
@@ -111,8 +124,8 @@ class Desk:
                 await self._note(tx, esc, actor, note, now)
         return Outcome(esc.code, action, changed, state, by, now)
 
-    async def note(self, code: str, by: str, text: str, *, via: str) -> None:
-        esc = await self.find(code)
+    async def note(self, code: str, by: str, text: str, *, scope: Scope, via: str) -> None:
+        esc = await self.find(code, scope)
         async with self.db.transaction() as tx:
             await self._note(tx, esc, f"{by} ({via})", text, self.clock.now())
 
@@ -122,9 +135,9 @@ class Desk:
         note_id = await escalation_desk.add_note(tx, self.ring, esc.id, actor, text, now)
         await audit(tx, now, actor, "escalation_note", esc.code, f"note {note_id}")
 
-    async def view(self, code: str, by: str, *, via: str) -> Detail:
+    async def view(self, code: str, by: str, *, scope: Scope, via: str) -> Detail:
         """The full record, for staff; the view itself is audited."""
-        esc = await self.find(code)
+        esc = await self.find(code, scope)
         await self.notifier.sync()
         alerts = await notifications.alerts_of(self.db, esc.id)
         notes = await escalation_desk.notes_of(self.db, self.ring, esc.id)

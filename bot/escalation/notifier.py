@@ -73,7 +73,7 @@ class Notifier:
         timings = await self.timings(tx, esc.programme_id)
         on_call, backup = await self.staff.routes(esc.programme_id, tx)
         if not on_call:
-            on_call = await self.staff.fallback(tx)
+            on_call = await self.staff.fallback(esc.programme_id, tx)
         recipients: list[tuple[StaffMember, bool]] = [(m, False) for m in on_call]
         if level == "ROUTINE":
             attempt = 1

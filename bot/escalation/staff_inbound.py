@@ -4,7 +4,8 @@ A Telegram callback with ``esc:`` data is always consumed: from an allow-listed
 staff member it acts, from anyone else it is ignored and audited (no reply).
 An ``ACK E-XXXXX`` / ``DONE E-XXXXX`` text acts only when it comes from a staff
 phone or Telegram account; from anyone else it falls through to her path,
-which ignores unknown senders.
+which ignores unknown senders. A worker acts only inside her own organisations:
+another organisation's code gets the same answer as an unknown one, and is audited.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.escalation.notifier import staff_lane
 from bot.store.db import Database
 from bot.store.housekeeping import first_time_seen
 from bot.store.outbox import PRIORITY_URGENT, Outbox
+from bot.store.scope import Scope
 from bot.store.staff import StaffMember, StaffStore
 
 log = logging.getLogger(__name__)
@@ -96,10 +98,11 @@ class StaffRouter:
 
     async def _act(self, member: StaffMember, channel: str, action: str, code: str) -> None:
         try:
+            scope = Scope.of(member, channel)
             if action == "acknowledge":
-                outcome = await self.desk.acknowledge(code, member.name, via=channel)
+                outcome = await self.desk.acknowledge(code, member.name, scope=scope, via=channel)
             else:
-                outcome = await self.desk.resolve(code, member.name, via=channel)
+                outcome = await self.desk.resolve(code, member.name, scope=scope, via=channel)
         except EscalationNotFound:
             shown = normalise_code(code) or code[:12]
             await self._reply(

@@ -2,7 +2,10 @@
 
 A row is marked ``sending`` before the provider call and ``sent`` (with its
 transcript reference) after, so a crash can at most resend a message whose
-call had no answer. Transient errors back off; nothing stops the loop.
+call had no answer. A row is one step's message; one too long for its channel
+goes part by part (``bot.channels.split``), each part's reference recorded and
+its progress kept in the row, so a retry or restart resumes at the next part.
+Transient errors back off; nothing stops the loop.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.channels.base import (
     TransientError,
     UnreachableError,
 )
+from bot.channels.split import parts
 from bot.clock import Clock, parse_iso
 from bot.outbox.wake import OutboxWake
 from bot.store.db import Database, DatabaseBusy
@@ -214,8 +218,10 @@ class Dispatcher:
             if row.kind == "delete":
                 await self._delete(channel, row, address)
                 return
+            pieces = parts(channel.name, Rendered.from_json(row.payload["message"]))
+            done = min(int(row.payload.get("parts_sent", 0)), len(pieces) - 1)
             await limiter.acquire(address)
-            ref = await channel.send(address, Rendered.from_json(row.payload["message"]))
+            ref = await channel.send(address, pieces[done])
         except TransientError as exc:
             if exc.retry_after:
                 limiter.pause(exc.retry_after)
@@ -236,12 +242,24 @@ class Dispatcher:
             return
         # It went out: the record must land, or her lane (a worker's alerts) stays blocked
         # behind a ``sending`` row and the message is never deleted from her phone.
+        if done + 1 < len(pieces):
+            # The next part goes on a later turn, when her chat's per-second gap allows,
+            # so no other woman's message waits for it; her lane stays held by this row.
+            await self._waiting_out_locks(
+                f"outbox row {row.id} part {done + 1} sent",
+                lambda: self._sent(row, ref, parts_sent=done + 1),
+            )
+            return
         await self._waiting_out_locks(f"outbox row {row.id} sent", lambda: self._sent(row, ref))
 
-    async def _sent(self, row: OutboxRow, ref: str | None) -> None:
+    async def _sent(self, row: OutboxRow, ref: str | None, parts_sent: int | None = None) -> None:
+        """Record what went out; ``parts_sent``: a part of a split message, more to come."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            await self.outbox.mark_sent(tx, row.id, now)
+            if parts_sent is None:
+                await self.outbox.mark_sent(tx, row.id, now)
+            else:
+                await self.outbox.part_sent(tx, row, parts_sent)
             if ref is not None and row.participant_id is not None:
                 await self.transcript.record(
                     tx,

@@ -16,6 +16,7 @@ from bot.schedule.report import SweepReport
 from bot.schedule.sweep import Sweep
 from bot.store import waves as wave_store
 from bot.store.housekeeping import audit
+from bot.store.scope import Scope
 from bot.store.stores import Stores
 
 #: Columns of ``followup waves``: a timepoint row's state, or her status when that
@@ -49,13 +50,15 @@ class WaveRow:
 
 async def list_waves(
     stores: Stores,
+    scope: Scope,
     programme: str | None = None,
     first: date | None = None,
     last: date | None = None,
 ) -> list[WaveRow]:
-    """Waves with counts by state, oldest first; cancelled timepoints are not counted."""
+    """Waves inside ``scope`` with counts by state, oldest first; cancelled timepoints are
+    not counted."""
     waves: dict[str, WaveRow] = {}
-    for c in await wave_store.wave_counts(stores.db, programme, first, last):
+    for c in await wave_store.wave_counts(stores.db, scope, programme, first, last):
         wave = waves.get(c.wave_id)
         if wave is None:
             wave = WaveRow(c.wave_id, c.programme, c.timepoint, c.due, c.held, {})
@@ -64,13 +67,14 @@ async def list_waves(
     return list(waves.values())
 
 
-async def wave_exists(stores: Stores, wave_id: str) -> bool:
-    return await wave_store.wave_exists(stores.db, wave_id)
+async def wave_exists(stores: Stores, wave_id: str, scope: Scope) -> bool:
+    return await wave_store.wave_exists(stores.db, wave_id, scope)
 
 
-async def hold_wave(stores: Stores, wave_id: str, by: str) -> bool:
-    """Hold a wave: none of its openers or reminders go out until release. False if unknown."""
-    if not await wave_exists(stores, wave_id):
+async def hold_wave(stores: Stores, wave_id: str, by: str, scope: Scope | None = None) -> bool:
+    """Hold a wave: none of its openers or reminders go out until release. False if unknown
+    (or outside ``scope``; None: the installation's)."""
+    if not await wave_exists(stores, wave_id, scope or Scope.installation()):
         return False
     now = stores.clock.now()
     async with stores.db.transaction() as tx:
@@ -79,9 +83,10 @@ async def hold_wave(stores: Stores, wave_id: str, by: str) -> bool:
     return True
 
 
-async def release_wave(stores: Stores, wave_id: str, by: str) -> bool:
-    """Release a held wave: its contacts go out at their next sendable instant."""
-    if not await wave_exists(stores, wave_id):
+async def release_wave(stores: Stores, wave_id: str, by: str, scope: Scope | None = None) -> bool:
+    """Release a held wave: its contacts go out at their next sendable instant (False when
+    unknown or outside ``scope``)."""
+    if not await wave_exists(stores, wave_id, scope or Scope.installation()):
         return False
     now = stores.clock.now()
     async with stores.db.transaction() as tx:

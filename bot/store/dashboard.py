@@ -1,7 +1,8 @@
 """The reads of the staff dashboard's pages: lists and counts, never contact data.
 
 Nothing here opens a sealed field; what a page may show (and whether it is audited)
-is decided in ``bot.web.pages``.
+is decided in ``bot.web.pages``. Every read takes the request's ``Scope``: no row of
+an organisation outside it is returned.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.store.db import Database
+from bot.store.scope import Scope
 
 _LIVE_STATES = "'scheduled', 'sent', 'snoozed', 'in_progress'"
 _ENDED_STATES = "'completed', 'missed', 'unreachable', 'opted_out', 'withdrawn'"
@@ -39,15 +41,6 @@ class TimelineStep:
 
 
 @dataclass(frozen=True)
-class AuditEntry:
-    at: str
-    actor: str
-    action: str
-    subject: str | None
-    detail: str | None
-
-
-@dataclass(frozen=True)
 class ResponseCount:
     """One programme and timepoint (None: a programme with nobody planned yet)."""
 
@@ -64,11 +57,13 @@ def _like(query: str) -> str:
     return f"%{escaped}%"
 
 
-async def participant_lines(db: Database, query: str) -> list[ParticipantLine]:
-    """Everyone not erased whose pseudonym contains ``query`` (all when empty), by pseudonym."""
-    sql, params = _PARTICIPANT_LINES, []
+async def participant_lines(db: Database, scope: Scope, query: str) -> list[ParticipantLine]:
+    """Everyone not erased inside ``scope`` whose pseudonym contains ``query`` (all when
+    empty), by pseudonym."""
+    where, ids = scope.condition("g.organisation_id")
+    sql, params = _PARTICIPANT_LINES + f" AND {where}", list[str | int](ids)
     if query:
-        sql, params = sql + " AND p.pseudonym LIKE ? ESCAPE '\\'", [_like(query)]
+        sql, params = sql + " AND p.pseudonym LIKE ? ESCAPE '\\'", [*params, _like(query)]
     rows = await db.fetchall(sql + f" ORDER BY p.pseudonym LIMIT {PARTICIPANT_LIMIT}", params)
     return [
         ParticipantLine(
@@ -87,24 +82,18 @@ async def timeline(db: Database, participant_id: str) -> dict[str, TimelineStep]
     return {r["timepoint"]: TimelineStep(r["due_on"], r["state"]) for r in rows}
 
 
-async def recent_audit(db: Database, limit: int) -> list[AuditEntry]:
-    """The newest ``limit`` audit log entries, newest first."""
-    rows = await db.fetchall(
-        "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?",
-        (limit,),
-    )
-    return [AuditEntry(r["at"], r["actor"], r["action"], r["subject"], r["detail"]) for r in rows]
-
-
-async def response_counts(db: Database) -> list[ResponseCount]:
-    """Per programme and timepoint: planned, completed and ended attempts (not cancelled)."""
+async def response_counts(db: Database, scope: Scope) -> list[ResponseCount]:
+    """Per programme inside ``scope`` and timepoint: planned, completed and ended attempts
+    (not cancelled)."""
+    where, ids = scope.condition("g.organisation_id")
     rows = await db.fetchall(
         "SELECT g.name, t.timepoint, COUNT(*) AS planned,"
         " SUM(t.state = 'completed') AS done,"
         f" SUM(t.state IN ({_ENDED_STATES})) AS ended"
         " FROM programmes AS g LEFT JOIN participants AS p ON p.programme_id = g.id"
         " LEFT JOIN timepoints AS t ON t.participant_id = p.id AND t.state != 'cancelled'"
-        " GROUP BY g.name, t.timepoint ORDER BY g.name, t.timepoint"
+        f" WHERE {where} GROUP BY g.name, t.timepoint ORDER BY g.name, t.timepoint",
+        ids,
     )
     return [
         ResponseCount(r["name"], r["timepoint"], r["planned"], r["done"] or 0, r["ended"] or 0)

@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 import aiosqlite
 
 from bot.private_files import ensure_private_file
-from bot.store.schema import MIGRATIONS
+from bot.store.schema import MIGRATIONS, REBUILDS
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,23 @@ class Database:
             row = await cur.fetchone()
         version = int(row[0]) if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self.transaction() as tx:
-                for statement in _statements(script):
-                    await tx.execute(statement)
-                await tx.execute(f"PRAGMA user_version={number}")
+            rebuild = number in REBUILDS
+            if rebuild:  # the pragma is a no-op inside a transaction: set it before
+                await self.conn.execute("PRAGMA foreign_keys=OFF")
+            try:
+                async with self.transaction() as tx:
+                    for statement in _statements(script):
+                        await tx.execute(statement)
+                    if rebuild:
+                        broken = await tx.execute_fetchall("PRAGMA foreign_key_check")
+                        if broken:
+                            raise sqlite3.IntegrityError(
+                                f"migration {number} breaks {len(list(broken))} foreign key(s)"
+                            )
+                    await tx.execute(f"PRAGMA user_version={number}")
+            finally:
+                if rebuild:
+                    await self.conn.execute("PRAGMA foreign_keys=ON")
         return len(MIGRATIONS)
 
     async def set_busy(self, policy: BusyPolicy) -> None:

@@ -14,6 +14,7 @@ from bot.clock import iso, parse_iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.escalations import open_reasons
+from bot.store.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,31 @@ def _escalation(row: Row, ring: KeyRing) -> Escalation:
     )
 
 
-async def by_code(db: Database, ring: KeyRing, code: str) -> Escalation | None:
-    """The escalation with this (normalised) code, with her pseudonym and programme."""
-    row = await db.fetchone(_SELECT + " WHERE e.code = ?", (code,))
+async def by_code(db: Database, ring: KeyRing, code: str, scope: Scope) -> Escalation | None:
+    """The escalation with this (normalised) code inside ``scope``, with her pseudonym and
+    programme."""
+    where, ids = scope.condition("g.organisation_id")
+    row = await db.fetchone(_SELECT + f" WHERE e.code = ? AND {where}", (code, *ids))
     return _escalation(row, ring) if row is not None else None
 
 
+async def exists(db: Database, code: str) -> bool:
+    """An escalation with this code exists, in any organisation (for the audit of a miss)."""
+    return await db.fetchone("SELECT 1 FROM escalations WHERE code = ?", (code,)) is not None
+
+
 async def newest_first(
-    db: Database, ring: KeyRing, *, open_only: bool = False, level: str | None = None
+    db: Database,
+    ring: KeyRing,
+    scope: Scope,
+    *,
+    open_only: bool = False,
+    level: str | None = None,
 ) -> list[Escalation]:
-    """Every escalation (or the unresolved ones, or one level's), newest first."""
-    where, params = [], []
+    """Every escalation inside ``scope`` (or the unresolved ones, or one level's), newest
+    first."""
+    inside, ids = scope.condition("g.organisation_id")
+    where, params = [inside], list[str | int](ids)
     if open_only:
         where.append("e.state != 'resolved'")
     if level:

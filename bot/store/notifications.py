@@ -117,7 +117,13 @@ async def mark_queued(tx: Transaction, notification_ids: list[int], outbox_id: i
 
 async def due_digest_items(db: Database, now: datetime) -> list[DigestItem]:
     rows = await db.fetchall(
-        "SELECT n.id, n.staff_id, n.route, n.escalation_id, e.state, e.code"
+        # An item for a member no longer in the escalation's organisation reads as closed
+        # (and is cancelled): a digest never leaves the programme's organisation.
+        "SELECT n.id, n.staff_id, n.route, n.escalation_id, e.code, CASE WHEN EXISTS"
+        " (SELECT 1 FROM staff_organisations AS so JOIN programmes AS g"
+        "  ON g.organisation_id = so.organisation_id"
+        "  WHERE so.staff_id = n.staff_id AND g.id = e.programme_id)"
+        " THEN e.state ELSE 'outside' END AS state"
         " FROM escalation_notifications AS n JOIN escalations AS e ON e.id = n.escalation_id"
         " WHERE n.state = 'pending' AND n.due_at <= ? ORDER BY n.id",
         (iso(now),),

@@ -268,10 +268,25 @@ class Outbox:
                     (participant_id,),
                 )
 
+    async def part_sent(self, tx: Transaction, row: OutboxRow, parts_sent: int) -> bool:
+        """One part of a split message went out: the row is due again for the next part,
+        its progress sealed in the payload. False if it was cancelled meanwhile (safe word):
+        no later part goes."""
+        payload = {**row.payload, "parts_sent": parts_sent}
+        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(row.lane))
+        cur = await tx.execute(
+            "UPDATE outbox SET state = 'pending', payload_enc = ?, attempts = 0,"
+            " last_error = NULL WHERE id = ? AND state = 'sending'",
+            (sealed, row.id),
+        )
+        return cur.rowcount == 1
+
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
+        """Due again at ``when``; a row cancelled while in flight stays cancelled."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
+                "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?"
+                " WHERE id = ? AND state = 'sending'",
                 (iso(when), error[:200], row_id),
             )
 
@@ -281,10 +296,12 @@ class Outbox:
         )
 
     async def cancel_lane(self, tx: Transaction, lane: str, kinds: tuple[str, ...]) -> int:
+        """Cancel what her lane has queued of ``kinds``; a row in flight is cancelled too: its
+        provider call ends as it will, but no retry and no further part follows it."""
         marks = ",".join("?" * len(kinds))
         cur = await tx.execute(
-            f"UPDATE outbox SET state = 'cancelled' WHERE lane = ? AND state = 'pending'"
-            f" AND kind IN ({marks})",
+            f"UPDATE outbox SET state = 'cancelled' WHERE lane = ?"
+            f" AND state IN ('pending', 'sending') AND kind IN ({marks})",
             (lane, *kinds),
         )
         return cur.rowcount

@@ -1,4 +1,4 @@
-"""Participants and programmes: who she is to the system, sealed and pseudonymous.
+"""Participants: who she is to the system, sealed and pseudonymous.
 
 Her address (chat id, phone) and contact windows are encrypted; look-ups go
 through blind indexes; staff know her only by pseudonym.
@@ -6,29 +6,20 @@ through blind indexes; staff know her only by pseudonym.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from bot.clock import iso
 from bot.crypto import KeyRing
 from bot.store.db import Database, Row, Transaction
 from bot.store.ids import new_pseudonym, new_row_id
+from bot.store.programmes import Programme, Programmes
+from bot.store.scope import OutsideScope, Scope
 from conversations.secrets import SecretWords, secret_digest
 from conversations.vocabulary import ParticipantStatus
 
-
-@dataclass(frozen=True)
-class Programme:
-    id: int
-    name: str
-    timezone: str
-    language: str
-    helpline: str
-    emergency_number: str
-    sender_name: str
-    settings: dict[str, Any]
+__all__ = ["NewParticipant", "Participant", "Participants", "Programme", "Programmes"]
 
 
 @dataclass(frozen=True)
@@ -81,19 +72,6 @@ def address_purpose(channel: str) -> str:
     return f"address:{channel}"
 
 
-def _programme(row: Row) -> Programme:
-    return Programme(
-        id=row["id"],
-        name=row["name"],
-        timezone=row["timezone"],
-        language=row["language"],
-        helpline=row["helpline"],
-        emergency_number=row["emergency_number"],
-        sender_name=row["sender_name"],
-        settings=json.loads(row["settings"] or "{}"),
-    )
-
-
 def _participant(row: Row) -> Participant:
     return Participant(
         id=row["id"],
@@ -105,56 +83,6 @@ def _participant(row: Row) -> Participant:
         status=ParticipantStatus(row["status"]),
         row=row,
     )
-
-
-class Programmes:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def add(
-        self,
-        tx: Transaction,
-        name: str,
-        now: datetime,
-        *,
-        timezone: str = "UTC",
-        language: str = "en",
-        helpline: str = "",
-        emergency_number: str = "112",
-        sender_name: str = "Sam",
-        settings: dict[str, Any] | None = None,
-    ) -> int:
-        cur = await tx.execute(
-            "INSERT INTO programmes (name, timezone, language, helpline, emergency_number,"
-            " sender_name, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                name,
-                timezone,
-                language,
-                helpline,
-                emergency_number,
-                sender_name,
-                json.dumps(settings or {}),
-                iso(now),
-            ),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    async def by_name(self, name: str) -> Programme | None:
-        row = await self.db.fetchone("SELECT * FROM programmes WHERE name = ?", (name,))
-        return _programme(row) if row else None
-
-    async def get(self, programme_id: int) -> Programme:
-        row = await self.db.fetchone("SELECT * FROM programmes WHERE id = ?", (programme_id,))
-        if row is None:
-            raise LookupError(f"no programme {programme_id}")
-        return _programme(row)
-
-    async def all(self) -> list[Programme]:
-        return [
-            _programme(r) for r in await self.db.fetchall("SELECT * FROM programmes ORDER BY name")
-        ]
 
 
 #: How his programme ended: a drop-out or a completion, each with its own date column.
@@ -180,9 +108,10 @@ class NewParticipant:
 
 
 class Participants:
-    def __init__(self, db: Database, ring: KeyRing) -> None:
+    def __init__(self, db: Database, ring: KeyRing, outside: OutsideScope | None = None) -> None:
         self.db = db
         self.ring = ring
+        self.outside = outside
 
     async def create(self, tx: Transaction, new: NewParticipant, now: datetime) -> Participant:
         """Insert her with sealed address and hashed secret words; returns the stored row."""
@@ -257,10 +186,18 @@ class Participants:
         )
         return _participant(row) if row else None
 
-    async def by_pseudonym(self, pseudonym: str) -> Participant | None:
+    async def by_pseudonym(self, pseudonym: str, scope: Scope) -> Participant | None:
+        """Her row, when her programme is inside ``scope``; another organisation's partner
+        is None (and the attempt audited)."""
+        key = pseudonym.strip().upper()
+        where, params = scope.condition("g.organisation_id")
         row = await self.db.fetchone(
-            "SELECT * FROM participants WHERE pseudonym = ?", (pseudonym.strip().upper(),)
+            "SELECT p.* FROM participants AS p JOIN programmes AS g ON g.id = p.programme_id"
+            f" WHERE p.pseudonym = ? AND {where}",
+            (key, *params),
         )
+        if row is None and self.outside is not None:
+            await self.outside.miss(scope, "participant", "participants", "pseudonym", key)
         return _participant(row) if row else None
 
     async def many(self, ids: list[str]) -> dict[str, Participant]:

@@ -2,6 +2,9 @@
 
 Append new migrations, never edit an old one: a deployed database has
 already run it. Encrypted columns end in ``_enc``; blind indexes in ``_idx``.
+A migration listed in ``REBUILDS`` rebuilds a table (SQLite cannot alter a CHECK or
+add a referencing NOT NULL column): it runs with foreign keys off and is checked
+with ``PRAGMA foreign_key_check`` before it commits.
 """
 
 from __future__ import annotations
@@ -299,4 +302,62 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE escalations ADD COLUMN reasons_enc BLOB;
     UPDATE sessions SET outcome = NULL;
     """,
+    # 10: organisations (issue 18): a programme belongs to exactly one, staff to one or
+    # more; every existing programme and staff member lands in 'default'. Roles gain
+    # 'operator' (runs the installation) and 'network' (pooled report only).
+    """
+    CREATE TABLE organisations (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        language TEXT NOT NULL DEFAULT 'en',
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO organisations (id, name, language, created_at)
+        VALUES (1, 'default', 'en', strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now'));
+    CREATE TABLE programmes_new (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        language TEXT NOT NULL DEFAULT 'en',
+        helpline TEXT NOT NULL DEFAULT '',
+        emergency_number TEXT NOT NULL DEFAULT '112',
+        sender_name TEXT NOT NULL DEFAULT 'Sam',
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO programmes_new (id, name, organisation_id, timezone, language, helpline,
+        emergency_number, sender_name, settings, created_at)
+        SELECT id, name, 1, timezone, language, helpline, emergency_number, sender_name,
+            settings, created_at FROM programmes;
+    DROP TABLE programmes;
+    ALTER TABLE programmes_new RENAME TO programmes;
+    CREATE INDEX programmes_organisation ON programmes(organisation_id);
+    CREATE TABLE staff_new (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('wss', 'programme', 'admin', 'operator', 'network')),
+        language TEXT NOT NULL DEFAULT 'en',
+        telegram_idx BLOB UNIQUE,
+        telegram_enc BLOB,
+        phone_idx BLOB UNIQUE,
+        phone_enc BLOB,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO staff_new SELECT id, name, role, language, telegram_idx, telegram_enc,
+        phone_idx, phone_enc, active, created_at FROM staff;
+    DROP TABLE staff;
+    ALTER TABLE staff_new RENAME TO staff;
+    CREATE TABLE staff_organisations (
+        staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        PRIMARY KEY (staff_id, organisation_id)
+    );
+    CREATE INDEX staff_organisations_organisation ON staff_organisations(organisation_id);
+    INSERT INTO staff_organisations (staff_id, organisation_id) SELECT id, 1 FROM staff;
+    """,
 )
+
+#: Migrations (1-based numbers) that rebuild a table: run with foreign keys off.
+REBUILDS: frozenset[int] = frozenset({10})

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.crypto import KeyRing
 from bot.store.db import Database
+from bot.store.organisations import Organisations
 from bot.store.outbox import Outbox
-from bot.store.participants import Participants, Programmes
+from bot.store.participants import Participants
+from bot.store.programmes import Programmes
+from bot.store.scope import OutsideScope
 from bot.store.sessions import Answers, Sessions
 from bot.store.staff import StaffStore
 from bot.store.transcript import Transcript
@@ -23,6 +26,7 @@ class Stores:
     db: Database
     ring: KeyRing
     clock: Clock
+    organisations: Organisations
     participants: Participants
     programmes: Programmes
     sessions: Sessions
@@ -33,15 +37,17 @@ class Stores:
 
     @classmethod
     def over(cls, db: Database, ring: KeyRing, clock: Clock) -> Stores:
+        outside = OutsideScope(db, clock)
         return cls(
             db=db,
             ring=ring,
             clock=clock,
-            participants=Participants(db, ring),
-            programmes=Programmes(db),
+            organisations=Organisations(db),
+            participants=Participants(db, ring, outside),
+            programmes=Programmes(db, outside),
             sessions=Sessions(db, ring),
             answers=Answers(db, ring),
             outbox=Outbox(db, ring),
             transcript=Transcript(db, ring),
-            staff=StaffStore(db, ring),
+            staff=StaffStore(db, ring, outside),
         )

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from bot.clock import iso
 from bot.store.db import Database, Transaction
+from bot.store.scope import Scope
 
 _EFFECTIVE_STATE = """
 CASE
@@ -43,6 +44,7 @@ class WaveCount:
 
 async def wave_counts(
     db: Database,
+    scope: Scope,
     programme: str | None = None,
     first: date | None = None,
     last: date | None = None,
@@ -58,7 +60,9 @@ async def wave_counts(
         " WHERE t.wave_id IS NOT NULL AND t.state != 'cancelled'"
         " AND p.status NOT IN ('withdrawn', 'erased')"
     )
-    params: list[str] = []
+    where, ids = scope.condition("g.organisation_id")
+    sql += f" AND {where}"
+    params: list[str | int] = list(ids)
     if programme is not None:
         sql, params = sql + " AND g.name = ?", [*params, programme]
     if first is not None:
@@ -72,8 +76,14 @@ async def wave_counts(
     ]
 
 
-async def wave_exists(db: Database, wave_id: str) -> bool:
-    row = await db.fetchone("SELECT 1 FROM timepoints WHERE wave_id = ? LIMIT 1", (wave_id,))
+async def wave_exists(db: Database, wave_id: str, scope: Scope) -> bool:
+    """Some timepoint of a programme inside ``scope`` belongs to this wave."""
+    where, ids = scope.condition("g.organisation_id")
+    row = await db.fetchone(
+        "SELECT 1 FROM timepoints AS t JOIN participants AS p ON p.id = t.participant_id"
+        f" JOIN programmes AS g ON g.id = p.programme_id WHERE t.wave_id = ? AND {where} LIMIT 1",
+        (wave_id, *ids),
+    )
     return row is not None
 
 

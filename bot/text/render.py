@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.channels.base import Button, Rendered
-from bot.channels.segments import sms_segments
+from bot.channels.segments import SMS_MAX_SEGMENTS, sms_segments
 from bot.text.i18n import Translator
 from conversations import messages as m
 from conversations.effects import Line, Outgoing
 from conversations.vocabulary import MessageKind
 
 #: Numbered messages go out as SMS: at most this many segments where the language allows.
-NUMBERED_MAX_SEGMENTS = 2
+NUMBERED_MAX_SEGMENTS = SMS_MAX_SEGMENTS
 #: What a reprompt must keep; the question itself was just asked and may be left out.
 _REPROMPT_LINES = frozenset(
     {
@@ -69,8 +69,9 @@ def _render(
 ) -> Rendered:
     params = {"sender": words.sender, "emergency": words.emergency, "helpline": words.helpline}
     lines = [
-        tr.format(_for_style(line.msgid, style), {**params, **_translated(line.params, tr)})
-        for line in source
+        ("\n" if line.paragraph and n else "")
+        + tr.format(_for_style(line.msgid, style), {**params, **_translated(line.params, tr)})
+        for n, line in enumerate(source)
     ]
     buttons: tuple[Button, ...] = ()
     item = message.item_id or ""

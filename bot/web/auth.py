@@ -22,6 +22,7 @@ from bot.crypto import KeyRing
 from bot.store.db import Database
 from bot.store.housekeeping import audit
 from bot.store.logins import FailureCounter, Logins
+from bot.store.scope import Scope
 from bot.store.staff import StaffMember, StaffStore
 from bot.store.web_sessions import WebSessions
 
@@ -62,6 +63,11 @@ class WebSession:
     staff: StaffMember
     csrf: str
     stage: str  # 'totp' | 'totp_setup' | 'full'
+
+    @property
+    def scope(self) -> Scope:
+        """What every query of this request may reach: the member's organisations."""
+        return Scope.of(self.staff, "web")
 
 
 class Accounts:

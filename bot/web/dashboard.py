@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.config import Config
 from bot.escalation.desk import LEVELS, Desk, Escalation, EscalationNotFound
+from bot.store.scope import Scope
 from bot.store.stores import Stores
 from bot.text.i18n import Translator
 from bot.web import pages
@@ -146,7 +147,7 @@ class Dashboard:
                 r("/enrol", "enrol", self.enrol_page),
                 r("/enrol", "enrol_post", self.enrol_post, "POST"),
                 r("/staff", "staff", self.staff_page),
-                r("/staff/{name}/{action}", "staff_change", self.staff_change, "POST"),
+                r("/staff/{member}/{action}", "staff_change", self.staff_change, "POST"),
                 r("/audit", "audit", self.audit),
             ]
         )
@@ -253,20 +254,22 @@ class Dashboard:
                 "raised": e.raised_at.strftime("%Y-%m-%d %H:%M UTC"),
                 "acknowledged_by": e.acknowledged_by or ""}  # fmt: skip
 
-    async def _queue_rows(self) -> list[dict[str, str]]:
+    async def _queue_rows(self, scope: Scope) -> list[dict[str, str]]:
         now = self.clock.now()
-        items = queue_order(await self.desk.list())
+        items = queue_order(await self.desk.list(scope))
         return [self._row(e, now) for e in items[:200]]
 
     async def queue(self, request: Request, web: WebSession) -> Response:
-        return self.render("queue.html", web, rows=await self._queue_rows())
+        return self.render("queue.html", web, rows=await self._queue_rows(web.scope))
 
     async def queue_json(self, request: Request, web: WebSession) -> Response:
-        return JSONResponse({"escalations": await self._queue_rows()})
+        return JSONResponse({"escalations": await self._queue_rows(web.scope)})
 
     async def escalation(self, request: Request, web: WebSession) -> Response:
         try:
-            detail = await self.desk.view(request.path_params["code"], web.staff.name, via="web")
+            detail = await self.desk.view(
+                request.path_params["code"], web.staff.name, scope=web.scope, via="web"
+            )
         except EscalationNotFound:
             return self.render("error.html", web, 404, message=N_("No such escalation."))
         row = self._row(detail.escalation, self.clock.now())
@@ -278,16 +281,17 @@ class Dashboard:
         form = await request.form()
         note = str(form.get("note", "")).strip() or None
         try:
+            scope = web.scope
             if action == "ack":
-                await self.desk.acknowledge(code, web.staff.name, via="web", note=note)
+                await self.desk.acknowledge(code, web.staff.name, scope=scope, via="web", note=note)
             elif action == "resolve":
-                await self.desk.resolve(code, web.staff.name, via="web", note=note)
+                await self.desk.resolve(code, web.staff.name, scope=scope, via="web", note=note)
             elif note:
-                await self.desk.note(code, web.staff.name, note, via="web")
+                await self.desk.note(code, web.staff.name, note, scope=scope, via="web")
+            esc = await self.desk.find(code, scope)
         except EscalationNotFound:
             return self.render("error.html", web, 404, message=N_("No such escalation."))
         self.wake()
-        esc = await self.desk.find(code)
         return RedirectResponse(f"/staff/escalations/{esc.code}?done={action}", status_code=303)
 
     async def ack(self, request: Request, web: WebSession) -> Response:
@@ -303,7 +307,7 @@ class Dashboard:
 
     async def participants(self, request: Request, web: WebSession) -> Response:
         query = request.query_params.get("q", "").strip()
-        rows = await pages.participant_rows(self.stores.db, query)
+        rows = await pages.participant_rows(self.stores.db, web.scope, query)
         return self.render("participants.html", web, rows=rows, q=query)
 
     async def participant(self, request: Request, web: WebSession) -> Response:
@@ -313,16 +317,16 @@ class Dashboard:
         return self.render("participant.html", web, **data)
 
     async def waves(self, request: Request, web: WebSession) -> Response:
-        return self.render("waves.html", web, **await pages.waves(self.list_waves))
+        return self.render("waves.html", web, **await pages.waves(self.list_waves, web.scope))
 
     async def programmes(self, request: Request, web: WebSession) -> Response:
-        rows = await pages.programme_rows(self.stores.db)
+        rows = await pages.programme_rows(self.stores.db, web.scope)
         return self.render("programmes.html", web, rows=rows, timepoints=pages.TIMEPOINTS)
 
     async def report(self, request: Request, web: WebSession) -> Response:
         """A download: the self-contained report page keeps its own inline style."""
         name = request.path_params["name"]
-        html = await pages.report_html(self.stores, name, web.staff.name)
+        html = await pages.report_html(self.stores, name, web.staff.name, web.scope)
         if html is None:
             return self.render("error.html", web, 404, message=N_("No such programme."))
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
@@ -333,26 +337,35 @@ class Dashboard:
         return self.render(
             "staff.html",
             web,
-            members=await pages.staff_rows(self.stores.staff, self.accounts.logins),
+            members=await pages.staff_rows(self.stores.staff, self.accounts.logins, web.scope),
         )
 
     async def staff_change(self, request: Request, web: WebSession) -> Response:
         action = request.path_params["action"]
         if action not in ("unlock", "reset_totp"):
             return self.render("error.html", web, 404, message=N_("No such page."))
-        name = request.path_params["name"]
+        name = request.path_params["member"]
+        if await self.stores.staff.in_scope(name, web.scope) is None:
+            return self.render("error.html", web, 404, message=N_("No such page."))
         await self.accounts.admin_change(name, action, f"{web.staff.name} (web)")
         return RedirectResponse("/staff/staff", status_code=303)
 
     async def audit(self, request: Request, web: WebSession) -> Response:
-        return self.render("audit.html", web, rows=await pages.audit_rows(self.stores.db))
+        return self.render(
+            "audit.html", web, rows=await pages.audit_rows(self.stores.db, web.scope)
+        )
 
     async def enrol_page(self, request: Request, web: WebSession) -> Response:
-        return self.render("enrol.html", web, **await pages.enrol_form(self.stores.programmes))
+        return self.render(
+            "enrol.html", web, **await pages.enrol_form(self.stores.programmes, web.scope)
+        )
 
     async def enrol_post(self, request: Request, web: WebSession) -> Response:
         form = await request.form()
         fields = {k: str(v) for k, v in form.items() if k != "csrf"}
-        result = await pages.enrol_submit(self.config, self.enrol, fields, web.staff.name)
+        result = await pages.enrol_submit(
+            self.config, self.enrol, fields, web.staff.name, web.scope
+        )
         return self.render("enrol.html", web, 200 if "participant" in result else 400,
-                           **await pages.enrol_form(self.stores.programmes), result=result, values=fields)  # fmt: skip
+                           **await pages.enrol_form(self.stores.programmes, web.scope),
+                           result=result, values=fields)  # fmt: skip

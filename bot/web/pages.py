@@ -21,30 +21,33 @@ from bot.enrolment.requests import (
 from bot.enrolment.validation import InputError
 from bot.schedule.waves import COLUMNS, WaveRow
 from bot.store import dashboard as queries
+from bot.store.audit_trail import newest_entries
 from bot.store.db import Database
 from bot.store.logins import Logins
 from bot.store.participants import Programmes
 from bot.store.research import all_records, safe_word_endings
+from bot.store.scope import Scope
 from bot.store.staff import StaffStore
 from bot.store.stores import Stores
 from bot.web.auth import WebSession
 from bot.web.security import ANSWER_ROLES
 from conversations.vocabulary import ParticipantStatus
 
-#: The waves as ``followup waves`` lists them (wired in ``bot/cli/service.py``).
-WaveLister = Callable[[], Awaitable[list[WaveRow]]]
-#: Stores one enrolment by the rules of ``followup enrol``; returns pseudonym (token, link).
-Enroller = Callable[[EnrolRequest, str], Awaitable[dict[str, str]]]
+#: The waves inside a scope as ``followup waves`` lists them (wired in ``bot/cli/service.py``).
+WaveLister = Callable[[Scope], Awaitable[list[WaveRow]]]
+#: Stores one enrolment by the rules of ``followup enrol`` (actor, scope); returns pseudonym
+#: (token, link).
+Enroller = Callable[[EnrolRequest, str, Scope], Awaitable[dict[str, str]]]
 
 TIMEPOINTS = ("T0", "T1", "T2", "T3", "T4")
 
 
-async def participant_rows(db: Database, query: str) -> list[dict[str, str]]:
+async def participant_rows(db: Database, scope: Scope, query: str) -> list[dict[str, str]]:
     """Pseudonym, programme, status, next contact; ``query`` matches the pseudonym."""
     return [
         {"pseudonym": line.pseudonym, "programme": line.programme, "status": line.status,
          "channel": line.channel, "next_contact": (line.next_contact or "-")[:16]}
-        for line in await queries.participant_lines(db, query)
+        for line in await queries.participant_lines(db, scope, query)
     ]  # fmt: skip
 
 
@@ -53,7 +56,7 @@ async def participant_detail(
 ) -> dict[str, Any] | None:
     """Status, channel and the T0–T4 timeline; her safe window and answers only for WSS
     (audited)."""
-    participant = await stores.participants.by_pseudonym(pseudonym)
+    participant = await stores.participants.by_pseudonym(pseudonym, web.scope)
     if participant is None or participant.status == ParticipantStatus.ERASED:
         return None
     programme = await stores.programmes.get(participant.programme_id)
@@ -107,9 +110,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-async def waves(list_waves: WaveLister) -> dict[str, Any]:
+async def waves(list_waves: WaveLister, scope: Scope) -> dict[str, Any]:
     """The same rows and columns as ``followup waves``."""
-    rows = await list_waves()
+    rows = await list_waves(scope)
     return {
         "columns": COLUMNS,
         "rows": [
@@ -121,7 +124,7 @@ async def waves(list_waves: WaveLister) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def staff_rows(staff: StaffStore, logins: Logins) -> list[dict[str, str]]:
+async def staff_rows(staff: StaffStore, logins: Logins, scope: Scope) -> list[dict[str, str]]:
     found = await logins.summaries()
     return [
         {"name": m.name, "role": m.role, "language": m.language,
@@ -129,25 +132,25 @@ async def staff_rows(staff: StaffStore, logins: Logins) -> list[dict[str, str]]:
          "password": "yes" if m.id in found else "no",
          "totp": "yes" if m.id in found and found[m.id].totp_confirmed else "no",
          "locked": (found[m.id].locked_until or "")[:16] if m.id in found else ""}
-        for m in await staff.all()
+        for m in await staff.all_in(scope)
     ]  # fmt: skip
 
 
-async def audit_rows(db: Database, limit: int = 300) -> list[dict[str, str]]:
+async def audit_rows(db: Database, scope: Scope, limit: int = 300) -> list[dict[str, str]]:
     return [
         {"at": e.at[:19], "actor": e.actor, "action": e.action,
          "subject": e.subject or "", "detail": e.detail or ""}
-        for e in await queries.recent_audit(db, limit)
+        for e in await newest_entries(db, scope, limit)
     ]  # fmt: skip
 
 
-async def enrol_form(programmes: Programmes) -> dict[str, Any]:
-    names = [p.name for p in await programmes.all()]
+async def enrol_form(programmes: Programmes, scope: Scope) -> dict[str, Any]:
+    names = [p.name for p in await programmes.all(scope)]
     return {"programmes": names, "channels": CHANNELS}
 
 
 async def enrol_submit(
-    config: Config, enrol: Enroller, fields: dict[str, str], by: str
+    config: Config, enrol: Enroller, fields: dict[str, str], by: str, scope: Scope
 ) -> dict[str, str]:
     """The rules of ``followup enrol``; returns the result or ``{"error": message}``."""
 
@@ -164,19 +167,19 @@ async def enrol_submit(
             duress_word=opt("duress_word"), start=opt("start"), end=opt("end"),
             window=fields.get("window", "").strip(), consent=consent,
         )  # fmt: skip
-        return await enrol(request, f"{by} (web)")
+        return await enrol(request, f"{by} (web)", scope)
     except InputError as exc:
         return {"error": str(exc)}
 
 
-async def programme_rows(db: Database) -> list[dict[str, Any]]:
+async def programme_rows(db: Database, scope: Scope) -> list[dict[str, Any]]:
     """Per programme and timepoint: completed of those whose attempt has ended (response rate).
 
     The report's small-number rule: no rate when the completed or the ended attempts are
     fewer than ``MIN_CELL`` women (a rate over 20 would tell that one woman answered).
     """
     found: dict[str, dict[str, Any]] = {}
-    for c in await queries.response_counts(db):
+    for c in await queries.response_counts(db, scope):
         entry = found.setdefault(c.programme, {"name": c.programme, "rates": {}})
         if c.timepoint is None:
             continue
@@ -186,9 +189,9 @@ async def programme_rows(db: Database) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-async def report_html(stores: Stores, name: str, by: str) -> str | None:
+async def report_html(stores: Stores, name: str, by: str, scope: Scope) -> str | None:
     """The outcome report of ``followup report`` (small numbers suppressed); audited."""
-    programme = await stores.programmes.by_name(name)
+    programme = await stores.programmes.by_name(name, scope)
     if programme is None:
         return None
     records = await all_records(stores.db, stores.ring, programme.id)

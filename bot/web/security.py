@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.web.auth import Accounts, WebSession
 
 WSS, PROGRAMME, ADMIN = "wss", "programme", "admin"
+#: Reach no individual row: no page of the desk shows them anything yet (issue 18).
+OPERATOR, NETWORK = "operator", "network"
 #: None: no login needed. Otherwise the roles that may use the route (server-side, always).
 ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "login": None,
@@ -24,7 +26,7 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "totp": frozenset({WSS, PROGRAMME, ADMIN}),  # second-factor stage, not a full login
     "totp_post": frozenset({WSS, PROGRAMME, ADMIN}),
     "totp_qr": frozenset({WSS, PROGRAMME, ADMIN}),
-    "logout": frozenset({WSS, PROGRAMME, ADMIN}),
+    "logout": frozenset({WSS, PROGRAMME, ADMIN, OPERATOR, NETWORK}),
     "home": frozenset({WSS, PROGRAMME, ADMIN}),
     "queue": frozenset({WSS}),
     "queue_json": frozenset({WSS}),

@@ -16,6 +16,7 @@ from bot.enrolment.rules import enrol
 from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from bot.store.participants import Participant
+from bot.store.scope import Scope
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ async def add_programme(app: App, name: str = "demo", **settings: str) -> int:
 async def enrol_console(
     app: App, address: str = "console:alice", *, code_word: str | None = None, **kw: str
 ) -> Participant:
-    programme = await app.service.programmes.by_name("demo")
+    programme = await app.service.programmes.by_name("demo", Scope.installation())
     programme_id = programme.id if programme else await add_programme(app)
     return await enrol(
         app.stores,

@@ -14,6 +14,7 @@ from bot.schedule.report import SweepReport
 from bot.schedule.sweep import Sweep
 from bot.store.consent import Consent
 from bot.store.participants import Participant
+from bot.store.scope import Scope
 
 
 @dataclass
@@ -50,7 +51,7 @@ async def programme(
     tz: str = "Europe/Berlin",
     settings: dict[str, Any] | None = None,
 ) -> int:
-    existing = await app.service.programmes.by_name(name)
+    existing = await app.service.programmes.by_name(name, Scope.installation())
     if existing:
         return existing.id
     async with app.db.transaction() as tx:

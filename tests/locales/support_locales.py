@@ -10,18 +10,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from bot.channels.split import parts
 from bot.text.i18n import LOCALES_DIR, SOURCE_LANGUAGE, Translator, available_languages, format_day
 from bot.text.render import ProgrammeWords, render
 from bot.text.surveys import load_survey
+from bot.text.words import lexicon_for
 from conversations import build
 from conversations import messages as m
-from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing
+from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing, Send
+from conversations.engine import Context, step
+from conversations.events import Begin, Reply
 from conversations.state import SessionState
 from conversations.survey import Survey
 
@@ -29,6 +33,7 @@ LANGUAGES = available_languages()
 TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE]
 SHIPPED = ("en", "de", "es", "it", "fr")
 TIMEPOINTS = ("T0", "T1", "T2", "T3", "T4")
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 #: Placeholder values as long as real ones tend to be (a programme's helpline with its name).
 WORDS = ProgrammeWords(
@@ -138,6 +143,44 @@ def reprompt_messages() -> Iterator[tuple[str, Outgoing]]:
         prefix = (Line(problems[item.type], params), Line(m.OFFER_SKIP))
         for tp in sorted(item.timepoints):
             yield f"re-ask {item.id}@{tp}", _question(item.id, tp, prefix)
+
+
+@functools.cache
+def step_messages() -> tuple[tuple[str, Outgoing], ...]:
+    """The engine's own messages, one per step (its lines joined), on walks through the
+    whole survey at every timepoint: answering "1" to everything (then SKIP where "1" is
+    no answer), and skipping everything, so both sides of every condition are seen."""
+    found: dict[tuple[object, ...], tuple[str, Outgoing]] = {}
+    ctx = Context(lexicon=lexicon_for(SOURCE_LANGUAGE))
+    for timepoint in TIMEPOINTS:
+        for walk in ("1", "skip"):
+            state, effects = step(survey(), SessionState(timepoint), Begin(), NOW, ctx)
+            for turn in range(200):
+                for effect in effects:
+                    if isinstance(effect, Send):
+                        message = effect.message
+                        key = tuple((line.msgid, line.paragraph) for line in message.lines)
+                        found.setdefault(key, (f"step {timepoint}/{walk}/{turn}", message))
+                if state.phase == "ended":
+                    break
+                answer = "yes" if state.phase == "gate" else walk
+                if state.phase == "question" and state.invalid_tries:
+                    answer = "skip"
+                if state.phase == "help":
+                    answer = "1"  # go on
+                state, effects = step(survey(), state, Reply(answer), NOW, ctx)
+    return tuple(found.values())
+
+
+def sms_parts(language: str) -> list[Sms]:
+    """Every step's message of ``language`` as the SMS channel sends it: cut into parts
+    (``bot.channels.split``) where the joined lines are over the budget."""
+    tr = Translator(language)
+    return [
+        Sms(f"{what} part {n}", part.text)
+        for what, message in step_messages()
+        for n, part in enumerate(parts("sms", render(message, "numbered", tr, WORDS)), start=1)
+    ]
 
 
 def rendered(language: str, messages: Iterator[tuple[str, Outgoing]]) -> list[Sms]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.segments import measure, non_gsm7_characters
-from tests.locales.support_locales import LANGUAGES, sms_messages
+from tests.locales.support_locales import LANGUAGES, sms_messages, sms_parts, step_messages
 from tests.locales.support_sms_report import worst
 
 MAX_SEGMENTS = 3
@@ -56,3 +56,18 @@ def test_gsm7_messages_stay_within_two_segments(language: str) -> None:
         if measure(sms.text).encoding == "GSM-7" and measure(sms.text).segments > 2
     ]
     assert long_gsm == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_step_goes_as_sms_parts_within_the_same_budget(language: str) -> None:
+    """A step's lines are one message (issue 17); where joined they are over the budget,
+    the SMS channel cuts them into parts that keep the rules above."""
+    assert len(step_messages()) > 40  # the walks met real steps, joined ones among them
+    assert any(line.paragraph for _, message in step_messages() for line in message.lines)
+    over = [
+        (part.what, measure(part.text).encoding, measure(part.text).segments)
+        for part in sms_parts(language)
+        if measure(part.text).segments > (2 if measure(part.text).encoding == "GSM-7" else 3)
+        and "\n" in part.text  # a single line over the budget is measured by the tests above
+    ]
+    assert over == []

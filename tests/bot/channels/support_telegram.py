@@ -23,6 +23,7 @@ from bot.config import load_config
 from bot.crypto import load_or_create_keyring
 from bot.store.db import Database
 from bot.store.participants import Participants
+from bot.store.scope import Scope
 from bot.store.sessions import Answers
 from conversations.answers import Answer
 from tests.bot.support_sealed_rows import escalation_rows
@@ -176,7 +177,9 @@ class Service:
             ring, _ = load_or_create_keyring(Path(config.security.key_file))
             db = await Database.open(config.database.path)
             try:
-                participant = await Participants(db, ring).by_pseudonym(pseudonym)
+                participant = await Participants(db, ring).by_pseudonym(
+                    pseudonym, Scope.installation()
+                )
                 assert participant is not None
                 return await Answers(db, ring).for_timepoint(participant.id, timepoint)
             finally:

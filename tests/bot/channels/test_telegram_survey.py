@@ -47,6 +47,12 @@ def test_whole_t0_over_telegram_leaves_an_empty_chat(
     assert texts[-1] == CLOSING
     assert [t for t, n in Counter(texts).items() if n > 1] == []
     sends = fake.calls_to("sendMessage")
+    # One message per step (issue 17): the opener, then exactly one per answer, the intro
+    # and how-to lines inside the first question's message, the closing the last.
+    assert len(sends) == len(PLAN) + 1
+    first_question = texts[1]
+    assert first_question.startswith("Reply SKIP to skip a question")
+    assert "Do you feel safe right now?" in first_question
     assert all(c.params.get("protect_content") is True for c in sends)
     assert all(c.params.get("disable_notification") is True for c in sends)
     assert fake.max_rate_per_chat() <= 20

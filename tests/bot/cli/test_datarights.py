@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pyreadstat
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.datarights.export_coded import ExportError
 from tests.conftest import isolated_config_file
 
 PHONE = "+447911123456"
@@ -130,3 +132,64 @@ def test_export_and_report_are_audited_and_name_no_one(programme: Path, tmp_path
     actions = db(programme).execute("SELECT actor, action, subject FROM audit_log").fetchall()
     assert ("Researcher R", "research_export", "p1") in actions
     assert any(a[1] == "outcome_report" and a[2] == "p1" for a in actions)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "sav", "dta", "datapackage"])
+def test_export_writes_every_format_long_and_wide(
+    programme: Path, tmp_path: Path, fmt: str
+) -> None:
+    enrol(programme, *CONSENT)
+    for layout in ([], ["--wide"]):
+        out = tmp_path / "out" / fmt / ("wide" if layout else "long")
+        code, output = cli(programme, "export", "--programme", "p1", "--format", fmt,
+                           "--out", str(out), *layout)  # fmt: skip
+        assert code == 0, output
+        suffix = "csv" if fmt == "datapackage" else fmt
+        assert (out / f"responses.{suffix}").exists() and (out / "dictionary.csv").exists()
+        assert ("0 row(s), one per woman" if layout else "0 response row(s)") in output
+    assert (fmt == "datapackage") == (tmp_path / "out" / fmt / "wide" / "datapackage.json").exists()
+    details = [
+        d
+        for (d,) in db(programme).execute(
+            "SELECT detail FROM audit_log WHERE action = 'research_export'"
+        )
+    ]
+    assert details == [f"{fmt} long, 0 rows", f"{fmt} wide, 0 rows"]
+
+
+def test_export_refuses_an_unknown_format_in_one_line(programme: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["export", "--programme", "p1", "--format", "xlsx",
+                                      "--out", str(tmp_path / "x"), "--config", str(programme)])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["error: --format must be one of csv, json, sav, dta, datapackage, got 'xlsx'"]
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_labels_follow_the_programme_language(cfg: Path, tmp_path: Path) -> None:
+    code, output = cli(cfg, "programme", "add", "--name", "de1", "--timezone", "Europe/Berlin",
+                       "--language", "de")  # fmt: skip
+    assert code == 0, output
+    code, output = cli(
+        cfg, "export", "--programme", "de1", "--format", "sav", "--out", str(tmp_path)
+    )
+    assert code == 0, output
+    _, meta = pyreadstat.read_sav(tmp_path / "responses.sav")
+    assert meta.variable_value_labels["safe_now"] == {
+        1.0: "Ja", 0.0: "Nein", -7.0: "skipped", -8.0: "not asked (skip logic)", -9.0: "not reached"
+    }  # fmt: skip
+
+
+def test_export_of_answers_the_survey_cannot_code_is_one_line(
+    programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object, **_kw: object) -> list[Path]:
+        raise ExportError("item fear: a stored answer 'x' is not a number")
+
+    monkeypatch.setattr("bot.cli.datarights.write_export", refuse)
+    result = CliRunner().invoke(app, ["export", "--programme", "p1", "--format", "sav",
+                                      "--out", str(tmp_path / "x"), "--config", str(programme)])  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        "error: nothing exported: item fear: a stored answer 'x' is not a number"
+    ]

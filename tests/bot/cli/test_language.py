@@ -15,6 +15,7 @@ from bot.enrolment.rules import enrol
 from bot.runtime.app import open_app
 from bot.store.consent import Consent
 from bot.store.participants import NewParticipant
+from bot.store.scope import Scope
 from tests.bot.conftest import add_programme
 
 runner = CliRunner()
@@ -53,7 +54,9 @@ def stored(path: Path, pseudonym: str) -> tuple[str, list[tuple[str, str]]]:
     async def go() -> tuple[str, list[tuple[str, str]]]:
         application = await open_app(load_config(path, env={}), {})
         try:
-            participant = await application.service.participants.by_pseudonym(pseudonym)
+            participant = await application.service.participants.by_pseudonym(
+                pseudonym, Scope.installation()
+            )
             assert participant is not None
             rows = await application.db.fetchall(
                 "SELECT action, detail FROM audit_log WHERE subject = ? AND action LIKE 'language%'",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 from pathlib import Path
 
 import yaml
 
-from bot.datarights.export import SKIPPED, write_export
+from bot.datarights.export import FORMATS, SKIPPED, write_export
 from bot.runtime.app import App
 from bot.store import timepoints as tps
 from bot.store.research import all_records
@@ -17,6 +18,7 @@ from conversations.answers import Answer
 from ..conftest import add_programme
 from .support_datarights import ADDRESS, PHONE, answered_t0, say
 
+FREE_TEXT = "he waits at Rosenweg 12"
 SURVEY_FILE = Path(__file__).resolve().parents[3] / "conversations" / "surveys" / "partner.yaml"
 
 
@@ -39,9 +41,11 @@ async def exported(app: App, tmp_path: Path) -> tuple[Path, list[str]]:
             tx, her.id, "T1", "impact", Answer(["afraid", "sleep_problems"]), now
         )
         await app.service.answers.save(tx, her.id, "T1", "fear", Answer(None, skipped=True), now)
+        await app.service.answers.save(tx, her.id, "T1", "comments", Answer(FREE_TEXT), now)
     records = await all_records(app.db, app.ring, her.programme_id)
-    for fmt in ("csv", "json"):
+    for fmt in FORMATS:
         write_export(tmp_path / "out" / fmt, fmt, app.service.survey, records)
+        write_export(tmp_path / "out" / f"{fmt}-wide", fmt, app.service.survey, records, wide=True)
     return tmp_path / "out", [her.id, her.pseudonym, other.id, other.pseudonym]
 
 
@@ -98,7 +102,10 @@ async def test_columns_codebook_and_summary_follow_the_survey(app: App, tmp_path
 async def test_export_names_no_one(app: App, tmp_path: Path) -> None:
     out, identities = await exported(app, tmp_path)
     files = [f for f in out.rglob("*") if f.is_file()]
-    assert len(files) == 6
+    # responses, codebook, summary, dictionary per format and layout; the package's descriptor
+    assert len(files) == len(FORMATS) * 2 * 4 + 2
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    assert not [d for d in out.rglob(".export-*")]  # no temporary directory left behind
     blob = b"".join(f.read_bytes() for f in files)
-    for needle in [*identities, PHONE, ADDRESS, "console:other"]:
+    for needle in [*identities, PHONE, ADDRESS, "console:other", FREE_TEXT, "Rosenweg"]:
         assert needle.encode() not in blob, needle

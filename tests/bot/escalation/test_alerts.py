@@ -15,6 +15,7 @@ from bot.clock import ManualClock
 from bot.config import Config, SurveyConfig
 from bot.runtime.app import App, open_app
 from bot.store.escalations import RaisedEscalation
+from bot.store.scope import Scope
 from conversations import messages as m
 from tests.bot.support_sealed_rows import escalations
 
@@ -166,7 +167,7 @@ async def on_call_team_existing(app: App) -> None:
     from .conftest import add_staff
 
     ana = await add_staff(app, "ana", telegram_user_id=ANA_TG, phone=ANA_PHONE)
-    programme = await app.service.programmes.by_name("demo")
+    programme = await app.service.programmes.by_name("demo", Scope.installation())
     assert programme is not None
     async with app.db.transaction() as tx:
         await app.staff.set_routes(tx, programme.id, [ana.id], [])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock
 from bot.runtime.app import App
+from bot.store.scope import Scope
 
 from .conftest import (
     ANA_TG,
@@ -56,7 +57,7 @@ async def test_urgent_repeats_every_ten_minutes_and_climbs_to_backup_after_thirt
     assert "Reminder 4: not acknowledged yet." in telegram.texts(ANA_TG)[-1]
     assert "You are the backup" in telegram.texts(BEA_TG)[-1]
 
-    await eapp.desk.acknowledge(code, "bea", via="cli")
+    await eapp.desk.acknowledge(code, "bea", scope=Scope.installation(), via="cli")
     sent = len(telegram.sent)
     await run_until(eapp, clock, 60)
     assert len(telegram.sent) == sent + 0  # acknowledged: no more repeats
@@ -73,7 +74,7 @@ async def test_high_repeats_hourly_and_never_climbs(eapp: App, clock: ManualCloc
     rows = await notifications(eapp, code)
     assert rounds(rows, "ana") == [1, 2, 3]
     assert rounds(rows, "bea") == []
-    await eapp.desk.resolve(code, "ana", via="cli")
+    await eapp.desk.resolve(code, "ana", scope=Scope.installation(), via="cli")
     await run_until(eapp, clock, 120, step=10)
     assert rounds(await notifications(eapp, code), "ana") == [1, 2, 3]
 
@@ -122,7 +123,7 @@ async def test_acknowledged_routine_is_left_out_of_the_digest(
     await say(eapp, "pineapple")
     row = await eapp.db.fetchone("SELECT code FROM escalations")
     assert row is not None
-    await eapp.desk.acknowledge(row[0], "ana", via="cli")
+    await eapp.desk.acknowledge(row[0], "ana", scope=Scope.installation(), via="cli")
     clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     await monitor(eapp).tick()
     await eapp.dispatcher.drain_all()

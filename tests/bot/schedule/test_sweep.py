@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.waves import hold_wave, release_wave
 from bot.store.outbox import WINDOW_CLOSED
+from bot.store.scope import Scope
 from scheduler.windows import DEFAULT_QUIET, is_sendable, parse_windows
 from tests.bot.support_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
 
@@ -121,11 +122,11 @@ async def test_snooze_choices_reopen_in_her_window(
 async def test_hold_and_release(app: App, clock: ManualClock, channel: RecordingChannel) -> None:
     her = await enrol_her(app, "c:1")
     wave = (await timepoint(app, her.id, "T0"))["wave_id"]
-    assert await hold_wave(app.stores, wave, "tester")
+    assert await hold_wave(app.stores, wave, "tester", Scope.installation())
     await run_hourly(app, clock, berlin(TUESDAY, 12))
     assert channel.sent == []
     assert (await timepoint(app, her.id, "T0"))["state"] == "scheduled"
-    assert await release_wave(app.stores, wave, "tester")
+    assert await release_wave(app.stores, wave, "tester", Scope.installation())
     clock.set(berlin(TUESDAY, 12, 10))
     await tick(app)
     assert channel.kinds() == ["opener"]
@@ -293,7 +294,7 @@ async def test_a_held_wave_outside_her_window_is_listed_as_held_in_a_dry_run(
 ) -> None:
     her = await enrol_her(app, "c:1", window="tue 15:00-16:00")
     wave = (await timepoint(app, her.id, "T0"))["wave_id"]
-    assert await hold_wave(app.stores, wave, "tester")
+    assert await hold_wave(app.stores, wave, "tester", Scope.installation())
     clock.set(berlin(TUESDAY, 12))
     report = await sweep_of(app).run(dry_run=True)
     held = [(a.pseudonym, a.action, a.at, a.done) for a in report.actions]

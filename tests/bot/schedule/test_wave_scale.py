@@ -15,6 +15,7 @@ from bot.schedule.waves import list_waves
 from bot.store import timepoints as tps
 from bot.store.ids import ALPHABET
 from bot.store.participants import address_aad, address_purpose
+from bot.store.scope import Scope
 from tests.bot.support_scheduling import RecordingChannel, programme, sweep_of
 
 N = 10_000
@@ -90,7 +91,7 @@ async def test_a_wave_of_ten_thousand_is_enqueued_exactly_once(app: App) -> None
         "SELECT COUNT(DISTINCT dedupe_key) FROM outbox WHERE dedupe_key LIKE 'opener:%:T0:1'"
     )
     assert keys is not None and keys[0] == N
-    waves = await list_waves(app.stores)
+    waves = await list_waves(app.stores, Scope.installation())
     assert [(w.timepoint, w.counts) for w in waves] == [("T0", {"sent": N})]
 
     again = await sweep_of(app).run()  # a second sweep (or a restart) adds nothing

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.runtime.app import App, open_app
 from bot.schedule.waves import Progress, follow, list_waves, send_now
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_URGENT
+from bot.store.scope import Scope
 from tests.bot.support_scheduling import RecordingChannel, enrol_her, say, sweep_of, tick, timepoint
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -85,7 +86,7 @@ async def test_wave_counts_by_state(
                          (people[3].id,))  # fmt: skip
         await tx.execute("UPDATE timepoints SET state = 'missed' WHERE participant_id = ?",
                          (people[4].id,))  # fmt: skip
-    [wave] = await list_waves(app.stores)
+    [wave] = await list_waves(app.stores, Scope.installation())
     assert wave.counts == {
         "in_progress": 1,
         "opted_out": 1,
@@ -95,8 +96,10 @@ async def test_wave_counts_by_state(
         "sent": 1,
     }
     assert wave.total == 6 and wave.timepoint == "T0" and wave.programme == "berlin"
-    assert await list_waves(app.stores, first=MONDAY + timedelta(days=1)) == []
-    assert await list_waves(app.stores, programme="elsewhere") == []
+    assert (
+        await list_waves(app.stores, Scope.installation(), first=MONDAY + timedelta(days=1)) == []
+    )
+    assert await list_waves(app.stores, Scope.installation(), programme="elsewhere") == []
 
 
 async def test_wave_openers_queue_behind_live_replies_and_escalations(

@@ -42,6 +42,23 @@ async def test_answers_are_stored_and_replies_sent(app: App, console: ConsoleCha
     assert "sexual" in console.sent[-1].text
 
 
+async def test_each_step_is_one_message_and_one_outbox_row(
+    app: App, console: ConsoleChannel
+) -> None:
+    """The how-to line, the intro and the first question are one message (issue 17)."""
+    pid = await started(app)
+    assert [m.kind for m in console.sent] == ["opener", "question"]
+    first = console.sent[-1].text
+    assert first.startswith("Reply SKIP to skip a question")
+    assert "Do you feel safe right now?" in first and "\n\n" in first
+    assert first.endswith("1 Yes\n2 No")
+    await say(app, "1")
+    rows = await app.db.fetchall(
+        "SELECT COUNT(*) FROM outbox WHERE participant_id = ? AND kind = 'message'", (pid,)
+    )
+    assert rows[0][0] == 3 == len(console.sent)  # opener, first step, one reply per answer
+
+
 async def test_unknown_sender_gets_nothing_and_leaves_a_counter(
     app: App, console: ConsoleChannel
 ) -> None:
@@ -103,7 +120,8 @@ async def test_pending_questions_are_cancelled_on_safe_word(
     await app.dispatcher.drain_all()
     kinds = [m.kind for m in console.sent]
     assert kinds[-1] == "decoy"
-    assert kinds == ["opener", "info", "info", "question", "decoy"]  # viol_physical never sent
+    # how-to, intro and safe_now went as one message; viol_physical never sent
+    assert kinds == ["opener", "question", "decoy"]
     states = await app.db.fetchall("SELECT state FROM outbox WHERE participant_id = ?", (pid,))
     assert "cancelled" in {r["state"] for r in states}
 

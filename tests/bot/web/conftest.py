@@ -28,9 +28,9 @@ def desk_of(app: App) -> Dashboard:
         app.config,
         app.desk,
         wake=app.dispatcher.wake,
-        list_waves=lambda: list_waves(app.stores),
-        enrol=lambda request, actor: enrol_request(
-            app.stores, app.config, app.service.survey, request, actor
+        list_waves=lambda scope: list_waves(app.stores, scope),
+        enrol=lambda request, actor, scope: enrol_request(
+            app.stores, app.config, app.service.survey, request, actor, scope
         ),
     )
 

@@ -8,6 +8,7 @@ import httpx
 
 from bot.clock import ManualClock
 from bot.runtime.app import App
+from bot.store.scope import Scope
 from bot.web.dashboard import Dashboard
 from bot.web.security import COOKIE
 from tests.bot.conftest import START, enrol_console
@@ -30,10 +31,10 @@ async def test_csrf_missing_or_wrong_is_refused(app: App, client: httpx.AsyncCli
     for data in ({}, {"csrf": "wrong"}, {"csrf": csrf[:-1]}):
         response = await client.post(f"/staff/escalations/{code}/ack", data=data)
         assert response.status_code == 403
-    assert (await app.desk.find(code)).state == "open"
+    assert (await app.desk.find(code, Scope.installation())).state == "open"
     response = await client.post(f"/staff/escalations/{code}/ack", data={"csrf": csrf})
     assert response.status_code == 303
-    assert (await app.desk.find(code)).state == "acknowledged"
+    assert (await app.desk.find(code, Scope.installation())).state == "acknowledged"
 
 
 async def test_login_form_needs_its_csrf_token(app: App, client: httpx.AsyncClient) -> None:

@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.runtime.app import App
 from bot.runtime.serve import _until_listening, build_web
+from bot.store.scope import Scope
 from bot.web.auth import Accounts
 from tests.bot.conftest import enrol_console
 from tests.bot.escalation.conftest import last_code, say, start_t0
@@ -110,7 +111,7 @@ async def test_urgent_appears_live_is_acknowledged_and_programme_cannot_see_it(
     await page.keyboard.press("Enter")  # operable from the keyboard
     await expect(page.locator("#state")).to_have_text("acknowledged")
     await page.screenshot(path=_shot("escalation.png"), full_page=False)
-    assert (await app.desk.find(code)).acknowledged_by == "ana"
+    assert (await app.desk.find(code, Scope.installation())).acknowledged_by == "ana"
 
     await page.goto(f"{server}/staff/escalations")
     await expect(page.locator(f'tr[data-code="{code}"]')).to_contain_text("ana")

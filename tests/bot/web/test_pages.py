@@ -9,6 +9,7 @@ import httpx
 from bot.clock import ManualClock
 from bot.escalation.desk import Escalation
 from bot.runtime.app import App
+from bot.store.scope import Scope
 from bot.web.dashboard import age, queue_order
 from tests.bot.conftest import enrol_console
 from tests.bot.escalation.conftest import last_code, say, start_t0
@@ -56,7 +57,7 @@ async def test_acknowledge_note_resolve_go_through_the_desk(
     page = await client.get(f"/staff/escalations/{code}")
     assert "acknowledged" in page.text and "called her" in page.text and "ana (web)" in page.text
     await client.post(f"/staff/escalations/{code}/resolve", data={"csrf": csrf})
-    e = await app.desk.find(code)
+    e = await app.desk.find(code, Scope.installation())
     assert (e.state, e.acknowledged_by, e.resolved_by) == ("resolved", "ana", "ana")
     rows = await app.db.fetchall("SELECT actor, action FROM audit_log WHERE subject = ?", (code,))
     assert [(r[0], r[1]) for r in rows if r[0] == "ana (web)"] == [
@@ -188,7 +189,7 @@ async def test_a_rate_is_suppressed_when_fewer_than_five_completed(app: App) -> 
                 )
                 await tps.ensure(tx, pid, "T0", None)
                 await tps.update(tx, pid, "T0", state=state)
-        (demo,) = await programme_rows(app.db)
+        (demo,) = await programme_rows(app.db, Scope.installation())
         return str(demo["rates"]["T0"]["rate"])
 
     for n in range(10):

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from bot.runtime.app import App
+from bot.store.scope import Scope
 from bot.web.security import ROUTE_ROLES
 from conversations.answers import Answer
 from tests.bot.conftest import enrol_console
@@ -74,7 +75,7 @@ async def test_every_route_refused_without_login(app: App, client: httpx.AsyncCl
         else:
             assert response.status_code == 403, name
         assert SECRET_ANSWER not in response.text and pseudonym not in response.text, name
-    assert (await app.desk.find(code)).state == "open"
+    assert (await app.desk.find(code, Scope.installation())).state == "open"
 
 
 @pytest.mark.parametrize("role", ["wss", "programme", "admin"])
