@@ -32,9 +32,11 @@ from bot.datarights.scores import (
     score_violence,
 )
 from bot.datarights.suppression import (
+    COMPLEMENT,
     MIN_CELL,
     SUPPRESSED,
     cell,
+    hidden,
     partition_cells,
     rate,
     shown,
@@ -112,25 +114,33 @@ class EscalationCount:
         return str(self.count) if shown(self.count) and shown(self.women) else SUPPRESSED
 
 
-def _percent(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else SUPPRESSED
+def _percent(value: float | None, count_cell: str = "") -> str:
+    """A rate, or how it is hidden: as its count is (``count_cell``), else "<5"."""
+    if value is not None:
+        return f"{value:.0%}"
+    return COMPLEMENT if count_cell == COMPLEMENT else SUPPRESSED
+
+
+def outcome_cells(flow: Flow) -> list[dict[str, str]]:
+    """Per timepoint, the cells of its outcomes; every table repeating one of them uses these."""
+    return [partition_cells(t.outcomes) for t in flow.timepoints]
 
 
 def flow_table(flow: Flow) -> dict[str, Any]:
     """Rows of the participant flow (label, indent, a cell per timepoint) and its plot."""
-    outcome_cells = [partition_cells(t.outcomes) for t in flow.timepoints]
+    cells_at = outcome_cells(flow)
     rows: list[tuple[str, int, list[str]]] = [
         ("Planned (timepoint in her plan)", 0, [cell(t.planned) for t in flow.timepoints]),
         ("Not invited yet (not due, or held)", 1, [cell(t.not_yet_invited) for t in flow.timepoints]),
         ("Never invited (she had left before)", 1, [cell(t.never_invited) for t in flow.timepoints]),
         ("Invited (a contact went out)", 1, [cell(t.invited) for t in flow.timepoints]),
         ("Reached (she replied)", 2, [cell(t.reached) for t in flow.timepoints]),
-        *((label, 2, [cells[key] for cells in outcome_cells]) for key, label, _ in OUTCOME_ROWS),
+        *((label, 2, [cells[key] for cells in cells_at]) for key, label, _ in OUTCOME_ROWS),
     ]  # fmt: skip
     totals = [t.invited if shown(t.invited) else None for t in flow.timepoints]
     segments = [
-        (label, [t.outcomes[key] if cells[key] != SUPPRESSED else None
-                 for t, cells in zip(flow.timepoints, outcome_cells, strict=True)])
+        (label, [t.outcomes[key] if not hidden(cells[key]) else None
+                 for t, cells in zip(flow.timepoints, cells_at, strict=True)])
         for key, label, _ in OUTCOME_ROWS
     ]  # fmt: skip
     plot = stacked_plot("How each timepoint's contact ended", TIMEPOINTS, totals, segments)
@@ -140,14 +150,16 @@ def flow_table(flow: Flow) -> dict[str, Any]:
 
 def retention_table(flow: Flow) -> dict[str, Any]:
     """Completed per timepoint as a share of the enrolled and of the T0 completers."""
-    of_enrolled = [rate(t.outcomes["completed"], flow.enrolled) for t in flow.timepoints]
+    completed = [cells["completed"] for cells in outcome_cells(flow)]
+    of_enrolled = [rate(t.outcomes["completed"], flow.enrolled) if not hidden(c) else None
+                   for t, c in zip(flow.timepoints, completed, strict=True)]  # fmt: skip
     of_baseline = [rate(t.completed_with_baseline, flow.baseline_completed)
                    for t in flow.timepoints]  # fmt: skip
     rows = [
-        {"timepoint": t.timepoint, "completed": cell(t.outcomes["completed"]),
-         "of_enrolled": _percent(e), "with_baseline": cell(t.completed_with_baseline),
+        {"timepoint": t.timepoint, "completed": c,
+         "of_enrolled": _percent(e, c), "with_baseline": cell(t.completed_with_baseline),
          "of_baseline": _percent(b)}
-        for t, e, b in zip(flow.timepoints, of_enrolled, of_baseline, strict=True)
+        for t, c, e, b in zip(flow.timepoints, completed, of_enrolled, of_baseline, strict=True)
     ]  # fmt: skip
     plot = line_plot(
         "Retention: completed, share of enrolled", TIMEPOINTS, of_enrolled, 0, 1, "share"
@@ -179,8 +191,12 @@ def render_report(
     """The whole page as one string; ``safe_word_endings``: per timepoint, the paused
     timepoints whose session ended on the safe word (``bot/store/research.py``)."""
     summary = summarise(records)
-    rates: list[float | None] = [rate(s.completed, s.invited) for s in summary]
     flow = participant_flow(records, safe_word_endings)
+    cells_at = outcome_cells(flow)  # the flow's cells, so no table undoes its suppression
+    rates: list[float | None] = [
+        rate(s.completed, s.invited) if not hidden(cells["completed"]) else None
+        for s, cells in zip(summary, cells_at, strict=True)
+    ]
     env = Environment(
         loader=PackageLoader("bot.datarights", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -191,6 +207,7 @@ def render_report(
         generated=generated.strftime("%Y-%m-%d"),
         min_cell=MIN_CELL,
         suppressed=SUPPRESSED,
+        complement=COMPLEMENT,
         timepoints=TIMEPOINTS,
         follow_ups=FOLLOW_UPS,
         flow=flow_table(flow),
@@ -200,12 +217,12 @@ def render_report(
             {
                 "timepoint": s.timepoint,
                 "invited": cell(s.invited),
-                "completed": cell(s.completed),
-                "missed": cell(s.missed),
+                "completed": cells["completed"],
+                "missed": cells["missed"],
                 "withdrawn": cell(s.withdrawn),
-                "rate": _percent(r),
+                "rate": _percent(r, cells["completed"]),
             }
-            for s, r in zip(summary, rates, strict=True)
+            for s, r, cells in zip(summary, rates, cells_at, strict=True)
         ],
         rate_plot=bar_plot("Response rate (completed / invited)", list(TIMEPOINTS), rates, 1.0),
         scores=[

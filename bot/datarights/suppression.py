@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 MIN_CELL = 5
 SUPPRESSED = f"<{MIN_CELL}"
+#: A cell of ``MIN_CELL`` or more hidden so that a small one beside it cannot be worked out.
+COMPLEMENT = "*"
 
 
 def shown(n: int) -> bool:
@@ -31,11 +33,17 @@ def share(part: int, whole: int) -> float | None:
     return part / whole if shown(part) and shown(whole - part) else None
 
 
+def hidden(text: str) -> bool:
+    """Whether a table cell hides its figure (so its plot point must not be drawn)."""
+    return text in (SUPPRESSED, COMPLEMENT)
+
+
 def partition_cells(counts: Mapping[str, int]) -> dict[str, str]:
     """Cells of counts that add up to a shown total (complementary suppression)."""
-    hidden = {key for key, n in counts.items() if not shown(n)}
-    if len(hidden) == 1:
-        rest = [(n, key) for key, n in counts.items() if key not in hidden]
+    cells = {key: cell(n) for key, n in counts.items()}
+    small = [key for key, n in counts.items() if not shown(n)]
+    if len(small) == 1:
+        rest = [(n, key) for key, n in counts.items() if shown(n)]
         if rest:
-            hidden.add(min(rest)[1])
-    return {key: SUPPRESSED if key in hidden else str(n) for key, n in counts.items()}
+            cells[min(rest)[1]] = COMPLEMENT
+    return cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.datarights.flow import OUTCOME_ROWS, outcome_of, participant_flow
-from bot.datarights.suppression import SUPPRESSED, partition_cells
+from bot.datarights.suppression import COMPLEMENT, SUPPRESSED, partition_cells
 from bot.runtime.app import App
 from bot.store import timepoints as tps
 from bot.store.research import ResearchRecord, all_records, safe_word_endings
@@ -66,7 +66,7 @@ def test_safe_word_count_never_exceeds_the_paused() -> None:
 def test_a_lone_small_cell_takes_the_next_smallest_with_it() -> None:
     cells = partition_cells({"completed": 20, "missed": 7, "withdrawn": 3, "opted_out": 9})
     assert cells == {
-        "completed": "20", "missed": SUPPRESSED, "withdrawn": SUPPRESSED, "opted_out": "9",
+        "completed": "20", "missed": COMPLEMENT, "withdrawn": SUPPRESSED, "opted_out": "9",
     }  # fmt: skip
     two_small = partition_cells({"completed": 20, "missed": 2, "withdrawn": 3})
     assert two_small == {"completed": "20", "missed": SUPPRESSED, "withdrawn": SUPPRESSED}

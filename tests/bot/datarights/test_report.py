@@ -190,3 +190,25 @@ def test_changes_show_the_intervals_plotted(html: str) -> None:
     assert view["plotted"][0] == pytest.approx((-1.0, -1.0, -1.0))
     assert view["plotted"][1] is None and view["plotted"][3] is None
     assert "Change from T0 (paired, 95 % confidence intervals)" in html
+
+
+def test_a_hidden_flow_cell_stays_hidden_in_every_table() -> None:
+    """T0: 3 withdrawn, every other outcome 7 or more but 6 completed: the lone small cell
+    takes the completed with it, in the flow, the retention and the response table alike."""
+    states = {"completed": 6, "snoozed": 7, "sent": 7, "missed": 30, "withdrawn": 3,
+              "opted_out": 7, "paused": 14, "unreachable": 7, "cancelled": 7}  # fmt: skip
+    names = [state for state, n in states.items() for _ in range(n)]
+    records = [ResearchRecord(f"R-{i}", "T0", s, True, None, {}) for i, s in enumerate(names)]
+    endings = {"T0": 7}  # seven of the fourteen paused ended by the safe word
+    page = render_report("p", records, ESCALATIONS, endings, datetime(2026, 11, 24, tzinfo=UTC))
+    flow = table(page, "flow-table")
+    assert flow["Invited (a contact went out)"][0] == str(len(records))
+    assert flow["Completed"][0] == "*" and flow["Withdrawn"][0] == "&lt;5"
+    assert flow["Ended by the safe word"][0] == "7"
+    assert flow["Missed (no reply before it expired)"][0] == "30"
+    assert table(page, "retention-table")["T0"][:2] == ["*", "*"]
+    response = table(page, "response-table")["T0"]
+    assert response[:2] == [str(len(records)), "*"] and response[-1] == "*"  # rate hidden too
+    plotted = flow_table(participant_flow(records, endings))["plotted"]
+    assert dict(plotted["segments"])["Completed"][0] is None
+    assert retention_table(participant_flow(records, endings))["plotted"][0] is None
