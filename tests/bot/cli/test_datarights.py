@@ -121,6 +121,9 @@ def test_export_and_report_are_audited_and_name_no_one(programme: Path, tmp_path
         programme, "report", "--programme", "p1", "--out", str(tmp_path / "out" / "r.html")
     )
     assert code == 0, output
+    page = (tmp_path / "out" / "r.html").read_text()
+    assert 'id="flow-table"' in page and 'id="change-fear"' in page  # the flow, the intervals
+    assert 'id="enrolled">&lt;5<' in page  # one woman enrolled
     code, output = cli(programme, "export", "--programme", "p1", "--format", "xml", "--out", "x")
     assert code == 2 and "--format" in output
     code, output = cli(programme, "report", "--programme", "nope", "--out", "r.html")
