@@ -9,9 +9,19 @@ import pytest
 
 from bot.datarights.outcome_change import MEASURES, changes, paired_change, pairs_of
 from bot.datarights.paired_stats import paired_proportion_difference, t_quantile
-from bot.datarights.scores import score_anxiety, score_depression, score_fear, score_phq4
+from bot.datarights.scores import (
+    FREQUENCY,
+    PHQ,
+    PHQ_ITEMS,
+    VIOLENCE_TYPES,
+    score_anxiety,
+    score_depression,
+    score_fear,
+    score_phq4,
+)
 from bot.datarights.suppression import SUPPRESSED
 from bot.store.research import ResearchRecord
+from bot.text.surveys import load_survey
 from conversations.answers import Answer
 
 FEAR = {m.key: m for m in MEASURES}["fear"]
@@ -116,3 +126,16 @@ def test_every_measure_has_every_follow_up() -> None:
         "violence_controlling", "violence_stalking",
     ]  # fmt: skip
     assert all([c.timepoint for c in m.changes] == ["T1", "T2", "T3", "T4"] for m in found)
+
+
+def test_the_measures_read_items_the_shipped_survey_has() -> None:
+    """A renamed item or code would leave a measure silently empty."""
+    items = {i.id: i for i in load_survey().items}
+    assert (items["fear"].minimum, items["fear"].maximum) == (0, 10)
+    assert (items["feel_safe"].minimum, items["feel_safe"].maximum) == (0, 10)
+    assert items["safe_now"].type == "yesno"
+    for item in PHQ_ITEMS:
+        assert [c.code for c in items[item].effective_choices()] == list(PHQ)
+    for item in VIOLENCE_TYPES:
+        assert [c.code for c in items[item].effective_choices()] == list(FREQUENCY)
+    assert [c.code for c in items["safe_now"].effective_choices()] == ["yes", "no"]
