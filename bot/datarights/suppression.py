@@ -10,7 +10,7 @@ equations taken together (checked with exact linear algebra). Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 MIN_CELL = 5
@@ -49,12 +49,17 @@ def lines(cells: Sequence[Sequence[int]], *, column_totals: bool = False) -> lis
 
 
 def suppress(
-    cells: Sequence[Sequence[int]], *, column_totals: bool = False, min_cell: int = MIN_CELL
+    cells: Sequence[Sequence[int]],
+    *,
+    column_totals: bool = False,
+    min_cell: int = MIN_CELL,
+    also: Iterable[Position] = (),
 ) -> frozenset[Position]:
-    """The positions to hide: every entry under ``min_cell`` and enough others to protect them."""
+    """The positions to hide: every entry under ``min_cell``, those in ``also`` (a figure
+    shown beside this one), and enough others to protect them."""
     table = entries(cells, column_totals=column_totals)
     equations = lines(cells, column_totals=column_totals)
-    hidden = {p for p, value in table.items() if value < min_cell}
+    hidden = {p for p, value in table.items() if value < min_cell} | set(also)
     while True:
         exposed = _exposed_line(equations, table, hidden, min_cell)
         if exposed is None:

@@ -78,3 +78,8 @@ def test_columns_are_protected_as_rows_are() -> None:
     assert (0, 0) in hidden
     assert any(p in hidden for p in ((1, 0), (2, 0)))  # a second hidden cell in its column
     assert any(p in hidden for p in ((0, 1),))  # and in its row
+
+
+def test_positions_hidden_elsewhere_are_hidden_and_protected_here() -> None:
+    hidden = suppress([[40, 30, 20]], also=[(0, 0)])
+    assert hidden == {(0, 0), (0, 2)}
