@@ -110,16 +110,16 @@ def _determined(equations: Sequence[list[Position]], hidden: set[Position]) -> P
             row[index[line[-1]]] -= 1
         if any(row):
             matrix.append(row)
-    basis = row_echelon(matrix)
-    for p in unknowns:
-        unit = [Fraction(int(k == index[p])) for k in range(len(unknowns))]
-        if len(row_echelon([*basis, unit])) == len(basis):
-            return p
+    # In reduced row echelon form a unit vector is in the span iff it is one of the rows.
+    for row in row_echelon(matrix):
+        found = [k for k, value in enumerate(row) if value]
+        if len(found) == 1:
+            return unknowns[found[0]]
     return None
 
 
 def row_echelon(matrix: Sequence[Sequence[Fraction]]) -> list[list[Fraction]]:
-    """The non-zero rows of ``matrix`` reduced (Gaussian elimination, exact)."""
+    """The non-zero rows of ``matrix`` in reduced row echelon form (Gauss-Jordan, exact)."""
     rows = [list(r) for r in matrix]
     out: list[list[Fraction]] = []
     width = len(rows[0]) if rows else 0
