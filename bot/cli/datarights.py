@@ -23,6 +23,7 @@ from bot.cli.common import (
     out,
     run,
 )
+from bot.cli.network_report import write_network_report
 from bot.config import Config
 from bot.datarights.access import default_actor, log_access
 from bot.datarights.actions import erase, withdraw
@@ -227,14 +228,26 @@ async def _export(cfg: Config, request: ExportRequest, actor: str) -> None:
 
 
 def report_command(
-    programme: str = typer.Option(..., "--programme", help="Programme name."),
+    programme: str | None = typer.Option(None, "--programme", help="Programme name."),
     out_file: str = typer.Option(..., "--out", help="The HTML file to write."),
+    network: bool = typer.Option(
+        False, "--network", help="The pooled report of every programme that pools, instead."
+    ),
     by: str | None = ByOption,
     config: str | None = ConfigOption,
 ) -> None:
     """Outcome report: one self-contained HTML page; cells under 5 women suppressed."""
     cfg = config_or_exit(config)
-    run(lambda: _report(cfg, programme, Path(out_file), by or default_actor()))
+    actor = by or default_actor()
+    if network:
+        if programme is not None:
+            fail("give --programme NAME or --network, not both")
+        run(lambda: write_network_report(cfg, Path(out_file), actor))
+        return
+    if programme is None:
+        fail("--programme NAME is required (or --network for the pooled report)")
+    name = programme
+    run(lambda: _report(cfg, name, Path(out_file), actor))
 
 
 async def _report(cfg: Config, name: str, out_file: Path, actor: str) -> None:

@@ -23,7 +23,7 @@ from bot.datarights.scores import (
     score_safe_now,
     violence_of,
 )
-from bot.datarights.suppression import SUPPRESSED, share, shown
+from bot.datarights.small_numbers import SUPPRESSED, share, shown
 from bot.store.research import ResearchRecord
 from conversations.survey import TIMEPOINTS
 

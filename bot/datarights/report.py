@@ -1,7 +1,7 @@
 """Outcome report: one self-contained HTML page with tables and plots, no one identifiable.
 
 Every count, rate or mean based on fewer than ``MIN_CELL`` women is suppressed: shown
-as "<5" in tables and left out of plots (``bot/datarights/suppression.py``). Every plot
+as "<5" in tables and left out of plots (``bot/datarights/small_numbers.py``). Every plot
 is a matplotlib PNG embedded as base64, with alt text and a table of the same figures
 (screen readers); the page loads nothing from anywhere.
 """
@@ -17,9 +17,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.datarights.export import summarise
-from bot.datarights.flow import OUTCOME_ROWS, Flow, participant_flow
+from bot.datarights.flow import participant_flow
+from bot.datarights.flow_tables import flow_cells, flow_table, percent, retention_table
 from bot.datarights.outcome_change import FOLLOW_UPS, MeasureChange, changes
-from bot.datarights.report_plots import bar_plot, interval_plot, line_plot, stacked_plot
+from bot.datarights.report_plots import bar_plot, interval_plot, line_plot
 from bot.datarights.scores import (
     FREQUENCY,
     PHQ,
@@ -31,13 +32,12 @@ from bot.datarights.scores import (
     score_safe,
     score_violence,
 )
-from bot.datarights.suppression import (
+from bot.datarights.small_numbers import (
     COMPLEMENT,
     MIN_CELL,
     SUPPRESSED,
     cell,
     hidden,
-    partition_cells,
     rate,
     shown,
 )
@@ -114,59 +114,6 @@ class EscalationCount:
         return str(self.count) if shown(self.count) and shown(self.women) else SUPPRESSED
 
 
-def _percent(value: float | None, count_cell: str = "") -> str:
-    """A rate, or how it is hidden: as its count is (``count_cell``), else "<5"."""
-    if value is not None:
-        return f"{value:.0%}"
-    return COMPLEMENT if count_cell == COMPLEMENT else SUPPRESSED
-
-
-def outcome_cells(flow: Flow) -> list[dict[str, str]]:
-    """Per timepoint, the cells of its outcomes; every table repeating one of them uses these."""
-    return [partition_cells(t.outcomes) for t in flow.timepoints]
-
-
-def flow_table(flow: Flow) -> dict[str, Any]:
-    """Rows of the participant flow (label, indent, a cell per timepoint) and its plot."""
-    cells_at = outcome_cells(flow)
-    rows: list[tuple[str, int, list[str]]] = [
-        ("Planned (timepoint in her plan)", 0, [cell(t.planned) for t in flow.timepoints]),
-        ("Not invited yet (not due, or held)", 1, [cell(t.not_yet_invited) for t in flow.timepoints]),
-        ("Never invited (she had left before)", 1, [cell(t.never_invited) for t in flow.timepoints]),
-        ("Invited (a contact went out)", 1, [cell(t.invited) for t in flow.timepoints]),
-        ("Reached (she replied)", 2, [cell(t.reached) for t in flow.timepoints]),
-        *((label, 2, [cells[key] for cells in cells_at]) for key, label, _ in OUTCOME_ROWS),
-    ]  # fmt: skip
-    totals = [t.invited if shown(t.invited) else None for t in flow.timepoints]
-    segments = [
-        (label, [t.outcomes[key] if not hidden(cells[key]) else None
-                 for t, cells in zip(flow.timepoints, cells_at, strict=True)])
-        for key, label, _ in OUTCOME_ROWS
-    ]  # fmt: skip
-    plot = stacked_plot("How each timepoint's contact ended", TIMEPOINTS, totals, segments)
-    plotted = {"totals": totals, "segments": segments}
-    return {"enrolled": cell(flow.enrolled), "rows": rows, "plot": plot, "plotted": plotted}
-
-
-def retention_table(flow: Flow) -> dict[str, Any]:
-    """Completed per timepoint as a share of the enrolled and of the T0 completers."""
-    completed = [cells["completed"] for cells in outcome_cells(flow)]
-    of_enrolled = [rate(t.outcomes["completed"], flow.enrolled) if not hidden(c) else None
-                   for t, c in zip(flow.timepoints, completed, strict=True)]  # fmt: skip
-    of_baseline = [rate(t.completed_with_baseline, flow.baseline_completed)
-                   for t in flow.timepoints]  # fmt: skip
-    rows = [
-        {"timepoint": t.timepoint, "completed": c,
-         "of_enrolled": _percent(e, c), "with_baseline": cell(t.completed_with_baseline),
-         "of_baseline": _percent(b)}
-        for t, c, e, b in zip(flow.timepoints, completed, of_enrolled, of_baseline, strict=True)
-    ]  # fmt: skip
-    plot = line_plot(
-        "Retention: completed, share of enrolled", TIMEPOINTS, of_enrolled, 0, 1, "share"
-    )
-    return {"rows": rows, "plot": plot, "plotted": of_enrolled}
-
-
 def change_view(found: MeasureChange) -> dict[str, Any]:
     measure = found.measure
     factor = 100.0 if measure.binary else 1.0  # a share's change is drawn in percentage points
@@ -192,10 +139,10 @@ def render_report(
     timepoints whose session ended on the safe word (``bot/store/research.py``)."""
     summary = summarise(records)
     flow = participant_flow(records, safe_word_endings)
-    cells_at = outcome_cells(flow)  # the flow's cells, so no table undoes its suppression
+    cells = flow_cells(flow)  # the flow's protected cells: no table may undo them
     rates: list[float | None] = [
-        rate(s.completed, s.invited) if not hidden(cells["completed"]) else None
-        for s, cells in zip(summary, cells_at, strict=True)
+        None if hidden(c["completed"]) else rate(s.completed, s.invited)
+        for s, c in zip(summary, cells.outcomes, strict=True)
     ]
     env = Environment(
         loader=PackageLoader("bot.datarights", "templates"),
@@ -210,19 +157,19 @@ def render_report(
         complement=COMPLEMENT,
         timepoints=TIMEPOINTS,
         follow_ups=FOLLOW_UPS,
-        flow=flow_table(flow),
-        retention=retention_table(flow),
+        flow=flow_table(flow, cells),
+        retention=retention_table(flow, cells),
         changes=[change_view(c) for c in changes(records)],
         summary=[
             {
                 "timepoint": s.timepoint,
-                "invited": cell(s.invited),
-                "completed": cells["completed"],
-                "missed": cells["missed"],
-                "withdrawn": cell(s.withdrawn),
-                "rate": _percent(r, cells["completed"]),
+                "invited": cells.invited(i),
+                "completed": c["completed"],
+                "missed": c["missed"],
+                "withdrawn": COMPLEMENT if c["withdrawn"] == COMPLEMENT else cell(s.withdrawn),
+                "rate": percent(r, c["completed"]),
             }
-            for s, r, cells in zip(summary, rates, cells_at, strict=True)
+            for i, (s, r, c) in enumerate(zip(summary, rates, cells.outcomes, strict=True))
         ],
         rate_plot=bar_plot("Response rate (completed / invited)", list(TIMEPOINTS), rates, 1.0),
         scores=[

@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from bot.datarights.suppression import SUPPRESSED
+from bot.datarights.small_numbers import SUPPRESSED
 
 PURPLE, TEAL, GREY = "#5b3f8c", "#2f7f7a", "#bbbbbb"
 PALETTE = ("#2f7f7a", "#d9a441", "#5b3f8c", "#c4553b", "#6b8fb3", "#8a6d3b", "#3b8a5a", "#b35c8f")

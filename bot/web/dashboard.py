@@ -54,7 +54,8 @@ NAV = (("queue", "/staff/escalations", N_("Escalations")),
        ("participants", "/staff/participants", N_("Participants")),
        ("programmes", "/staff/programmes", N_("Programmes")),
        ("waves", "/staff/waves", N_("Waves")), ("enrol", "/staff/enrol", N_("Enrol")),
-       ("staff", "/staff/staff", N_("Staff")), ("audit", "/staff/audit", N_("Audit log")))  # fmt: skip
+       ("staff", "/staff/staff", N_("Staff")), ("audit", "/staff/audit", N_("Audit log")),
+       ("network", "/staff/network", N_("Network report")))  # fmt: skip
 
 
 def age(now: datetime, then: datetime) -> str:
@@ -149,6 +150,7 @@ class Dashboard:
                 r("/staff", "staff", self.staff_page),
                 r("/staff/{member}/{action}", "staff_change", self.staff_change, "POST"),
                 r("/audit", "audit", self.audit),
+                r("/network", "network", self.network),
             ]
         )
 
@@ -196,6 +198,8 @@ class Dashboard:
             return await self.login_page(request, str(exc), 401)
         web = await self.accounts.session(session_id)
         target = "/staff/" if web and web.stage == "full" else "/staff/totp"
+        if web and web.stage == "full" and web.staff.role == "network":
+            target = "/staff/network"  # her only page: the desk's home is not hers
         response = RedirectResponse(target, status_code=303)
         set_session_cookie(response, request, session_id, self.config.web.secure_cookies)
         response.delete_cookie(LOGIN_CSRF, path="/staff/")
@@ -349,6 +353,10 @@ class Dashboard:
             return self.render("error.html", web, 404, message=N_("No such page."))
         await self.accounts.admin_change(name, action, f"{web.staff.name} (web)")
         return RedirectResponse("/staff/staff", status_code=303)
+
+    async def network(self, request: Request, web: WebSession) -> Response:
+        tables = await pages.network_tables(self.stores, web.staff.name)
+        return self.render("network.html", web, tables=tables)
 
     async def audit(self, request: Request, web: WebSession) -> Response:
         return self.render(

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from markupsafe import Markup
+
 from bot.config import Config
 from bot.datarights.access import log_access
+from bot.datarights.network_report import network_report, render_network_tables
 from bot.datarights.report import SUPPRESSED, cell, escalation_counts, rate, render_report
 from bot.enrolment.requests import (
     CHANNELS,
@@ -187,6 +190,15 @@ async def programme_rows(db: Database, scope: Scope) -> list[dict[str, Any]]:
         shown_rate = f"{round(100 * share)} %" if share is not None else SUPPRESSED
         entry["rates"][c.timepoint] = {"planned": cell(c.planned), "rate": shown_rate}
     return list(found.values())
+
+
+async def network_tables(stores: Stores, by: str) -> Markup:
+    """The pooled network report's tables (every pooling programme, small cells protected);
+    audited."""
+    report = await network_report(stores.db, stores.ring, stores.programmes)
+    await log_access(stores.db, stores.clock, f"{by} (web)", "network_report", "network",
+                     f"dashboard, {len(report.programmes)} programme(s)")  # fmt: skip
+    return render_network_tables(report, stores.clock.now())
 
 
 async def report_html(stores: Stores, name: str, by: str, scope: Scope) -> str | None:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.web.auth import Accounts, WebSession
 
 WSS, PROGRAMME, ADMIN = "wss", "programme", "admin"
-#: Reach no individual row: no page of the desk shows them anything yet (issue 18).
+#: Reach no individual row: ``network`` sees the pooled report only, ``operator`` no page.
 OPERATOR, NETWORK = "operator", "network"
 #: None: no login needed. Otherwise the roles that may use the route (server-side, always).
 ROUTE_ROLES: dict[str, frozenset[str] | None] = {
@@ -44,6 +44,7 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "staff": frozenset({ADMIN}),
     "staff_change": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
+    "network": frozenset({NETWORK}),  # the pooled report: the network role's only page
 }
 #: Roles that may see a participant's answers (every view is audited).
 ANSWER_ROLES = frozenset({WSS})

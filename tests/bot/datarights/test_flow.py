@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.datarights.flow import OUTCOME_ROWS, outcome_of, participant_flow
-from bot.datarights.suppression import COMPLEMENT, SUPPRESSED, partition_cells
+from bot.datarights.small_numbers import COMPLEMENT, SUPPRESSED, protect_two, protected_cells
 from bot.runtime.app import App
 from bot.store import timepoints as tps
 from bot.store.research import ResearchRecord, all_records, safe_word_endings
@@ -64,13 +64,26 @@ def test_safe_word_count_never_exceeds_the_paused() -> None:
 
 
 def test_a_lone_small_cell_takes_the_next_smallest_with_it() -> None:
-    cells = partition_cells({"completed": 20, "missed": 7, "withdrawn": 3, "opted_out": 9})
-    assert cells == {
-        "completed": "20", "missed": COMPLEMENT, "withdrawn": SUPPRESSED, "opted_out": "9",
-    }  # fmt: skip
-    two_small = partition_cells({"completed": 20, "missed": 2, "withdrawn": 3})
-    assert two_small == {"completed": "20", "missed": SUPPRESSED, "withdrawn": SUPPRESSED}
-    assert partition_cells({"completed": 20, "missed": 7}) == {"completed": "20", "missed": "7"}
+    # completed, missed, withdrawn, opted out; their total (39) last
+    line = [20, 7, 3, 9]
+    stage_hidden, hide = protect_two([0, 0, 39], 2, line)
+    assert protected_cells(line, hide) == ["20", COMPLEMENT, SUPPRESSED, "9", "39"]
+    assert protected_cells([0, 0, 39], stage_hidden) == [SUPPRESSED, SUPPRESSED, "39", "39"]
+    # two small ones adding up to 5 protect each other; a zero names no one and protects none
+    assert protected_cells([20, 2, 3], protect_two([0, 0, 25], 2, [20, 2, 3])[1]) == [
+        "20", SUPPRESSED, SUPPRESSED, "25",
+    ]  # fmt: skip
+    assert protected_cells([20, 7, 0], protect_two([0, 0, 27], 2, [20, 7, 0])[1]) == [
+        "20", "7", SUPPRESSED, "27",
+    ]  # fmt: skip
+
+
+def test_an_invited_count_hidden_in_one_line_is_hidden_in_the_other() -> None:
+    # stages: 3 not yet, 40 never, 6 invited: the 3 takes the 6 with it, so the invited
+    # total of the outcome line (6 completed) must go too, and with it the completed 6
+    stage_hidden, ends_hidden = protect_two([3, 40, 6], 2, [6, 0])
+    assert protected_cells([3, 40, 6], stage_hidden) == [SUPPRESSED, "40", COMPLEMENT, "49"]
+    assert protected_cells([6, 0], ends_hidden) == [COMPLEMENT, SUPPRESSED, COMPLEMENT]
 
 
 async def test_flow_from_a_seeded_database(app: App) -> None:

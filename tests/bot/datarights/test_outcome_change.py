@@ -19,7 +19,7 @@ from bot.datarights.scores import (
     score_fear,
     score_phq4,
 )
-from bot.datarights.suppression import SUPPRESSED
+from bot.datarights.small_numbers import SUPPRESSED
 from bot.store.research import ResearchRecord
 from bot.text.surveys import load_survey
 from conversations.answers import Answer

@@ -12,16 +12,15 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.datarights.flow import participant_flow
+from bot.datarights.flow import Flow, participant_flow
+from bot.datarights.flow_tables import flow_cells, flow_table, retention_table
 from bot.datarights.outcome_change import changes
 from bot.datarights.report import (
     SUPPRESSED,
     EscalationCount,
     Point,
     change_view,
-    flow_table,
     render_report,
-    retention_table,
     score_phq4,
     score_violence,
     scores,
@@ -29,7 +28,8 @@ from bot.datarights.report import (
 from bot.store.research import ResearchRecord
 from conversations.answers import Answer
 
-#: Women answering per timepoint: T2 has 4 (suppressed), T1 exactly 5 (shown).
+#: Women answering per timepoint (of 12; the rest missed it): T2 has 4 (suppressed), T1
+#: exactly 5 (shown).
 WOMEN = {"T0": 7, "T1": 5, "T2": 4, "T3": 6, "T4": 3}
 
 
@@ -53,7 +53,7 @@ def answers(i: int, tp: str) -> dict[str, Answer]:
 def records() -> list[ResearchRecord]:
     out = []
     for tp, n in WOMEN.items():
-        for i in range(8):
+        for i in range(12):
             if i < n:
                 out.append(
                     ResearchRecord(f"R-{i}", tp, "completed", True, "2026-W48", answers(i, tp))
@@ -125,10 +125,11 @@ def test_small_numbers_are_suppressed(html: str) -> None:
     response = html.split('id="response-table"', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr><td>(T\d)</td>(.*?)</tr>", response)
     table = {tp: re.findall(r"<td>(.*?)</td>", cells) for tp, cells in rows}
-    # invited, completed, missed, withdrawn, rate
-    assert table["T0"] == ["8", "7", "&lt;5", "&lt;5", "88%"]
-    assert table["T1"] == ["8", "5", "&lt;5", "&lt;5", "62%"]
-    assert table["T2"] == ["8", "&lt;5", "&lt;5", "&lt;5", "&lt;5"]
+    # invited, completed, missed, withdrawn, rate. T2: 4 completed, and the 8 who missed it
+    # hidden with them, or 12 - 8 would give the 4 away
+    assert table["T0"] == ["12", "7", "5", "&lt;5", "58%"]
+    assert table["T1"] == ["12", "5", "7", "&lt;5", "42%"]
+    assert table["T2"] == ["12", "&lt;5", "–", "&lt;5", "&lt;5"]
     assert "<td>HIGH</td><td>9</td>" in html
     assert "<td>URGENT</td><td>&lt;5</td>" in html
     assert "<td>ROUTINE</td><td>&lt;5</td>" in html  # 7 escalations but only 4 women
@@ -146,6 +147,10 @@ def test_scores() -> None:
 
 def test_report_shows_no_ids(html: str) -> None:
     assert "R-0" not in html  # not even research ids (pseudonyms: see tests/bot/cli)
+
+
+def tables_of(flow: Flow) -> tuple[Flow, object]:
+    return flow, flow_cells(flow)
 
 
 def table(html: str, table_id: str) -> dict[str, list[str]]:
@@ -167,18 +172,20 @@ def test_every_plot_has_alt_text_and_a_table_of_its_figures(html: str) -> None:
 
 def test_the_flow_shows_the_flow_and_hides_small_cells(html: str) -> None:
     flow = table(html, "flow-table")
-    assert 'id="enrolled">8<' in html
-    assert flow["Invited (a contact went out)"] == ["8", "8", "8", "8", "8"]
-    assert flow["Completed"] == ["7", "5", "&lt;5", "6", "&lt;5"]  # T2: 4 women
-    assert flow["Missed (no reply before it expired)"] == ["&lt;5"] * 4 + ["5"]
-    plotted = flow_table(participant_flow(records(), {}))["plotted"]
+    assert 'id="enrolled">12<' in html
+    assert flow["Invited (a contact went out)"] == ["12"] * 5
+    assert flow["Completed"] == ["7", "5", "&lt;5", "6", "&lt;5"]  # T2, T4: 4 and 3 women
+    assert flow["Missed (no reply before it expired)"] == ["5", "7", "–", "6", "–"]
+    plotted = flow_table(*tables_of(participant_flow(records(), {})))["plotted"]
     completed = dict(plotted["segments"])["Completed"]
     assert completed == [7, 5, None, 6, None]  # the cell of 4 is no plot point
+    missed = dict(plotted["segments"])["Missed (no reply before it expired)"]
+    assert missed == [5, 7, None, 6, None]  # nor the 8 hidden to protect it
     retention = table(html, "retention-table")
-    assert retention["T1"] == ["5", "62%", "5", "71%"]  # of 8 enrolled, of 7 at T0
+    assert retention["T1"] == ["5", "42%", "5", "71%"]  # of 12 enrolled, of 7 at T0
     assert retention["T2"] == ["&lt;5"] * 4
-    shares = retention_table(participant_flow(records(), {}))["plotted"]
-    assert shares == [7 / 8, 5 / 8, None, 6 / 8, None]
+    shares = retention_table(*tables_of(participant_flow(records(), {})))["plotted"]
+    assert shares == [7 / 12, 5 / 12, None, 6 / 12, None]
 
 
 def test_changes_show_the_intervals_plotted(html: str) -> None:
@@ -203,12 +210,12 @@ def test_a_hidden_flow_cell_stays_hidden_in_every_table() -> None:
     page = render_report("p", records, ESCALATIONS, endings, datetime(2026, 11, 24, tzinfo=UTC))
     flow = table(page, "flow-table")
     assert flow["Invited (a contact went out)"][0] == str(len(records))
-    assert flow["Completed"][0] == "*" and flow["Withdrawn"][0] == "&lt;5"
+    assert flow["Completed"][0] == "–" and flow["Withdrawn"][0] == "&lt;5"
     assert flow["Ended by the safe word"][0] == "7"
     assert flow["Missed (no reply before it expired)"][0] == "30"
-    assert table(page, "retention-table")["T0"][:2] == ["*", "*"]
+    assert table(page, "retention-table")["T0"][:2] == ["–", "–"]
     response = table(page, "response-table")["T0"]
-    assert response[:2] == [str(len(records)), "*"] and response[-1] == "*"  # rate hidden too
-    plotted = flow_table(participant_flow(records, endings))["plotted"]
+    assert response[:2] == [str(len(records)), "–"] and response[-1] == "–"  # rate hidden too
+    plotted = flow_table(*tables_of(participant_flow(records, endings)))["plotted"]
     assert dict(plotted["segments"])["Completed"][0] is None
-    assert retention_table(participant_flow(records, endings))["plotted"][0] is None
+    assert retention_table(*tables_of(participant_flow(records, endings)))["plotted"][0] is None

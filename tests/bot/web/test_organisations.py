@@ -118,6 +118,10 @@ async def test_staff_of_a_see_no_row_of_b_and_get_404_on_bs_objects(
             # she typed B's name: the answer is the one for a name that does not exist
             assert response.status_code == 400 and "no programme named" in seen
             seen = seen.replace(B_PROGRAMME, "")
+        if name == "network" and role == "network":
+            # the pooled report names every pooling programme; its figures are protected
+            # (tests/bot/datarights/test_network_report.py)
+            seen = seen.replace(B_PROGRAMME, "")
         for marker in markers:
             assert marker not in seen, (role, name, marker)
         allowed = role in (ROUTE_ROLES.get(name) or ())

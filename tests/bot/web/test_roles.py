@@ -44,6 +44,7 @@ def requests(code: str, pseudonym: str) -> dict[str, tuple[str, str]]:
         "staff": ("GET", "/staff/staff"),
         "staff_change": ("POST", "/staff/staff/nobody/unlock"),
         "audit": ("GET", "/staff/audit"),
+        "network": ("GET", "/staff/network"),
     }
 
 
