@@ -17,6 +17,7 @@ from bot.datarights.small_numbers import (
     SUPPRESSED,
     cell,
     hidden,
+    nested_cell,
     protect_two,
     protected_cells,
     rate,
@@ -66,7 +67,11 @@ def flow_table(flow: Flow, cells: FlowCells) -> dict[str, Any]:
         ("Not invited yet (not due, or held)", 1, list(stage[NOT_YET])),
         ("Never invited (she had left before)", 1, list(stage[NEVER])),
         ("Invited (a contact went out)", 1, list(stage[INVITED])),
-        ("Reached (she replied)", 2, [cell(t.reached) for t in flow.timepoints]),
+        (
+            "Reached (she replied)",
+            2,
+            [nested_cell(t.reached, [t.invited, t.outcomes["completed"]]) for t in flow.timepoints],
+        ),
         *((label, 2, [c[key] for c in cells.outcomes]) for key, label, _ in OUTCOME_ROWS),
     ]
     totals = [
@@ -87,13 +92,17 @@ def retention_table(flow: Flow, cells: FlowCells) -> dict[str, Any]:
     completed = [c["completed"] for c in cells.outcomes]
     of_enrolled = [None if hidden(c) else rate(t.outcomes["completed"], flow.enrolled)
                    for t, c in zip(flow.timepoints, completed, strict=True)]  # fmt: skip
-    of_baseline = [rate(t.completed_with_baseline, flow.baseline_completed)
-                   for t in flow.timepoints]  # fmt: skip
+    with_baseline = [
+        nested_cell(t.completed_with_baseline, [t.outcomes["completed"], flow.baseline_completed])
+        for t in flow.timepoints
+    ]
+    of_baseline = [None if hidden(w) else rate(t.completed_with_baseline, flow.baseline_completed)
+                   for t, w in zip(flow.timepoints, with_baseline, strict=True)]  # fmt: skip
     rows = [
-        {"timepoint": t.timepoint, "completed": c,
-         "of_enrolled": percent(e, c), "with_baseline": cell(t.completed_with_baseline),
-         "of_baseline": percent(b)}
-        for t, c, e, b in zip(flow.timepoints, completed, of_enrolled, of_baseline, strict=True)
+        {"timepoint": t.timepoint, "completed": c, "of_enrolled": percent(e, c),
+         "with_baseline": w, "of_baseline": percent(b, w)}
+        for t, c, e, w, b in zip(flow.timepoints, completed, of_enrolled, with_baseline,
+                                 of_baseline, strict=True)
     ]  # fmt: skip
     plot = line_plot(
         "Retention: completed, share of enrolled", TIMEPOINTS, of_enrolled, 0, 1, "share"

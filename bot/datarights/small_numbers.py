@@ -15,7 +15,7 @@ SUPPRESSED = f"<{MIN_CELL}"
 #: A figure of ``MIN_CELL`` or more hidden so that a small one cannot be worked out.
 COMPLEMENT = "–"
 
-__all__ = ["COMPLEMENT", "MIN_CELL", "SUPPRESSED", "cell", "hidden", "protect_line",
+__all__ = ["COMPLEMENT", "MIN_CELL", "SUPPRESSED", "cell", "hidden", "nested_cell", "protect_line",
            "protect_two", "protected_cells", "rate", "share", "shown"]  # fmt: skip
 
 
@@ -35,6 +35,16 @@ def rate(part: int, whole: int) -> float | None:
 def share(part: int, whole: int) -> float | None:
     """A yes/no proportion: None unless both the yes and the no side have ``MIN_CELL`` women."""
     return part / whole if shown(part) and shown(whole - part) else None
+
+
+def nested_cell(part: int, others: Sequence[int]) -> str:
+    """A count shown beside counts that hold it or that it holds (``others``): hidden when
+    small, or (``COMPLEMENT``) when a difference from one of them would be a small group."""
+    if not shown(part):
+        return SUPPRESSED
+    if any(0 < abs(other - part) < MIN_CELL for other in others):
+        return COMPLEMENT
+    return str(part)
 
 
 def hidden(text: str) -> bool:

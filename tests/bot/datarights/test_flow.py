@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.datarights.flow import OUTCOME_ROWS, outcome_of, participant_flow
-from bot.datarights.small_numbers import COMPLEMENT, SUPPRESSED, protect_two, protected_cells
+from bot.datarights.small_numbers import (
+    COMPLEMENT,
+    SUPPRESSED,
+    nested_cell,
+    protect_two,
+    protected_cells,
+)
 from bot.runtime.app import App
 from bot.store import timepoints as tps
 from bot.store.research import ResearchRecord, all_records, safe_word_endings
@@ -76,6 +82,12 @@ def test_a_lone_small_cell_takes_the_next_smallest_with_it() -> None:
     assert protected_cells([20, 7, 0], protect_two([0, 0, 27], 2, [20, 7, 0])[1]) == [
         "20", "7", SUPPRESSED, "27",
     ]  # fmt: skip
+
+
+def test_a_count_nested_in_shown_ones_hides_a_small_difference() -> None:
+    assert nested_cell(20, [20, 30]) == "20"  # differences 0 and 10 name no small group
+    assert nested_cell(20, [23, 30]) == COMPLEMENT  # 3 women replied but did not complete
+    assert nested_cell(4, [4]) == SUPPRESSED
 
 
 def test_an_invited_count_hidden_in_one_line_is_hidden_in_the_other() -> None:

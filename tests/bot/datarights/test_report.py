@@ -182,7 +182,9 @@ def test_the_flow_shows_the_flow_and_hides_small_cells(html: str) -> None:
     missed = dict(plotted["segments"])["Missed (no reply before it expired)"]
     assert missed == [5, 7, None, 6, None]  # nor the 8 hidden to protect it
     retention = table(html, "retention-table")
-    assert retention["T1"] == ["5", "42%", "5", "71%"]  # of 12 enrolled, of 7 at T0
+    # 5 (6) of the 7 T0 completers would tell that 2 (1) of them did not complete T1 (T3)
+    assert retention["T1"] == ["5", "42%", "–", "–"]
+    assert retention["T3"] == ["6", "50%", "–", "–"]
     assert retention["T2"] == ["&lt;5"] * 4
     shares = retention_table(*tables_of(participant_flow(records(), {})))["plotted"]
     assert shares == [7 / 12, 5 / 12, None, 6 / 12, None]
@@ -219,3 +221,17 @@ def test_a_hidden_flow_cell_stays_hidden_in_every_table() -> None:
     plotted = flow_table(*tables_of(participant_flow(records, endings)))["plotted"]
     assert dict(plotted["segments"])["Completed"][0] is None
     assert retention_table(*tables_of(participant_flow(records, endings)))["plotted"][0] is None
+
+
+def test_retention_of_baseline_completers() -> None:
+    """20 complete T0; the first 15 of them T1, and 5 who missed T0 complete T1 too."""
+    records = [
+        *(ResearchRecord(f"R-{i}", "T0", "completed" if i < 20 else "missed", True, None, {})
+          for i in range(30)),
+        *(ResearchRecord(f"R-{i}", "T1", "completed" if i < 15 or i >= 25 else "missed", True,
+                         None, {}) for i in range(30)),
+    ]  # fmt: skip
+    page = render_report("p", records, ESCALATIONS, {}, datetime(2026, 11, 24, tzinfo=UTC))
+    retention = table(page, "retention-table")
+    assert retention["T0"] == ["20", "67%", "20", "100%"]
+    assert retention["T1"] == ["20", "67%", "15", "75%"]  # 15 of the 20 T0 completers
