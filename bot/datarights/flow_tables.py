@@ -65,7 +65,7 @@ def flow_table(flow: Flow, cells: FlowCells) -> dict[str, Any]:
     rows: list[tuple[str, int, list[str]]] = [
         ("Planned (timepoint in her plan)", 0, list(stage[PLANNED])),
         ("Not invited yet (not due, or held)", 1, list(stage[NOT_YET])),
-        ("Never invited (she had left before)", 1, list(stage[NEVER])),
+        ("Never invited (she had left, or it was cancelled)", 1, list(stage[NEVER])),
         ("Invited (a contact went out)", 1, list(stage[INVITED])),
         (
             "Reached (she replied)",
