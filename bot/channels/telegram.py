@@ -31,6 +31,7 @@ from bot.channels import telegram_keyboards as kb
 from bot.channels.base import (
     STAFF_ALERT_KIND,
     Limits,
+    Pace,
     PermanentError,
     Rendered,
     TransientError,
@@ -102,6 +103,7 @@ class TelegramChannel:
         self.limits = Limits(
             per_second=config.max_per_second * RATE_MARGIN,
             per_address_per_second=config.max_per_chat_per_second * RATE_MARGIN,
+            per_address_burst=float(config.chat_burst),
         )
         self._pool_size = pool_size
         self._read_timeout = read_timeout
@@ -176,6 +178,11 @@ class TelegramChannel:
 
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:
         """Delete her chat's messages in batches; missing or too old ones count as gone."""
+        return await self.delete_paced(address, refs, _no_pace)
+
+    async def delete_paced(self, address: str, refs: Sequence[str], pace: Pace) -> set[str]:
+        """``delete`` in ``deleteMessages`` calls of up to 100 ids, ``pace`` awaited before
+        each call (and before each one-by-one fallback call)."""
         ids = sorted({int(r) for r in refs if r.lstrip("-").isdigit()})
         gone = {r for r in refs if not r.lstrip("-").isdigit()}  # not a Telegram id: nothing to do
         if not ids:
@@ -187,7 +194,7 @@ class TelegramChannel:
         for start in range(0, len(targets), DELETE_BATCH):
             batch = targets[start : start + DELETE_BATCH]
             try:
-                await self._delete_batch(chat, batch, recorded)
+                await self._delete_batch(chat, batch, recorded, pace)
             except TransientError:
                 if not deleted:
                     raise
@@ -195,21 +202,25 @@ class TelegramChannel:
             deleted.update(batch)
         return gone | {r for r in refs if r.lstrip("-").isdigit() and int(r) in deleted}
 
-    async def _delete_batch(self, chat: int, batch: list[int], recorded: set[int]) -> None:
+    async def _delete_batch(
+        self, chat: int, batch: list[int], recorded: set[int], pace: Pace
+    ) -> None:
         bot = await self._mapped_bot()
         try:
+            await pace()
             await bot.delete_messages(chat_id=chat, message_ids=batch)
             return
         except Forbidden:
             log.warning("cannot delete %d message(s): the bot is blocked", len(batch))
             return
         except BadRequest:
-            pass  # e.g. none of them exists any more: fall back to one by one
+            pass  # one of them is too old (the whole call fails): fall back to one by one
         except TelegramError as exc:
             raise map_error(exc) from None
         lost = 0
         for message_id in (i for i in batch if i in recorded):
             try:
+                await pace()
                 await bot.delete_message(chat_id=chat, message_id=message_id)
             except BadRequest as exc:
                 if not any(h in exc.message.lower() for h in _GONE_HINTS):
@@ -247,6 +258,10 @@ class TelegramChannel:
             log.info("keyboard edit failed: %s", exc.__class__.__name__)
             return False
         return True
+
+
+async def _no_pace() -> None:
+    """``delete`` called outside the dispatcher: nothing to wait for."""
 
 
 def _fill(ids: list[int]) -> list[int]:
