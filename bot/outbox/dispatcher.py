@@ -27,7 +27,7 @@ from bot.channels.base import (
     UnreachableError,
 )
 from bot.clock import Clock, parse_iso
-from bot.outbox.claim_order import RANK_URGENT, claim_rank, in_claim_order
+from bot.outbox.claim_order import RANK_LIVE, RANK_URGENT, claim_rank, in_claim_order
 from bot.outbox.rate import Rate, SendBudget
 from bot.outbox.wake import OutboxWake
 from bot.store.db import Database, DatabaseBusy
@@ -158,11 +158,15 @@ class Dispatcher:
         rows = in_claim_order(await self.outbox.due(name, self.clock.now(), limit))
         budget = self.budgets[name]
         handled = 0
+        lane_moved = False  # a live row went: the next row of its lane is due, not yet read
         while rows:
             if self._stop is not None and self._stop.is_set():
                 break  # shutting down: the rest stay pending (a backlog must not delay SIGTERM)
-            if handled and claim_rank(rows[0]) > RANK_URGENT and wake is not None and wake.is_set():
-                break  # new rows arrived (maybe her reply): re-read so they jump the queue
+            rank = claim_rank(rows[0])
+            new_rows = wake is not None and wake.is_set() and rank > RANK_URGENT
+            next_in_lane = lane_moved and rank > RANK_LIVE
+            if handled and (new_rows or next_in_lane):
+                break  # her reply or her next question may be due: re-read, they go first
             wait = budget.overall_wait(self.monotonic())
             if wait > 0:
                 await self._pause(wait)
@@ -174,6 +178,7 @@ class Dispatcher:
             rows.remove(row)
             await self._handle(self.channels[name], budget, row, _address(row))
             handled += 1
+            lane_moved = lane_moved or claim_rank(row) <= RANK_LIVE
         return handled
 
     def _first_ready(self, budget: SendBudget, rows: list[OutboxRow]) -> OutboxRow | None:
