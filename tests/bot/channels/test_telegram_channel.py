@@ -244,3 +244,10 @@ async def test_every_deletion_call_waits_for_the_pace_it_is_given(
     paced.clear()
     await channel.delete_paced(str(CHAT), refs, pace)
     assert paced == [3, 4, 5]  # the failed batch call, then one per message of the fallback
+
+
+def test_limits_follow_the_config_with_a_margin_and_the_chat_burst(fake: FakeTelegram) -> None:
+    assert make_channel(fake).limits.per_address_burst == 3  # the default
+    limits = make_channel(fake, max_per_second=20.0, chat_burst=5).limits
+    assert limits.per_address_burst == 5 and limits.burst == 1
+    assert 19.0 < limits.per_second < 20.0  # never quite the configured rate

@@ -146,3 +146,24 @@ async def test_deletions_that_can_wait_go_after_live_replies_and_before_the_wave
     await queue(app, "p:safe", PRIORITY_URGENT, address="safe-word", kind="delete")
     await app.dispatcher.drain_all()
     assert handled == ["p:safe", "p:live", "sweep:a", "wave-0", "wave-1", "wave-2"]
+
+
+async def test_her_chat_gets_a_short_burst_at_once_then_the_average_holds(
+    config: Config, clock: ManualClock
+) -> None:
+    channel = RecordingChannel(
+        Limits(per_second=100.0, per_address_per_second=2.0, per_address_burst=3)
+    )
+    app = await open_app(config, {"fake": channel}, clock=clock)
+    try:
+        for _ in range(4):  # four messages of hers at once (e.g. help line, then questions)
+            await queue(app, "p:her", PRIORITY_LIVE, address="her")
+        stop, task = await running(app)
+        await until(lambda: len(channel.sent) == 4)
+        stop.set()
+        await task
+    finally:
+        await app.close()
+    times = [t - channel.sent[0][1] for _, t in channel.sent]
+    assert times[2] < 0.1  # the burst of three left together
+    assert 0.45 <= times[3] < 0.8  # the fourth waited for her chat's rate (2 a second)
