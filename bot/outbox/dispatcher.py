@@ -173,7 +173,8 @@ class Dispatcher:
                 continue  # pick again: a live row's chat may have a token by now
             row = self._first_ready(budget, rows)
             if row is None:
-                self._blocked_for[name] = max(self._chat_wait(budget, rows), 0.005)
+                # Sleep until her chat has a token; at most a second, for rows falling due.
+                self._blocked_for[name] = min(max(self._chat_wait(budget, rows), 0.005), 1.0)
                 break
             rows.remove(row)
             await self._handle(self.channels[name], budget, row, _address(row))

@@ -273,7 +273,7 @@ class BotApiState:
             raise bad_request("message identifiers are not specified")
         if len(ids) > 100:
             raise bad_request("too many message identifiers specified")
-        wanted = [_message_identifier(i) for i in ids]
+        wanted = dict.fromkeys(_message_identifier(i) for i in ids)  # a repeated id: once
         visible = self._visible[chat_id]
         found = [visible[i] for i in wanted if i in visible]  # missing ones are skipped
         if any(self.now() - m["date"] > _DELETE_WINDOW for m in found):
