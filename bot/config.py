@@ -64,6 +64,8 @@ class TelegramConfig:
     delete_after_seconds: float = 5.0
     max_per_second: float = 30.0
     max_per_chat_per_second: float = 1.0
+    #: Messages one chat may get at once before ``max_per_chat_per_second`` holds them back.
+    chat_burst: int = 3
     enrol_token_days: int = 14
 
 
@@ -253,6 +255,7 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
 _POSITIVES = (
     ("telegram", "max_per_second"),
     ("telegram", "max_per_chat_per_second"),
+    ("telegram", "chat_burst"),
     ("sms", "max_per_second"),
     ("sms", "max_per_number_per_second"),
     ("sms", "request_timeout_seconds"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,17 @@ class PermanentError(ChannelError):
 
 @dataclass(frozen=True)
 class Limits:
+    """A channel's send budget: bot-wide and per address, each a rate plus a burst (how many
+    may leave at once before the rate holds them back)."""
+
     per_second: float = 30.0
     per_address_per_second: float = 1.0
+    burst: float = 1.0
+    per_address_burst: float = 1.0
+
+
+#: Awaited before each provider call of a deletion: it waits for the channel's budget.
+Pace = Callable[[], Awaitable[None]]
 
 
 class Channel(Protocol):
@@ -118,6 +127,16 @@ class Channel(Protocol):
 
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:
         """Delete messages; return the refs now gone (deleted, or already gone)."""
+        ...
+
+
+@runtime_checkable
+class PacedDeletion(Protocol):
+    """A channel whose ``delete`` makes several provider calls (Telegram: 100 ids each) and
+    lets the dispatcher's budget pace every one of them."""
+
+    async def delete_paced(self, address: str, refs: Sequence[str], pace: Pace) -> set[str]:
+        """Like ``Channel.delete``; ``pace`` is awaited before each provider call."""
         ...
 
 

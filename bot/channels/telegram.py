@@ -31,6 +31,7 @@ from bot.channels import telegram_keyboards as kb
 from bot.channels.base import (
     STAFF_ALERT_KIND,
     Limits,
+    Pace,
     PermanentError,
     Rendered,
     TransientError,
@@ -102,6 +103,7 @@ class TelegramChannel:
         self.limits = Limits(
             per_second=config.max_per_second * RATE_MARGIN,
             per_address_per_second=config.max_per_chat_per_second * RATE_MARGIN,
+            per_address_burst=float(config.chat_burst),
         )
         self._pool_size = pool_size
         self._read_timeout = read_timeout
@@ -176,18 +178,22 @@ class TelegramChannel:
 
     async def delete(self, address: str, refs: Sequence[str]) -> set[str]:
         """Delete her chat's messages in batches; missing or too old ones count as gone."""
+        return await self.delete_paced(address, refs, _no_pace)
+
+    async def delete_paced(self, address: str, refs: Sequence[str], pace: Pace) -> set[str]:
+        """``delete`` in ``deleteMessages`` calls of up to 100 ids, ``pace`` awaited before
+        each call (also each call of a batch Telegram refused and that is split)."""
         ids = sorted({int(r) for r in refs if r.lstrip("-").isdigit()})
         gone = {r for r in refs if not r.lstrip("-").isdigit()}  # not a Telegram id: nothing to do
         if not ids:
             return gone
         targets = _fill(ids)
         chat = int(address)
-        recorded = set(ids)
         deleted: set[int] = set()
         for start in range(0, len(targets), DELETE_BATCH):
             batch = targets[start : start + DELETE_BATCH]
             try:
-                await self._delete_batch(chat, batch, recorded)
+                await self._delete_batch(chat, batch, pace)
             except TransientError:
                 if not deleted:
                     raise
@@ -195,32 +201,44 @@ class TelegramChannel:
             deleted.update(batch)
         return gone | {r for r in refs if r.lstrip("-").isdigit() and int(r) in deleted}
 
-    async def _delete_batch(self, chat: int, batch: list[int], recorded: set[int]) -> None:
+    async def _delete_batch(self, chat: int, batch: list[int], pace: Pace) -> None:
+        """One ``deleteMessages`` call. Telegram refuses the whole call when one message is
+        past 48 h (and deletes none), so then each half is tried again, down to single ids:
+        every message that can still go goes, lost copies between her refs included."""
         bot = await self._mapped_bot()
         try:
+            await pace()
             await bot.delete_messages(chat_id=chat, message_ids=batch)
             return
         except Forbidden:
             log.warning("cannot delete %d message(s): the bot is blocked", len(batch))
             return
         except BadRequest:
-            pass  # e.g. none of them exists any more: fall back to one by one
+            pass  # one of them is too old: split
         except TelegramError as exc:
             raise map_error(exc) from None
-        lost = 0
-        for message_id in (i for i in batch if i in recorded):
-            try:
-                await bot.delete_message(chat_id=chat, message_id=message_id)
-            except BadRequest as exc:
-                if not any(h in exc.message.lower() for h in _GONE_HINTS):
-                    log.warning("deleteMessage refused: %s", _safe(exc))
-                lost += 1
-            except Forbidden:
-                lost += 1
-            except TelegramError as exc:
-                raise map_error(exc) from None
-        if lost:
-            log.warning("%d message(s) were already gone or too old to delete", lost)
+        middle = max(len(batch) // 2, 1)
+        for half in (batch[:middle], batch[middle:]):
+            if len(half) == 1:
+                await self._delete_one(chat, half[0], pace)
+            elif half:
+                await self._delete_batch(chat, half, pace)
+
+    async def _delete_one(self, chat: int, message_id: int, pace: Pace) -> None:
+        """A single id: ``deleteMessage`` says why it cannot go; gone or too old counts as done."""
+        bot = await self._mapped_bot()
+        try:
+            await pace()
+            await bot.delete_message(chat_id=chat, message_id=message_id)
+        except BadRequest as exc:
+            if not any(h in exc.message.lower() for h in _GONE_HINTS):
+                log.warning("deleteMessage refused: %s", _safe(exc))
+            elif "not found" not in exc.message.lower():
+                log.warning("a message was too old to delete")
+        except Forbidden:
+            log.warning("cannot delete a message: the bot is blocked")
+        except TelegramError as exc:
+            raise map_error(exc) from None
 
     # --- used by the update handler ------------------------------------------
 
@@ -247,6 +265,10 @@ class TelegramChannel:
             log.info("keyboard edit failed: %s", exc.__class__.__name__)
             return False
         return True
+
+
+async def _no_pace() -> None:
+    """``delete`` called outside the dispatcher: nothing to wait for."""
 
 
 def _fill(ids: list[int]) -> list[int]:

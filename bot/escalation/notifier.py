@@ -24,7 +24,7 @@ from bot.store.db import Database, Transaction
 from bot.store.escalations import AlertFacts, RaisedEscalation, alert_facts
 from bot.store.housekeeping import audit
 from bot.store.notifications import DigestItem
-from bot.store.outbox import PRIORITY_URGENT, Outbox
+from bot.store.outbox import PRIORITY_URGENT, PRIORITY_WAVE, Outbox
 from bot.store.staff import Route, StaffMember, StaffStore
 
 log = logging.getLogger(__name__)
@@ -123,13 +123,18 @@ class Notifier:
         route: Route,
         message: Rendered,
         now: datetime,
+        *,
+        digest: bool = False,
     ) -> None:
+        """An alert goes before everything; a digest (ROUTINE, daily) uses the budget live
+        replies leave, in a lane of its own so no alert ever waits behind it."""
+        lane = staff_lane(member.id, route.channel)
         outbox_id = await self.outbox.enqueue(
             tx,
-            lane=staff_lane(member.id, route.channel),
+            lane=f"{lane}:digest" if digest else lane,
             channel=route.channel,
             kind="message",
-            priority=PRIORITY_URGENT,
+            priority=PRIORITY_WAVE if digest else PRIORITY_URGENT,
             payload={"address": route.address, "message": message.to_json()},
             now=now,
             staff_id=member.id,
@@ -159,7 +164,7 @@ class Notifier:
                 facts = [await alert_facts(tx, self.ring, i.escalation_id) for i in items]
                 await self._queue(
                     tx, [i.id for i in items], member, route,
-                    content.digest(facts, member.language), now,
+                    content.digest(facts, member.language), now, digest=True,
                 )  # fmt: skip
                 codes = ",".join(i.code for i in items)
                 await audit(tx, now, "system", "escalation_digest", None,

@@ -1,11 +1,13 @@
-"""Drain the outbox to the channels: in lane order, by priority, within rate limits.
+"""Drain the outbox to the channels: in lane order, live replies first, within token buckets.
 
 A row is marked ``sending`` before the provider call and ``sent`` (with its
 transcript reference) after, so a crash can at most resend a message whose
 call had no answer. A row is one step's message; one too long for its channel
 goes part by part (``bot.channels.split``), each part's reference recorded and
 its progress kept in the row, so a retry or restart resumes at the next part.
-Transient errors back off; nothing stops the loop.
+Transient errors back off; nothing stops the loop. Each bot-wide token goes to
+the first ready row in claim order (``claim_order``), so waves, digests and
+deletions only use what live replies leave.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from datetime import datetime, timedelta
 
 from bot.channels.base import (
     Channel,
+    Limits,
+    PacedDeletion,
     PermanentError,
     Rendered,
     TransientError,
@@ -27,6 +31,8 @@ from bot.channels.base import (
 )
 from bot.channels.split import parts
 from bot.clock import Clock, parse_iso
+from bot.outbox.claim_order import RANK_LIVE, RANK_URGENT, claim_rank, in_claim_order
+from bot.outbox.rate import Rate, SendBudget
 from bot.outbox.wake import OutboxWake
 from bot.store.db import Database, DatabaseBusy
 from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
@@ -35,8 +41,8 @@ from bot.store.transcript import Transcript
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=10)
-#: Escalation alerts and her help line retry at least this often, so a recovered route
-#: delivers within a minute, not after a ten-minute back-off.
+#: Escalation alerts, her help line and deletions retry at least this often, so a recovered
+#: route delivers within a minute, not after a ten-minute back-off.
 MAX_BACKOFF_URGENT = timedelta(minutes=1)
 #: Called when a channel says she cannot be reached (blocked, opted out).
 UnreachableHandler = Callable[[str, str], Awaitable[None]]
@@ -45,33 +51,12 @@ UnreachableHandler = Callable[[str, str], Awaitable[None]]
 KindHandler = Callable[[Channel, OutboxRow], Awaitable[None]]
 
 
-class RateLimiter:
-    """Overall messages per second plus a minimum gap per address, on the monotonic clock."""
-
-    def __init__(self, per_second: float, per_address_per_second: float) -> None:
-        self.interval = 1.0 / per_second
-        self.address_gap = 1.0 / per_address_per_second
-        self._next = 0.0
-        self._last_by_address: dict[str, float] = {}
-
-    def address_ready(self, address: str) -> bool:
-        last = self._last_by_address.get(address)
-        return last is None or time.monotonic() - last >= self.address_gap
-
-    async def acquire(self, address: str) -> None:
-        now = time.monotonic()
-        wait = max(self._next - now, 0.0)
-        if wait:
-            await asyncio.sleep(wait)
-        self._next = max(now, self._next) + self.interval
-        self._last_by_address[address] = time.monotonic()
-        if len(self._last_by_address) > 10_000:
-            cutoff = time.monotonic() - self.address_gap
-            self._last_by_address = {a: t for a, t in self._last_by_address.items() if t > cutoff}
-
-    def pause(self, seconds: float) -> None:
-        """The provider asked us to slow down (429 retry_after): hold every send."""
-        self._next = max(self._next, time.monotonic() + seconds)
+def budget_of(limits: Limits) -> SendBudget:
+    """A channel's limits as token buckets: bot-wide, and per address (her chat)."""
+    return SendBudget(
+        Rate(limits.per_second, limits.burst),
+        Rate(limits.per_address_per_second, limits.per_address_burst),
+    )
 
 
 class Dispatcher:
@@ -87,6 +72,7 @@ class Dispatcher:
         wake: OutboxWake,
         on_unreachable: UnreachableHandler | None = None,
         kind_handlers: Mapping[str, KindHandler] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -96,10 +82,11 @@ class Dispatcher:
         self.on_unreachable = on_unreachable
         #: Extra row kinds and their handlers (the SMS provider-record deletions).
         self.kind_handlers: dict[str, KindHandler] = dict(kind_handlers or {})
-        self.limiters = {
-            name: RateLimiter(ch.limits.per_second, ch.limits.per_address_per_second)
-            for name, ch in channels.items()
-        }
+        #: The rate limits' clock (the wall ``clock`` may be a test's manual one).
+        self.monotonic = monotonic
+        self.budgets = {name: budget_of(ch.limits) for name, ch in channels.items()}
+        #: Seconds until a chat that held back every due row has a token again.
+        self._blocked_for: dict[str, float] = {}
         self.signal = wake
         self._wake = {name: wake.listen() for name in channels}
         self._stop: asyncio.Event | None = None
@@ -151,7 +138,8 @@ class Dispatcher:
                 busy = 0
             if busy:
                 continue
-            timeout = await self._idle_wait(name)
+            blocked_for = self._blocked_for.pop(name, None)
+            timeout = blocked_for if blocked_for is not None else await self._idle_wait(name)
             stopper = asyncio.ensure_future(stop.wait())
             waker = asyncio.ensure_future(wake.wait())
             await asyncio.wait(
@@ -171,20 +159,61 @@ class Dispatcher:
         wake = self._wake.get(name)
         if wake is not None:
             wake.clear()  # from here on, a wake means rows newer than this read
-        rows = await self.outbox.due(name, self.clock.now(), limit)
-        limiter = self.limiters[name]
+        rows = in_claim_order(await self.outbox.due(name, self.clock.now(), limit))
+        budget = self.budgets[name]
         handled = 0
-        for row in rows:
+        lane_moved = False  # a live row went: the next row of its lane is due, not yet read
+        while rows:
             if self._stop is not None and self._stop.is_set():
                 break  # shutting down: the rest stay pending (a backlog must not delay SIGTERM)
-            if handled and row.priority > PRIORITY_URGENT and wake is not None and wake.is_set():
-                break  # new rows arrived (maybe an escalation): re-read so they jump the queue
-            address = str(row.payload.get("address", ""))
-            if row.kind == "message" and not limiter.address_ready(address):
-                continue
-            await self._handle(self.channels[name], limiter, row, address)
+            rank = claim_rank(rows[0])
+            new_rows = wake is not None and wake.is_set() and rank > RANK_URGENT
+            next_in_lane = lane_moved and rank > RANK_LIVE
+            if handled and (new_rows or next_in_lane):
+                break  # her reply or her next question may be due: re-read, they go first
+            wait = budget.overall_wait(self.monotonic())
+            if wait > 0:
+                await self._pause(wait)
+                continue  # pick again: a live row's chat may have a token by now
+            row = self._first_ready(budget, rows)
+            if row is None:
+                # Sleep until her chat has a token; at most a second, for rows falling due.
+                self._blocked_for[name] = min(max(self._chat_wait(budget, rows), 0.005), 1.0)
+                break
+            rows.remove(row)
+            await self._handle(self.channels[name], budget, row, _address(row))
             handled += 1
+            lane_moved = lane_moved or claim_rank(row) <= RANK_LIVE
         return handled
+
+    def _first_ready(self, budget: SendBudget, rows: list[OutboxRow]) -> OutboxRow | None:
+        """The first row in claim order whose chat has a token (a deletion needs none)."""
+        now = self.monotonic()
+        return next((r for r in rows if budget.ready(_chat_of(r), now)), None)
+
+    def _chat_wait(self, budget: SendBudget, rows: list[OutboxRow]) -> float:
+        now = self.monotonic()
+        return min(budget.address_wait(_address(r), now) for r in rows)
+
+    async def _spend(self, budget: SendBudget, chat: str | None) -> None:
+        """Take the tokens of one provider call, waiting for them if need be; while stopping,
+        a TransientError puts the row back (a 429 hold must not delay SIGTERM)."""
+        while not budget.take(chat, self.monotonic()):
+            if self._stop is not None and self._stop.is_set():
+                raise TransientError("stopping while waiting for the rate limit")
+            now = self.monotonic()
+            wait = budget.overall_wait(now)
+            if chat is not None:
+                wait = max(wait, budget.address_wait(chat, now))
+            await self._pause(max(wait, 0.001))
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short by the stop signal."""
+        if self._stop is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
 
     async def drain_all(self) -> int:
         """Drain every channel until nothing is due now (console, tests)."""
@@ -198,7 +227,7 @@ class Dispatcher:
             total += handled
 
     async def _handle(
-        self, channel: Channel, limiter: RateLimiter, row: OutboxRow, address: str
+        self, channel: Channel, budget: SendBudget, row: OutboxRow, address: str
     ) -> None:
         if row.not_after is not None and self.clock.now() >= row.not_after:
             # Her safe window closed while the message waited (backlog, retries): never late.
@@ -216,15 +245,15 @@ class Dispatcher:
                 await handler(channel, row)
                 return
             if row.kind == "delete":
-                await self._delete(channel, row, address)
+                await self._delete(channel, budget, row, address)
                 return
             pieces = parts(channel.name, Rendered.from_json(row.payload["message"]))
             done = min(int(row.payload.get("parts_sent", 0)), len(pieces) - 1)
-            await limiter.acquire(address)
+            await self._spend(budget, address)
             ref = await channel.send(address, pieces[done])
         except TransientError as exc:
             if exc.retry_after:
-                limiter.pause(exc.retry_after)
+                budget.hold(self.monotonic(), exc.retry_after)
             await self._retry(row, exc, exc.retry_after)
             return
         except UnreachableError as exc:
@@ -271,7 +300,9 @@ class Dispatcher:
                     now=now,
                 )
 
-    async def _delete(self, channel: Channel, row: OutboxRow, address: str) -> None:
+    async def _delete(
+        self, channel: Channel, budget: SendBudget, row: OutboxRow, address: str
+    ) -> None:
         if row.participant_id is None:
             await self._done(row)
             return
@@ -280,7 +311,7 @@ class Dispatcher:
             row.participant_id, parse_iso(due) if isinstance(due, str) else None
         )
         refs = [r for r in refs if r.channel == row.channel]
-        gone = await channel.delete(address, [r.ref for r in refs]) if refs else set()
+        gone = await self._delete_refs(channel, budget, address, [r.ref for r in refs])
         now = self.clock.now()
         complete = len(gone) >= len(refs)
         async with self.db.transaction() as tx:
@@ -290,12 +321,28 @@ class Dispatcher:
         if not complete:
             raise TransientError(f"{len(refs) - len(gone)} message(s) not deleted yet")
 
+    async def _delete_refs(
+        self, channel: Channel, budget: SendBudget, address: str, refs: list[str]
+    ) -> set[str]:
+        """Every provider call of a deletion spends a bot-wide token (Telegram: 100 ids each)."""
+        if not refs:
+            return set()
+
+        async def pace() -> None:
+            await self._spend(budget, None)
+
+        if isinstance(channel, PacedDeletion):
+            return await channel.delete_paced(address, refs, pace)
+        await pace()
+        return await channel.delete(address, refs)
+
     async def _done(self, row: OutboxRow) -> None:
         async with self.db.transaction() as tx:
             await self.outbox.mark_sent(tx, row.id, self.clock.now())
 
     async def _retry(self, row: OutboxRow, exc: Exception, retry_after: float | None) -> None:
-        cap = MAX_BACKOFF_URGENT if row.priority <= PRIORITY_URGENT else MAX_BACKOFF
+        soon = row.priority <= PRIORITY_URGENT or row.kind == "delete"  # her phone waits
+        cap = MAX_BACKOFF_URGENT if soon else MAX_BACKOFF
         backoff = min(2 ** min(row.attempts, 10), cap.total_seconds())
         delay = retry_after if retry_after else backoff * (0.5 + random.random() / 2)
         when: datetime = self.clock.now() + timedelta(seconds=delay)
@@ -311,3 +358,13 @@ class Dispatcher:
                 await self.outbox.fail(tx, row.id, error)
 
         await self._waiting_out_locks(f"outbox row {row.id} failed", fail)
+
+
+def _address(row: OutboxRow) -> str:
+    return str(row.payload.get("address", ""))
+
+
+def _chat_of(row: OutboxRow) -> str | None:
+    """The address whose bucket a row spends: a message's; a deletion's calls only count
+    bot-wide."""
+    return _address(row) if row.kind == "message" else None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import iso
-from bot.store.outbox import PRIORITY_URGENT
+from bot.store.outbox import PRIORITY_LIVE
 from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def sweep_deletions(
                 lane=f"sweep:{participant_id}",
                 channel=channel,
                 kind="delete",
-                priority=PRIORITY_URGENT,
+                priority=PRIORITY_LIVE,  # after live replies, before any wave
                 payload={"address": address, "reason": "deadline", "due_before": iso(before)},
                 now=now,
                 participant_id=participant_id,

@@ -44,6 +44,8 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
         ("[smss]\n", "unknown section or key 'smss'"),
         ("[telegram]\nmode = 'push'\n", "key 'telegram.mode': must be one of polling, webhook"),
         ("[web]\nport = 0\n", "key 'web.port': must be above zero"),
+        ("[telegram]\nchat_burst = 0\n", "key 'telegram.chat_burst': must be above zero"),
+        ("[telegram]\nchat_burst = 2.5\n", "key 'telegram.chat_burst': expected a whole number"),
         ("[scheduler]\nquiet_start = '9pm'\n", "key 'scheduler.quiet_start': expected HH:MM"),
         ("[survey]\nfree_text = 'yes'\n", "key 'survey.free_text': expected true or false"),
         ("sms = 3\n", "'sms' must be a table"),

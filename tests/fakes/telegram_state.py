@@ -46,6 +46,19 @@ class Pending:
     delivered: bool = False
 
 
+def _message_identifier(value: Any) -> int:
+    """One entry of ``message_ids`` checked as the Bot API does (numbers or numeric strings)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise bad_request("message identifier must be a Number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise bad_request("can't parse message identifier as a Number") from None
+    if number <= 0:
+        raise bad_request("invalid message identifier specified")
+    return number
+
+
 class BotApiState:
     """Chats, visible messages and updates, plus the Bot API methods acting on them.
 
@@ -260,11 +273,14 @@ class BotApiState:
             raise bad_request("message identifiers are not specified")
         if len(ids) > 100:
             raise bad_request("too many message identifiers specified")
+        wanted = dict.fromkeys(_message_identifier(i) for i in ids)  # a repeated id: once
         visible = self._visible[chat_id]
-        for message_id in ids:  # missing or too old messages are skipped, as documented
-            message = visible.get(message_id) if isinstance(message_id, int) else None
-            if message is not None and self.now() - message["date"] <= _DELETE_WINDOW:
-                del visible[message_id]
+        found = [visible[i] for i in wanted if i in visible]  # missing ones are skipped
+        if any(self.now() - m["date"] > _DELETE_WINDOW for m in found):
+            # Like the Bot API (TDLib refuses to revoke for a bot): one too old, none deleted.
+            raise bad_request("message can't be deleted for everyone")
+        for message in found:
+            del visible[message["message_id"]]
         return True
 
     def _api_sendChatAction(self, params: JSONDict) -> bool:

@@ -186,8 +186,23 @@ async def test_messages_older_than_48h_cannot_be_deleted(bot: Bot, fake: FakeTel
     fake.advance(48 * 3600 + 5)
     with pytest.raises(BadRequest, match=r"(?i)message can't be deleted for everyone"):
         await bot.delete_message(CHAT, old.message_id)
-    await bot.delete_messages(CHAT, [old.message_id])  # skipped silently, still visible
+    fresh = await bot.send_message(CHAT, "sent just now")
+    with pytest.raises(BadRequest, match=r"(?i)message can't be deleted for everyone"):
+        await bot.delete_messages(CHAT, [old.message_id, fresh.message_id, 999])
+    # One too old fails the whole call (TDLib refuses to revoke for a bot): nothing deleted.
+    assert [m["message_id"] for m in fake.visible(CHAT)] == [old.message_id, fresh.message_id]
+    assert await bot.delete_messages(CHAT, [fresh.message_id, 999]) is True  # missing: skipped
     assert [m["message_id"] for m in fake.visible(CHAT)] == [old.message_id]
+
+
+async def test_delete_messages_checks_identifiers_as_the_bot_api_does(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    fake.open_chat(CHAT)
+    with pytest.raises(BadRequest, match=r"(?i)invalid message identifier"):
+        await bot.delete_messages(CHAT, [0])
+    with pytest.raises(BadRequest, match=r"(?i)message identifiers are not specified"):
+        await bot.delete_messages(CHAT, [])
 
 
 async def test_edit_without_markup_removes_keyboard(bot: Bot, fake: FakeTelegram) -> None:

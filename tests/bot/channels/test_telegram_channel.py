@@ -226,3 +226,28 @@ def test_fill_reaches_below_the_first_ref_also_across_a_huge_gap() -> None:
     assert _fill([3, 5]) == [1, 2, 3, 4, 5]  # never below id 1
     assert _fill([50, 52]) == [*range(50 - LOST_COPY_LOOKBACK, 53)]
     assert _fill([50, 5000]) == [*range(50 - LOST_COPY_LOOKBACK, 50), 50, 5000]
+
+
+async def test_every_deletion_call_waits_for_the_pace_it_is_given(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    refs = [str(await channel.send(str(CHAT), Rendered(f"m{n}"))) for n in range(230)]
+    paced: list[int] = []
+
+    async def pace() -> None:
+        paced.append(len(fake.calls_to("deleteMessages")) + len(fake.calls_to("deleteMessage")))
+
+    assert await channel.delete_paced(str(CHAT), refs, pace) == set(refs)
+    assert paced == [0, 1, 2]  # before each of the three calls, none after
+    fake.fail_next("deleteMessages", 400, description="Bad Request: message can't be deleted")
+    refs = [str(await channel.send(str(CHAT), Rendered(f"n{n}"))) for n in range(2)]
+    paced.clear()
+    await channel.delete_paced(str(CHAT), refs, pace)
+    assert paced == [3, 4, 5]  # the failed batch call, then one per message of the fallback
+
+
+def test_limits_follow_the_config_with_a_margin_and_the_chat_burst(fake: FakeTelegram) -> None:
+    assert make_channel(fake).limits.per_address_burst == 3  # the default
+    limits = make_channel(fake, max_per_second=20.0, chat_burst=5).limits
+    assert limits.per_address_burst == 5 and limits.burst == 1
+    assert 19.0 < limits.per_second < 20.0  # never quite the configured rate

@@ -1,6 +1,7 @@
 """Rate limits as Telegram counts them: at most 30 messages/s overall and 1 per chat per second.
 
-The fake enforces both (a 429 for every breach), and forty partners start at once.
+The fake enforces both strictly (a 429 for every breach, no per-chat burst), so the service
+runs with ``chat_burst = 1``; forty partners start at once.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def test_forty_partners_at_once_stay_within_telegrams_limits(
     tmp_path: Path, strict_fake: FakeTelegram
 ) -> None:
     fake = strict_fake
-    service = Service(tmp_path, fake, max_per_chat_per_second=1.0)
+    service = Service(tmp_path, fake, max_per_chat_per_second=1.0, chat_burst=1)
     service.add_programme()
     tokens = enrol_many(service, len(CHATS))
     service.start()

@@ -122,7 +122,7 @@ def test_the_parts_keep_telegram_s_one_message_per_chat_per_second(
 ) -> None:
     survey = tmp_path / "long.yaml"
     survey.write_text(SURVEY)
-    service = Service(tmp_path, strict_fake, max_per_chat_per_second=1.0)
+    service = Service(tmp_path, strict_fake, max_per_chat_per_second=1.0, chat_burst=1)
     with service.config.open("a") as config:
         config.write(f'[survey]\nfile = "{survey}"\n')
     service.add_programme()
