@@ -20,7 +20,7 @@ from bot.schedule.contact_request import ContactRequest
 from bot.session.contacts import contactable
 from bot.session.outgoing import programme_words
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox, lane_of
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Sessions, StoredSession
@@ -68,7 +68,8 @@ async def open_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> 
     if len(set(pairs)) != len(pairs):
         raise DuplicateContact("a partner's timepoint twice in one chunk")
     chunk = _Chunk(service)
-    async with service.db.transaction() as tx:
+
+    async def whole(tx: Transaction) -> list[Opened | None]:
         gate, sessions = await contactable(
             tx, service.participants, service.sessions, service.outbox, requests
         )
@@ -82,7 +83,9 @@ async def open_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> 
         await write_contacts(tx, chunk.rows, chunk.now, service.sessions, service.outbox)
         if chunk.rows.outbox:
             service.db.after_commit(service.on_outbox)
-    return opened
+        return opened
+
+    return await service.db.run(whole)  # one hand-off to the database thread per chunk
 
 
 class _Chunk:

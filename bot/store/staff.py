@@ -150,11 +150,11 @@ class StaffStore:
         return await cur.fetchone()
 
     async def by_telegram(self, user_id: str) -> StaffMember | None:
-        row = await self._find(self.db.conn, TELEGRAM, user_id)
+        row = await self._find(self.db.reader(), TELEGRAM, user_id)
         return _member(row) if row else None
 
     async def by_phone(self, phone: str) -> StaffMember | None:
-        row = await self._find(self.db.conn, PHONE, phone)
+        row = await self._find(self.db.reader(), PHONE, phone)
         return _member(row) if row else None
 
     async def by_name(self, name: str) -> StaffMember | None:
@@ -202,7 +202,7 @@ class StaffStore:
         self, programme_id: int | None, conn: Transaction | None = None
     ) -> tuple[list[StaffMember], list[StaffMember]]:
         """(on call, backup) active members of a programme, in their configured order."""
-        cur = await (conn or self.db.conn).execute(
+        cur = await (conn or self.db.reader()).execute(
             "SELECT s.*, r.role AS route_role FROM escalation_routes AS r"
             " JOIN staff AS s ON s.id = r.staff_id"
             " WHERE r.programme_id = ? AND s.active = 1 ORDER BY r.role, r.position",
@@ -215,7 +215,7 @@ class StaffStore:
 
     async def fallback(self, conn: Transaction | None = None) -> list[StaffMember]:
         """Every active WSS worker: who is told when a programme has no on-call route."""
-        cur = await (conn or self.db.conn).execute(
+        cur = await (conn or self.db.reader()).execute(
             "SELECT * FROM staff WHERE role = 'wss' AND active = 1 ORDER BY id"
         )
         return [_member(r) for r in await cur.fetchall()]

@@ -33,6 +33,8 @@ class Stores:
 
     @classmethod
     def over(cls, db: Database, ring: KeyRing, clock: Clock) -> Stores:
+        """The stores of ``db``; its transactions check ``ring``'s key file once each."""
+        db.guard_transactions(ring.checked_once)
         return cls(
             db=db,
             ring=ring,
