@@ -11,8 +11,6 @@ until something is due; every change of her windows, status or rules clears it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -57,12 +55,7 @@ class SessionDriver(Protocol):
     """What the sweep asks of the service (``FollowupService`` is one): open a chunk of
     contacts, and end a session that went idle or ran out."""
 
-    async def prepare_contacts(self, requests: Sequence[ContactRequest]) -> object | None:
-        """A chunk built ahead of its write (or None), for ``begin_contacts``."""
-
-    async def begin_contacts(
-        self, requests: Sequence[ContactRequest], prepared: object | None = None
-    ) -> Sequence[object | None]:
+    async def begin_contacts(self, requests: Sequence[ContactRequest]) -> Sequence[object | None]:
         """One result per request, None where nothing was opened."""
 
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> object | None: ...
@@ -314,35 +307,16 @@ class Sweep:
             async with self.stores.db.transaction() as tx:
                 await sweep_rows.cache_waits(tx, waits[start : start + self.chunk])
 
-    def _build_ahead(
-        self, chunk: list[tuple[ContactRequest, Action]]
-    ) -> asyncio.Task[object | None]:
-        return asyncio.create_task(self.driver.prepare_contacts([r for r, _ in chunk]))
-
     async def _send(
         self, requests: list[tuple[ContactRequest, Action]], report: SweepReport
     ) -> None:
-        """Chunk by chunk; chunk k+1 is built (its snapshot read queued first) while the
-        database thread writes chunk k."""
-        chunks = [requests[s : s + self.chunk] for s in range(0, len(requests), self.chunk)]
-        if not chunks:
-            return
-        ahead = self._build_ahead(chunks[0])
-        try:
-            for index, chunk in enumerate(chunks):
-                prepared = await ahead
-                if index + 1 < len(chunks):
-                    ahead = self._build_ahead(chunks[index + 1])
-                    await asyncio.sleep(0)  # its read is queued before this chunk's write
-                results = await self.driver.begin_contacts([r for r, _ in chunk], prepared)
-                for (_, action), result in zip(chunk, results, strict=True):
-                    if result is None:
-                        action = Action(**{**action.__dict__, "done": False})
-                    report.add(action)
-        finally:
-            ahead.cancel()  # a chunk that failed leaves no build running (nor its error unread)
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await ahead
+        for start in range(0, len(requests), self.chunk):
+            chunk = requests[start : start + self.chunk]
+            results = await self.driver.begin_contacts([r for r, _ in chunk])
+            for (_, action), result in zip(chunk, results, strict=True):
+                if result is None:
+                    action = Action(**{**action.__dict__, "done": False})
+                report.add(action)
 
 
 def _decider() -> Callable[..., tuple[str, datetime | None]]:

@@ -30,25 +30,13 @@ async def contactable(
     """Each request's partner, or None when she is not active, its dedupe key was used
     (another sweep got there first) or no consent is on record; with her stored sessions.
     Call it inside the write transaction: that is what makes the checks exact."""
-    found = await gate_of(tx, participants, sessions, outbox, requests)
-    await tps.ensure_many(tx, [(r.participant_id, r.timepoint) for r in requests])
-    return found
-
-
-async def gate_of(
-    reads: Transaction,
-    participants: Participants,
-    sessions: Sessions,
-    outbox: Outbox,
-    requests: Sequence[ContactRequest],
-) -> tuple[list[Participant | None], dict[Pair, StoredSession]]:
-    """``contactable`` without its writes: outside the write lock, a snapshot to build on."""
     pairs = [(r.participant_id, r.timepoint) for r in requests]
     ids = [pid for pid, _ in pairs]
     people = await participants.many(ids)
-    consented = await consented_among(reads, ids)
+    consented = await consented_among(tx, ids)
     stored = await sessions.for_pairs(pairs)
     used = await outbox.used_keys([r.dedupe_key for r in requests if r.dedupe_key])
+    await tps.ensure_many(tx, pairs)
     gate: list[Participant | None] = []
     for request in requests:
         participant = people.get(request.participant_id)

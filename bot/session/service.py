@@ -20,7 +20,7 @@ from bot.schedule.contact_request import ContactRequest
 from bot.session.contacts import contactable
 from bot.session.effects import StepFacts, StepReport, apply_effects, snooze_of
 from bot.session.outgoing import enqueue_deletion
-from bot.session.wave_batch import NotBatchable, Prepared, open_chunk, prepare_chunk
+from bot.session.wave_batch import NotBatchable, open_chunk
 from bot.store import timepoints as tps
 from bot.store.contact_batch import DuplicateContact
 from bot.store.db import Transaction
@@ -161,25 +161,13 @@ class FollowupService:
         request = ContactRequest(participant_id, timepoint, reminder, wave, dedupe_key, not_after)
         return (await self._begin_each([request]))[0]
 
-    async def prepare_contacts(self, requests: Sequence[ContactRequest]) -> Prepared | None:
-        """Build a chunk's rows ahead, while the chunk before it is written (then hand the
-        result to ``begin_contacts``); None when the chunk must go the general way."""
-        try:
-            return await prepare_chunk(self, requests)
-        except (DuplicateContact, NotBatchable):
-            return None
-
-    async def begin_contacts(
-        self, requests: Sequence[ContactRequest], prepared: object | None = None
-    ) -> list[StepReport | None]:
+    async def begin_contacts(self, requests: Sequence[ContactRequest]) -> list[StepReport | None]:
         """Open a chunk of a wave's contacts in ONE transaction, one statement per table
-        (``bot.session.wave_batch``), from ``prepared`` rows if they still hold. If the chunk
-        rolls back (a used dedupe key, an unusual step) its contacts are made one by one, each
-        in its own transaction: the others still go out, and none twice. None for a partner
-        not contacted."""
-        ahead = prepared if isinstance(prepared, Prepared) else None
+        (``bot.session.wave_batch``). If the chunk rolls back (a used dedupe key, an unusual step)
+        its contacts are made one by one, each in its own transaction: the others still go
+        out, and none twice. None for a partner not contacted."""
         try:
-            opened = await open_chunk(self, requests, ahead)
+            opened = await open_chunk(self, requests)
         except (DuplicateContact, NotBatchable) as why:
             log.warning("chunk of %d contacts rolled back (%s): one by one", len(requests), why)
             return [await self._begin_one(request) for request in requests]

@@ -5,25 +5,19 @@ decides each opener or reminder as usual, the rows are built in memory, and
 ``bot.store.contact_batch.write_contacts`` writes them together. It raises
 ``DuplicateContact`` or ``NotBatchable`` (rolling the chunk back, nothing written)
 when the chunk must be made contact by contact instead.
-
-``prepare_chunk`` builds the next chunk's rows from a snapshot read (one hand-off, no write
-lock) while the database thread still writes the one before; ``open_chunk`` writes them as
-built only if the gate it reads again under the lock, and the active key, are unchanged.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.channels.base import CHANNEL_STYLES
 from bot.clock import Clock
 from bot.crypto import KeyRing
 from bot.schedule.contact_request import ContactRequest
-from bot.session.contacts import Pair, contactable, gate_of
+from bot.session.contacts import contactable
 from bot.session.outgoing import programme_words
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
 from bot.store.db import Database, Transaction
@@ -67,75 +61,31 @@ class NotBatchable(Exception):
     chunk is rolled back and made one by one through the service's general path."""
 
 
-#: While a prepared chunk is built on the loop, a live reply gets a turn this often.
-YIELD_EVERY = 50
-
-Gate = tuple[list[Participant | None], dict[Pair, StoredSession]]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A chunk built outside the write lock, and what it was built from."""
-
-    requests: tuple[ContactRequest, ...]
-    gate: Gate
-    key_id: str
-    chunk: _Chunk
-    opened: list[Opened | None]
-
-
-async def prepare_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> Prepared:
-    """Build a chunk from a snapshot read (one hand-off, no write lock): run while the
-    database thread writes the chunk before it."""
-    _no_repeats(requests)
-    gate = await service.db.read(
-        lambda reads: gate_of(
-            reads, service.participants, service.sessions, service.outbox, requests
-        )
-    )
-    chunk = _Chunk(service)
-    key_id = service.ring.active
-    opened = await chunk.build(requests, gate, pause_every=YIELD_EVERY)
-    return Prepared(tuple(requests), gate, key_id, chunk, opened)
-
-
-async def open_chunk(
-    service: BatchHost, requests: Sequence[ContactRequest], prepared: Prepared | None = None
-) -> list[Opened | None]:
+async def open_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> list[Opened | None]:
     """Open these contacts in ONE transaction; None for a partner who is not active, has no
-    consent on record, or whose dedupe key is used (checked under the write lock).
-
-    ``prepared`` rows are written as built when, under the lock, the gate reads the same
-    and the active key is the one they were sealed with; otherwise they are built again.
-    """
-    _no_repeats(requests)
+    consent on record, or whose dedupe key is used (checked under the write lock)."""
+    pairs = [(r.participant_id, r.timepoint) for r in requests]
+    if len(set(pairs)) != len(pairs):
+        raise DuplicateContact("a partner's timepoint twice in one chunk")
+    chunk = _Chunk(service)
 
     async def whole(tx: Transaction) -> list[Opened | None]:
-        gate = await contactable(
+        gate, sessions = await contactable(
             tx, service.participants, service.sessions, service.outbox, requests
         )
-        if (
-            prepared is not None
-            and prepared.requests == tuple(requests)
-            and prepared.key_id == service.ring.active
-            and prepared.gate == gate
-        ):
-            chunk, opened = prepared.chunk, prepared.opened
-        else:
-            chunk = _Chunk(service)
-            opened = await chunk.build(requests, gate)
+        opened: list[Opened | None] = []
+        for request, participant in zip(requests, gate, strict=True):
+            if participant is None:
+                opened.append(None)
+                continue
+            stored = sessions.get((request.participant_id, request.timepoint))
+            opened.append(await chunk.add(participant, request, stored))
         await write_contacts(tx, chunk.rows, chunk.now, service.sessions, service.outbox)
         if chunk.rows.outbox:
             service.db.after_commit(service.on_outbox)
         return opened
 
     return await service.db.run(whole)  # one hand-off to the database thread per chunk
-
-
-def _no_repeats(requests: Sequence[ContactRequest]) -> None:
-    pairs = [(r.participant_id, r.timepoint) for r in requests]
-    if len(set(pairs)) != len(pairs):
-        raise DuplicateContact("a partner's timepoint twice in one chunk")
 
 
 class _Chunk:
@@ -149,23 +99,6 @@ class _Chunk:
         self.rows = ContactRows()
         self._programmes: dict[int, Programme] = {}
         self._rendered: dict[tuple[object, ...], dict[str, Any]] = {}
-
-    async def build(
-        self, requests: Sequence[ContactRequest], gate: Gate, pause_every: int = 0
-    ) -> list[Opened | None]:
-        """Every request's rows; ``pause_every`` > 0 yields to the loop that often (only
-        outside a transaction: a ``Database.run`` body must never wait)."""
-        people, sessions = gate
-        opened: list[Opened | None] = []
-        for n, (request, participant) in enumerate(zip(requests, people, strict=True)):
-            if participant is None:
-                opened.append(None)
-                continue
-            if pause_every and n % pause_every == pause_every - 1:
-                await asyncio.sleep(0)
-            stored = sessions.get((request.participant_id, request.timepoint))
-            opened.append(await self.add(participant, request, stored))
-        return opened
 
     async def add(
         self, participant: Participant, request: ContactRequest, stored: StoredSession | None

@@ -247,22 +247,6 @@ class Database:
             raise
         return result
 
-    async def read(self, body: Callable[[Transaction], Awaitable[T]]) -> T:
-        """``body``'s reads in ONE hand-off, without the write lock (nothing may be written).
-
-        What it reads is committed (or another coroutine's ``transaction()`` in progress):
-        a snapshot to build on, to be checked again inside the transaction that writes.
-        """
-        return cast(T, await self._hand_off(lambda: self._read_in_thread(body)))
-
-    def _read_in_thread(self, body: Callable[[Transaction], Awaitable[T]]) -> T:
-        self._inline = Transaction(self._sqlite, None)
-        try:
-            result: T = drive(cast(Any, body(self._inline)))
-            return result
-        finally:
-            self._inline = None
-
     def reader(self) -> Transaction:
         """Where reads outside a ``Transaction`` go: inside a ``run`` body (in the database
         thread) that body's transaction, elsewhere a hand-off per statement."""

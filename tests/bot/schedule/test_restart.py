@@ -81,14 +81,12 @@ async def test_crash_in_the_middle_of_a_sweep(
     real = app.service.begin_contacts
     calls = 0
 
-    async def dies_on_third_chunk(
-        requests: list[ContactRequest], prepared: object | None = None
-    ) -> list[StepReport | None]:
+    async def dies_on_third_chunk(requests: list[ContactRequest]) -> list[StepReport | None]:
         nonlocal calls
         calls += 1
         if calls == 3:
             raise RuntimeError("killed")
-        return await real(requests, prepared)
+        return await real(requests)
 
     monkeypatch.setattr(app.service, "begin_contacts", dies_on_third_chunk)
     with pytest.raises(RuntimeError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,6 @@ import pytest
 import bot.session.wave_batch
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.crypto import write_keyring
 from bot.runtime.app import App, open_app
 from bot.schedule.contact_request import ContactRequest
 from conversations.effects import Escalate
@@ -172,65 +170,3 @@ async def test_an_unusual_step_makes_the_chunk_one_by_one(
     assert all(r is not None for r in reports)
     assert await outbox_rows(app) == dict.fromkeys(ids, 1)
     assert [await openers_sent(app, p) for p in ids] == [1, 1, 1]
-
-
-def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many contacts the engine was stepped for (prepared ahead or in the write)."""
-    built: list[int] = []
-    real = bot.session.wave_batch.step
-
-    def counted(*args: Any, **kw: Any) -> Any:
-        built.append(1)
-        return real(*args, **kw)
-
-    monkeypatch.setattr(bot.session.wave_batch, "step", counted)
-    return built
-
-
-async def test_a_chunk_built_ahead_is_written_as_built(
-    app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = await partners(app, 4)
-    built = count_builds(monkeypatch)
-    prepared = await app.service.prepare_contacts([opener(p) for p in ids])
-    assert prepared is not None and len(built) == 4
-    assert await outbox_rows(app) == {}  # building ahead writes nothing
-    reports = await app.service.begin_contacts([opener(p) for p in ids], prepared)
-    assert len(built) == 4  # not built again
-    assert all(r is not None for r in reports)
-    assert await outbox_rows(app) == dict.fromkeys(ids, 1)
-    assert [await openers_sent(app, p) for p in ids] == [1] * 4
-
-
-async def test_a_chunk_built_ahead_is_built_again_if_she_changed_meanwhile(
-    app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """She used the safe word between the build and the write: the gate, read again under
-    the write lock, decides; she is not contacted."""
-    ok, paused = await partners(app, 2)
-    built = count_builds(monkeypatch)
-    prepared = await app.service.prepare_contacts([opener(ok), opener(paused)])
-    async with app.db.transaction() as tx:
-        await app.service.participants.set_status(tx, paused, "paused", "safe word", ELEVEN)
-    reports = await app.service.begin_contacts([opener(ok), opener(paused)], prepared)
-    assert [r is not None for r in reports] == [True, False]
-    assert len(built) == 3  # two ahead, then the one still contactable again
-    assert await outbox_rows(app) == {ok: 1}
-
-
-async def test_a_chunk_built_ahead_under_a_key_since_rotated_is_sealed_again(
-    app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (pid,) = await partners(app, 1)
-    prepared = await app.service.prepare_contacts([opener(pid)])
-    old_key = app.ring.active
-    write_keyring(Path(app.config.security.key_file), app.ring.with_new_active())
-    built = count_builds(monkeypatch)
-    await app.service.begin_contacts([opener(pid)], prepared)
-    assert len(built) == 1  # built again under the key the transaction checked
-    (row,) = await app.db.fetchall(
-        "SELECT payload_enc FROM outbox WHERE participant_id = ?", (pid,)
-    )
-    (session,) = await app.db.fetchall("SELECT state_enc FROM sessions")
-    assert {app.ring.sealed_with(row[0]), app.ring.sealed_with(session[0])} == {app.ring.active}
-    assert app.ring.active != old_key
