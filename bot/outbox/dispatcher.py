@@ -24,7 +24,7 @@ from bot.channels.base import (
 )
 from bot.clock import Clock, parse_iso
 from bot.outbox.wake import OutboxWake
-from bot.store.db import Database, DatabaseBusy
+from bot.store.db import Database, DatabaseBusy, Transaction
 from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
 from bot.store.transcript import Transcript
 
@@ -240,7 +240,8 @@ class Dispatcher:
 
     async def _sent(self, row: OutboxRow, ref: str | None) -> None:
         now = self.clock.now()
-        async with self.db.transaction() as tx:
+
+        async def record(tx: Transaction) -> None:
             await self.outbox.mark_sent(tx, row.id, now)
             if ref is not None and row.participant_id is not None:
                 await self.transcript.record(
@@ -252,6 +253,8 @@ class Dispatcher:
                     ref=ref,
                     now=now,
                 )
+
+        await self.db.run(record)  # one hand-off to the database thread
 
     async def _delete(self, channel: Channel, row: OutboxRow, address: str) -> None:
         if row.participant_id is None:
@@ -265,16 +268,19 @@ class Dispatcher:
         gone = await channel.delete(address, [r.ref for r in refs]) if refs else set()
         now = self.clock.now()
         complete = len(gone) >= len(refs)
-        async with self.db.transaction() as tx:
+
+        async def record(tx: Transaction) -> None:
             await self.transcript.mark_deleted(tx, [r.id for r in refs if r.ref in gone], now)
             if complete:
                 await self.outbox.mark_sent(tx, row.id, now)
+
+        await self.db.run(record)
         if not complete:
             raise TransientError(f"{len(refs) - len(gone)} message(s) not deleted yet")
 
     async def _done(self, row: OutboxRow) -> None:
-        async with self.db.transaction() as tx:
-            await self.outbox.mark_sent(tx, row.id, self.clock.now())
+        now = self.clock.now()
+        await self.db.run(lambda tx: self.outbox.mark_sent(tx, row.id, now))
 
     async def _retry(self, row: OutboxRow, exc: Exception, retry_after: float | None) -> None:
         cap = MAX_BACKOFF_URGENT if row.priority <= PRIORITY_URGENT else MAX_BACKOFF
@@ -289,7 +295,6 @@ class Dispatcher:
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
         async def fail() -> None:
-            async with self.db.transaction() as tx:
-                await self.outbox.fail(tx, row.id, error)
+            await self.db.run(lambda tx: self.outbox.fail(tx, row.id, error))
 
         await self._waiting_out_locks(f"outbox row {row.id} failed", fail)

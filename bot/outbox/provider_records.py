@@ -115,21 +115,31 @@ class ProviderRecords:
 
     async def schedule(self, sid: str, *, delay: timedelta = timedelta(0)) -> bool:
         """Queue the deletion of one provider record (or bring a waiting one forward)."""
-        ref = await self.transcript.find(self.channel.name, sid)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            added = await self._enqueue(tx, sid, ref.participant_id if ref else None, now, delay)
-            if added is None and not delay:
-                await self.outbox.bring_forward(tx, self._key(sid), now)
+        added = await self.db.run(lambda tx: self._schedule_in(tx, sid, delay, now))
         self.on_outbox()
+        return added
+
+    async def _schedule_in(
+        self, tx: Transaction, sid: str, delay: timedelta | None, now: datetime
+    ) -> bool:
+        """``schedule`` inside ``tx``; ``delay`` None: at once if we recorded the message,
+        else after ``UNRECORDED_DELAY`` (a status callback)."""
+        ref = await self.transcript.find(self.channel.name, sid)
+        if delay is None:
+            delay = timedelta(0) if ref else UNRECORDED_DELAY
+        added = await self._enqueue(tx, sid, ref.participant_id if ref else None, now, delay)
+        if added is None and not delay:
+            await self.outbox.bring_forward(tx, self._key(sid), now)
         return added is not None
 
     async def message_final(self, sid: str, status: str) -> None:
         """A status callback: an outbound message reached ``status``."""
         if not self.enabled or status not in FINAL_STATUSES:
             return
-        recorded = await self.transcript.find(self.channel.name, sid)
-        await self.schedule(sid, delay=timedelta(0) if recorded else UNRECORDED_DELAY)
+        now = self.clock.now()
+        await self.db.run(lambda tx: self._schedule_in(tx, sid, None, now))  # one hand-off
+        self.on_outbox()
 
     async def inbound_received(self, sid: str) -> None:
         """An inbound message is final on receipt. Hers: a durable deletion row (written

@@ -241,13 +241,16 @@ class Outbox:
         transaction still open; claiming waits for that transaction, so a row it rolled
         back or cancelled (safe word) is never sent.
         """
-        async with self.db.transaction() as tx:
+
+        async def claim(tx: Transaction) -> bool:
             cur = await tx.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
                 " WHERE id = ? AND state = 'pending'",
                 (row_id,),
             )
             return cur.rowcount == 1
+
+        return await self.db.run(claim)  # one hand-off per claim
 
     async def mark_sent(self, tx: Transaction, row_id: int, now: datetime) -> None:
         await tx.execute(
