@@ -134,9 +134,12 @@ class Outbox:
         session_id: str | None = None,
         dedupe_key: str | None = None,
         not_after: datetime | None = None,
+        payload_json: str | None = None,
     ) -> tuple[object, ...]:
-        """The sealed parameters of ``ENQUEUE_SQL``, for ``enqueue`` or ``enqueue_many``."""
-        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(lane))
+        """The sealed parameters of ``ENQUEUE_SQL``, for ``enqueue`` or ``enqueue_many``;
+        ``payload_json``, when given, is ``payload`` already serialised (a wave's openers)."""
+        text = payload_json if payload_json is not None else json.dumps(payload)
+        sealed = self.ring.seal(text.encode(), _aad(lane))
         return (
             participant_id,
             staff_id,
