@@ -192,7 +192,8 @@ class Database:
         awaits on ``tx`` (and on this database's ``fetchone``/``fetchall``) never suspend.
         ``body`` must await nothing else (``NotInline``, rolled back). Same guarantees as
         ``transaction()``: all or nothing, ``DatabaseBusy`` when the lock stays taken,
-        ``after_commit`` callbacks on the loop once committed.
+        ``after_commit`` callbacks on the loop once committed. A caller cancelled meanwhile
+        does not stop the body: it still commits or rolls back whole (its callbacks are lost).
         """
         async with self._write:
             self._after_commit = []
@@ -232,7 +233,8 @@ class Database:
                 result: T = drive(cast(Any, body(tx)))
         except BaseException as exc:
             self._inline = None
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (e.g. SQLITE_FULL)
+                conn.execute("ROLLBACK")
             if is_busy(exc):
                 raise DatabaseBusy("a statement found the database locked") from exc
             raise
