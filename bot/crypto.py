@@ -84,7 +84,8 @@ class KeyRing:
         verify_only: Mapping[str, RetiredKey] | None = None,
     ) -> None:
         self._path: Path | None = None
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: tuple[int, int, int, int] | None = None
+        self._refused: tuple[int, int, int, int] | None = None  # logged once, not per check
         self._held = 0  # blocks of checked_once now open (the database thread's and the loop's)
         self._held_lock = threading.Lock()
         self._load(masters, active, verify_only or {})
@@ -123,12 +124,13 @@ class KeyRing:
         if self._path is None:
             return False
         stamp = _stamp(self._path)
-        if stamp is None or stamp == self._stamp:
+        if stamp is None or stamp in (self._stamp, self._refused):
             return False
         try:
             _refuse_open_mode(self._path)
             fresh = KeyRing.from_json(self._path.read_text(), str(self._path))
         except KeyFileError as exc:
+            self._refused = stamp
             log.error("key file change refused, keeping the keys in use: %s", exc)
             return False
         except OSError:
@@ -146,7 +148,9 @@ class KeyRing:
         commit. So a transaction that began before the new file sealed with a key that the
         re-sealing still sees (and retiring refuses while any field is left under it); one
         that begins after it sees the new file. ``refresh()`` called directly, and an
-        unknown key id in ``open``, still re-read at once.
+        unknown key id in ``open``, still re-read at once. Uses outside the block while it
+        is open (a read on the loop) skip their check too: the ring is as fresh as this
+        transaction's start.
         """
         self.refresh()
         with self._held_lock:
@@ -307,12 +311,13 @@ def _index(key: bytes, purpose: str, value: str) -> bytes:
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()[:20]
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when the file is replaced, rewritten or chmod-ed."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
 
 
 def _refuse_open_mode(path: Path) -> None:
