@@ -175,9 +175,12 @@ class ProviderRecords:
         gone = sid in await channel.delete("", [sid])
         now = self.clock.now()
         if gone:
-            async with self.db.transaction() as tx:
+
+            async def record(tx: Transaction) -> None:
                 await self.transcript.mark_ref_deleted(tx, self.channel.name, sid, now)
                 await self.outbox.mark_sent(tx, row.id, now)
+
+            await self.db.run(record)  # one hand-off to the database thread
             return
         if now - parse_iso(str(row.payload["since"])) > GIVE_UP_AFTER:
             raise PermanentError("provider record still not final after 14 days; left in place")

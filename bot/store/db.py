@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 import aiosqlite
 
@@ -230,7 +230,7 @@ class Database:
         self._inline = tx
         try:
             with self._guard():
-                result: T = drive(cast(Any, body(tx)))
+                result: T = drive(body(tx))
         except BaseException as exc:
             self._inline = None
             if conn.in_transaction:  # SQLite may have rolled back already (e.g. SQLITE_FULL)

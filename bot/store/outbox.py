@@ -263,7 +263,8 @@ class Outbox:
 
     async def window_closed(self, row_id: int, participant_id: str | None) -> None:
         """Too late to send safely: cancel the row and let the next sweep decide again."""
-        async with self.db.transaction() as tx:
+
+        async def cancel(tx: Transaction) -> None:
             await tx.execute(
                 "UPDATE outbox SET state = 'cancelled', last_error = ? WHERE id = ?",
                 (WINDOW_CLOSED, row_id),
@@ -274,12 +275,15 @@ class Outbox:
                     (participant_id,),
                 )
 
+        await self.db.run(cancel)
+
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
-        async with self.db.transaction() as tx:
-            await tx.execute(
+        await self.db.run(
+            lambda tx: tx.execute(
                 "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
                 (iso(when), error[:200], row_id),
             )
+        )
 
     async def fail(self, tx: Transaction, row_id: int, error: str) -> None:
         await tx.execute(

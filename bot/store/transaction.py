@@ -9,7 +9,7 @@ body runs inside one hand-off (``drive``). Store code sees the same async API ei
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
@@ -36,13 +36,16 @@ class NotInline(RuntimeError):
     """A body run by ``Database.run`` waited for something other than its own statements."""
 
 
-def drive(body: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine that never suspends to its end, here and now (in the database thread)."""
+def drive(body: Awaitable[T]) -> T:
+    """Run an awaitable that never suspends to its end, here and now (in the database thread)."""
+    steps = body.__await__()
     try:
-        body.send(None)
+        steps.send(None)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-    body.close()
+    close = getattr(steps, "close", None)
+    if close is not None:
+        close()
     raise NotInline("a one-hand-off transaction body awaited something other than the database")
 
 

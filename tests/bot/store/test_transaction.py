@@ -60,6 +60,13 @@ async def test_cursors_fetch_and_named_parameters_work_inline(db: Database) -> N
     assert await db.run(body) == (2, 2, ["a", "b"])
 
 
+async def test_a_body_may_be_a_single_statement(db: Database) -> None:
+    await db.run(lambda tx: tx.execute("CREATE TABLE t (v INTEGER)"))
+    cursor = await db.run(lambda tx: tx.execute("INSERT INTO t VALUES (1), (2)"))
+    assert cursor.rowcount == 2
+    assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == [1, 2]
+
+
 async def test_a_failing_body_writes_nothing_and_calls_back_nothing(db: Database) -> None:
     called: list[int] = []
 
