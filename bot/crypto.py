@@ -12,10 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import stat
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +26,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+log = logging.getLogger(__name__)
 
 _FORMAT = 1
 _NONCE = 12
@@ -68,7 +73,8 @@ class KeyRing:
     """All keys known to this process; ``active`` seals, every key opens and looks up.
 
     A ring that ``watch``es its key file reloads it when the file changes, so a running
-    service follows ``followup keys rotate`` in another process without a restart.
+    service follows ``followup keys rotate`` in another process without a restart. Inside
+    ``checked_once`` (one database transaction) the file is checked once, at its start.
     """
 
     def __init__(
@@ -78,7 +84,10 @@ class KeyRing:
         verify_only: Mapping[str, RetiredKey] | None = None,
     ) -> None:
         self._path: Path | None = None
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: tuple[int, int, int, int] | None = None
+        self._refused: tuple[int, int, int, int] | None = None  # logged once, not per check
+        self._held = 0  # blocks of checked_once now open (the database thread's and the loop's)
+        self._held_lock = threading.Lock()
         self._load(masters, active, verify_only or {})
 
     def _load(
@@ -107,19 +116,55 @@ class KeyRing:
         self._stamp = _stamp(path)
 
     def refresh(self) -> bool:
-        """Re-read the watched key file if it changed; True when it did."""
+        """Re-read the watched key file if it changed; True when it did.
+
+        A changed file that others may read is refused (its keys may be known): the ring
+        keeps the keys it has and logs the fix, as at start-up, until the mode is 0600.
+        """
         if self._path is None:
             return False
         stamp = _stamp(self._path)
-        if stamp is None or stamp == self._stamp:
+        if stamp is None or stamp in (self._stamp, self._refused):
             return False
         try:
+            _refuse_open_mode(self._path)
             fresh = KeyRing.from_json(self._path.read_text(), str(self._path))
-        except (OSError, KeyFileError):
-            return False  # half-visible or broken file: keep what works, try next time
+        except KeyFileError as exc:
+            self._refused = stamp
+            log.error("key file change refused, keeping the keys in use: %s", exc)
+            return False
+        except OSError:
+            return False  # half-visible file: keep what works, try next time
         self._load(fresh._masters, fresh.active, fresh.verify_only)
         self._stamp = stamp
         return True
+
+    @contextmanager
+    def checked_once(self) -> Iterator[None]:
+        """Check the key file now and not again before the block ends (one transaction).
+
+        Still safe: a rotation writes its key file, then re-seals and retires under the
+        database's write lock, which a transaction holds from before this check to its
+        commit. So a transaction that began before the new file sealed with a key that the
+        re-sealing still sees (and retiring refuses while any field is left under it); one
+        that begins after it sees the new file. ``refresh()`` called directly, and an
+        unknown key id in ``open``, still re-read at once. Uses outside the block while it
+        is open (a read on the loop) skip their check too: the ring is as fresh as this
+        transaction's start.
+        """
+        self.refresh()
+        with self._held_lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held -= 1
+
+    def _check(self) -> None:
+        """The check every use makes, unless ``checked_once`` made it for this transaction."""
+        if not self._held:
+            self.refresh()
 
     # --- rotation --------------------------------------------------------------
 
@@ -154,7 +199,7 @@ class KeyRing:
         return tuple(self._keys)
 
     def seal(self, plaintext: bytes, aad: str) -> bytes:
-        self.refresh()
+        self._check()
         key = self._keys[self.active]
         nonce = os.urandom(_NONCE)
         kid = key.kid.encode()
@@ -187,13 +232,13 @@ class KeyRing:
     def blind_index(self, purpose: str, value: str, kid: str | None = None) -> bytes:
         """Keyed hash for equality look-ups; the active key unless ``kid`` is given."""
         if kid is None:
-            self.refresh()
+            self._check()
         key = self._keys[kid or self.active].index_key
         return _index(key, purpose, value)
 
     def blind_indexes(self, purpose: str, value: str) -> list[bytes]:
         """The index under every key, for look-ups while a rotation is under way."""
-        self.refresh()
+        self._check()
         found = [self.blind_index(purpose, value, kid) for kid in self._keys]
         for retired in self.verify_only.values():
             if retired.lookup_key is not None and retired.lookup_valid():
@@ -202,7 +247,7 @@ class KeyRing:
 
     def secret_word_keys(self) -> tuple[bytes, ...]:
         """Keys for secret-word digests; the active one first, verify-only ones last."""
-        self.refresh()
+        self._check()
         order = [self.active, *(k for k in self._keys if k != self.active)]
         return (
             *(self._keys[k].secret_key for k in order),
@@ -266,12 +311,21 @@ def _index(key: bytes, purpose: str, value: str) -> bytes:
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()[:20]
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when the file is replaced, rewritten or chmod-ed."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
+
+
+def _refuse_open_mode(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileError(
+            f"{path}: key file is readable by others (mode {mode:o}); run: chmod 600 {path}"
+        )
 
 
 def load_or_create_keyring(path: Path) -> tuple[KeyRing, bool]:
@@ -280,11 +334,7 @@ def load_or_create_keyring(path: Path) -> tuple[KeyRing, bool]:
     if env:
         return KeyRing.from_json(env, "FOLLOWUP_KEYS"), False
     if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise KeyFileError(
-                f"{path}: key file is readable by others (mode {mode:o}); run: chmod 600 {path}"
-            )
+        _refuse_open_mode(path)
         ring = KeyRing.from_json(path.read_text(), str(path))
         ring.watch(path)
         return ring, False

@@ -40,12 +40,15 @@ def _invisible(ch: str) -> bool:
 
 def _base_letters(text: str) -> str:
     """Invisible characters dropped, case folded, accents stripped (compatibility forms too)."""
+    if text.isascii():  # no format characters, accents or compatibility forms in ASCII
+        return text.lower()
     visible = "".join(ch for ch in text if not _invisible(ch))
     decomposed = unicodedata.normalize("NFKD", visible.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.translate(_EXTRA_FOLDS)
 
 
+@lru_cache(maxsize=1024)
 def fold(text: str) -> str:
     """Lower-case, strip accents, punctuation and invisible characters, collapse spaces.
 

@@ -55,7 +55,7 @@ class Notifier:
     async def hook(self, tx: Transaction, raised: RaisedEscalation, now: datetime) -> None:
         """EscalationHook: the first alerts, in the same transaction as her answer."""
         await self.ensure(tx, raised.id, now)
-        self.wake()
+        self.db.after_commit(self.wake)  # her step may run in the database thread (Database.run)
 
     async def timings(self, tx: Transaction, programme_id: int | None) -> Timings:
         """The config's alert timings, overridden by the programme's own settings."""

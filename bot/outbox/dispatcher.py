@@ -34,7 +34,7 @@ from bot.clock import Clock, parse_iso
 from bot.outbox.claim_order import RANK_LIVE, RANK_URGENT, claim_rank, in_claim_order
 from bot.outbox.rate import Rate, SendBudget
 from bot.outbox.wake import OutboxWake
-from bot.store.db import Database, DatabaseBusy
+from bot.store.db import Database, DatabaseBusy, Transaction
 from bot.store.outbox import PRIORITY_URGENT, Outbox, OutboxRow
 from bot.store.transcript import Transcript
 
@@ -284,7 +284,8 @@ class Dispatcher:
     async def _sent(self, row: OutboxRow, ref: str | None, parts_sent: int | None = None) -> None:
         """Record what went out; ``parts_sent``: a part of a split message, more to come."""
         now = self.clock.now()
-        async with self.db.transaction() as tx:
+
+        async def record(tx: Transaction) -> None:
             if parts_sent is None:
                 await self.outbox.mark_sent(tx, row.id, now)
             else:
@@ -300,6 +301,8 @@ class Dispatcher:
                     now=now,
                 )
 
+        await self.db.run(record)  # one hand-off to the database thread
+
     async def _delete(
         self, channel: Channel, budget: SendBudget, row: OutboxRow, address: str
     ) -> None:
@@ -314,10 +317,13 @@ class Dispatcher:
         gone = await self._delete_refs(channel, budget, address, [r.ref for r in refs])
         now = self.clock.now()
         complete = len(gone) >= len(refs)
-        async with self.db.transaction() as tx:
+
+        async def record(tx: Transaction) -> None:
             await self.transcript.mark_deleted(tx, [r.id for r in refs if r.ref in gone], now)
             if complete:
                 await self.outbox.mark_sent(tx, row.id, now)
+
+        await self.db.run(record)
         if not complete:
             raise TransientError(f"{len(refs) - len(gone)} message(s) not deleted yet")
 
@@ -337,8 +343,8 @@ class Dispatcher:
         return await channel.delete(address, refs)
 
     async def _done(self, row: OutboxRow) -> None:
-        async with self.db.transaction() as tx:
-            await self.outbox.mark_sent(tx, row.id, self.clock.now())
+        now = self.clock.now()
+        await self.db.run(lambda tx: self.outbox.mark_sent(tx, row.id, now))
 
     async def _retry(self, row: OutboxRow, exc: Exception, retry_after: float | None) -> None:
         soon = row.priority <= PRIORITY_URGENT or row.kind == "delete"  # her phone waits
@@ -354,8 +360,7 @@ class Dispatcher:
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
         async def fail() -> None:
-            async with self.db.transaction() as tx:
-                await self.outbox.fail(tx, row.id, error)
+            await self.db.run(lambda tx: self.outbox.fail(tx, row.id, error))
 
         await self._waiting_out_locks(f"outbox row {row.id} failed", fail)
 

@@ -115,21 +115,31 @@ class ProviderRecords:
 
     async def schedule(self, sid: str, *, delay: timedelta = timedelta(0)) -> bool:
         """Queue the deletion of one provider record (or bring a waiting one forward)."""
-        ref = await self.transcript.find(self.channel.name, sid)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            added = await self._enqueue(tx, sid, ref.participant_id if ref else None, now, delay)
-            if added is None and not delay:
-                await self.outbox.bring_forward(tx, self._key(sid), now)
+        added = await self.db.run(lambda tx: self._schedule_in(tx, sid, delay, now))
         self.on_outbox()
+        return added
+
+    async def _schedule_in(
+        self, tx: Transaction, sid: str, delay: timedelta | None, now: datetime
+    ) -> bool:
+        """``schedule`` inside ``tx``; ``delay`` None: at once if we recorded the message,
+        else after ``UNRECORDED_DELAY`` (a status callback)."""
+        ref = await self.transcript.find(self.channel.name, sid)
+        if delay is None:
+            delay = timedelta(0) if ref else UNRECORDED_DELAY
+        added = await self._enqueue(tx, sid, ref.participant_id if ref else None, now, delay)
+        if added is None and not delay:
+            await self.outbox.bring_forward(tx, self._key(sid), now)
         return added is not None
 
     async def message_final(self, sid: str, status: str) -> None:
         """A status callback: an outbound message reached ``status``."""
         if not self.enabled or status not in FINAL_STATUSES:
             return
-        recorded = await self.transcript.find(self.channel.name, sid)
-        await self.schedule(sid, delay=timedelta(0) if recorded else UNRECORDED_DELAY)
+        now = self.clock.now()
+        await self.db.run(lambda tx: self._schedule_in(tx, sid, None, now))  # one hand-off
+        self.on_outbox()
 
     async def inbound_received(self, sid: str) -> None:
         """An inbound message is final on receipt. Hers: a durable deletion row (written
@@ -165,9 +175,12 @@ class ProviderRecords:
         gone = sid in await channel.delete("", [sid])
         now = self.clock.now()
         if gone:
-            async with self.db.transaction() as tx:
+
+            async def record(tx: Transaction) -> None:
                 await self.transcript.mark_ref_deleted(tx, self.channel.name, sid, now)
                 await self.outbox.mark_sent(tx, row.id, now)
+
+            await self.db.run(record)  # one hand-off to the database thread
             return
         if now - parse_iso(str(row.payload["since"])) > GIVE_UP_AFTER:
             raise PermanentError("provider record still not final after 14 days; left in place")

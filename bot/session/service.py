@@ -88,55 +88,60 @@ class FollowupService:
     # --- entry points -------------------------------------------------------
 
     async def handle_inbound(self, msg: Inbound) -> StepReport | None:
-        """One message from her (or a stranger); de-duplicated by provider id."""
+        """One message from her (or a stranger); de-duplicated by provider id.
+
+        The look-up, the step and its writes are ONE transaction in ONE hand-off to the
+        database thread (``Database.run``)."""
         now = self.clock.now()
+        return await self.db.run(lambda tx: self._inbound(tx, msg, now))
+
+    async def _inbound(self, tx: Transaction, msg: Inbound, now: datetime) -> StepReport | None:
         participant = await self.participants.by_address(msg.channel, msg.address)
-        async with self.db.transaction() as tx:
-            if participant is None or participant.status == ParticipantStatus.ERASED:
-                # Checked before de-dup so a stranger leaves no trace but the counter (§1.6).
-                # A withdrawn woman whose address is still known is no stranger: what she
-                # sends is recorded and deleted from her chat like any stray message.
-                await bump(tx, f"unknown_sender:{msg.channel}", now=now)
-                return None
-            if msg.provider_id is not None and not await first_time_seen(
-                tx, self.ring, msg.channel, msg.provider_id, now
-            ):
-                return None
-            await refresh_secret_digests(tx, self.ring, participant, msg.text)
-            stored = await self.sessions.current(participant.id)
-            if msg.message_ref and not (
-                msg.edited and await self.transcript.find(msg.channel, msg.message_ref)
-            ):
-                await self.transcript.record(
-                    tx,
-                    participant_id=participant.id,
-                    session_id=stored.id if stored else None,
-                    channel=msg.channel,
-                    direction="in",
-                    ref=msg.message_ref,
-                    now=now,
-                )
-                hook = self.inbound_ref_hooks.get(msg.channel)
-                if hook is not None:  # e.g. her SMS's provider-record deletion: same commit
-                    await hook(tx, participant.id, msg.message_ref, now)
-            event = Reply(msg.text, msg.choices, msg.for_item, edited=msg.edited)
-            if stored is None or participant.status != ParticipantStatus.ACTIVE:
-                # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
-                timepoint = stored.state.timepoint if stored else "T0"
-                state = SessionState(timepoint, phase=Phase.ENDED, outcome=Outcome.INACTIVE)
-                report = await self._run(tx, participant, None, state, event, now, persist=False)
-            else:
-                report = await self._run(tx, participant, stored.id, stored.state, event, now)
-            if (
-                msg.message_ref
-                and not report.state.active
-                and not any(isinstance(e, DeleteTranscript) for e in report.effects)
-            ):
-                # Outside a session (ended, paused) her message must not stay in her chat either.
-                session_id = stored.id if stored else None
-                await self._delete(tx, participant, session_id, "stray", now)
-                self.db.after_commit(self.on_outbox)
-            return report
+        if participant is None or participant.status == ParticipantStatus.ERASED:
+            # Checked before de-dup so a stranger leaves no trace but the counter (§1.6).
+            # A withdrawn woman whose address is still known is no stranger: what she
+            # sends is recorded and deleted from her chat like any stray message.
+            await bump(tx, f"unknown_sender:{msg.channel}", now=now)
+            return None
+        if msg.provider_id is not None and not await first_time_seen(
+            tx, self.ring, msg.channel, msg.provider_id, now
+        ):
+            return None
+        await refresh_secret_digests(tx, self.ring, participant, msg.text)
+        stored = await self.sessions.current(participant.id)
+        if msg.message_ref and not (
+            msg.edited and await self.transcript.find(msg.channel, msg.message_ref)
+        ):
+            await self.transcript.record(
+                tx,
+                participant_id=participant.id,
+                session_id=stored.id if stored else None,
+                channel=msg.channel,
+                direction="in",
+                ref=msg.message_ref,
+                now=now,
+            )
+            hook = self.inbound_ref_hooks.get(msg.channel)
+            if hook is not None:  # e.g. her SMS's provider-record deletion: same commit
+                await hook(tx, participant.id, msg.message_ref, now)
+        event = Reply(msg.text, msg.choices, msg.for_item, edited=msg.edited)
+        if stored is None or participant.status != ParticipantStatus.ACTIVE:
+            # Nothing may re-activate her: only safety words take effect (DESIGN.md §1.7).
+            timepoint = stored.state.timepoint if stored else "T0"
+            state = SessionState(timepoint, phase=Phase.ENDED, outcome=Outcome.INACTIVE)
+            report = await self._run(tx, participant, None, state, event, now, persist=False)
+        else:
+            report = await self._run(tx, participant, stored.id, stored.state, event, now)
+        if (
+            msg.message_ref
+            and not report.state.active
+            and not any(isinstance(e, DeleteTranscript) for e in report.effects)
+        ):
+            # Outside a session (ended, paused) her message must not stay in her chat either.
+            session_id = stored.id if stored else None
+            await self._delete(tx, participant, session_id, "stray", now)
+            self.db.after_commit(self.on_outbox)
+        return report
 
     async def begin_contact(
         self,
@@ -180,8 +185,9 @@ class FollowupService:
         None for a partner who is not active or whose dedupe key is used (checked under
         the write lock, so it is exact)."""
         now = self.clock.now()
-        reports: list[StepReport | None] = []
-        async with self.db.transaction() as tx:
+
+        async def each(tx: Transaction) -> list[StepReport | None]:
+            reports: list[StepReport | None] = []
             gate, sessions = await contactable(
                 tx, self.participants, self.sessions, self.outbox, requests
             )
@@ -210,7 +216,9 @@ class FollowupService:
                         tx, request.participant_id, request.timepoint, request.reminder, now
                     )
                 reports.append(report)
-        return reports
+            return reports
+
+        return await self.db.run(each)
 
     async def begin_contact_tx(
         self,
@@ -242,12 +250,15 @@ class FollowupService:
     async def timeout_session(self, session_id: str, event: Idle | Expire) -> StepReport | None:
         """The scheduler's word that a session went idle or its timepoint expired."""
         now = self.clock.now()
-        stored = await self.sessions.get(session_id)
-        if stored is None:
-            return None
-        participant = await self.participants.get(stored.participant_id)
-        async with self.db.transaction() as tx:
+
+        async def timeout(tx: Transaction) -> StepReport | None:
+            stored = await self.sessions.get(session_id)
+            if stored is None:
+                return None
+            participant = await self.participants.get(stored.participant_id)
             return await self._run(tx, participant, stored.id, stored.state, event, now)
+
+        return await self.db.run(timeout)
 
     async def mark_unreachable(self, participant_id: str, reason: str) -> None:
         """The channel says she cannot be reached (21610 opted out, invalid number, blocked).

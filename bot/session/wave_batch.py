@@ -9,6 +9,7 @@ when the chunk must be made contact by contact instead.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from bot.schedule.contact_request import ContactRequest
 from bot.session.contacts import contactable
 from bot.session.outgoing import programme_words
 from bot.store.contact_batch import ContactRows, DuplicateContact, write_contacts
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 from bot.store.outbox import PRIORITY_LIVE, PRIORITY_WAVE, Outbox, lane_of
 from bot.store.participants import Participant, Participants, Programme, Programmes
 from bot.store.sessions import Sessions, StoredSession
@@ -68,7 +69,8 @@ async def open_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> 
     if len(set(pairs)) != len(pairs):
         raise DuplicateContact("a partner's timepoint twice in one chunk")
     chunk = _Chunk(service)
-    async with service.db.transaction() as tx:
+
+    async def whole(tx: Transaction) -> list[Opened | None]:
         gate, sessions = await contactable(
             tx, service.participants, service.sessions, service.outbox, requests
         )
@@ -82,7 +84,9 @@ async def open_chunk(service: BatchHost, requests: Sequence[ContactRequest]) -> 
         await write_contacts(tx, chunk.rows, chunk.now, service.sessions, service.outbox)
         if chunk.rows.outbox:
             service.db.after_commit(service.on_outbox)
-    return opened
+        return opened
+
+    return await service.db.run(whole)  # one hand-off to the database thread per chunk
 
 
 class _Chunk:
@@ -96,6 +100,7 @@ class _Chunk:
         self.rows = ContactRows()
         self._programmes: dict[int, Programme] = {}
         self._rendered: dict[tuple[object, ...], dict[str, Any]] = {}
+        self._serialised: dict[int, tuple[dict[str, Any], str]] = {}  # by id of a rendered dict
 
     async def add(
         self, participant: Participant, request: ContactRequest, stored: StoredSession | None
@@ -137,7 +142,8 @@ class _Chunk:
                 channel=participant.channel,
                 kind="message",
                 priority=PRIORITY_WAVE if request.wave else PRIORITY_LIVE,
-                payload={"address": address, "message": await self._render(participant, message)},
+                payload={},
+                payload_json=await self._payload(address, participant, message),
                 now=self.now,
                 participant_id=participant.id,
                 session_id=session_id,
@@ -145,6 +151,15 @@ class _Chunk:
                 not_after=request.not_after,
             )
         )
+
+    async def _payload(self, address: str, participant: Participant, message: Outgoing) -> str:
+        """``{"address": ..., "message": ...}`` as JSON, the message serialised once per chunk."""
+        rendered = await self._render(participant, message)
+        serialised = self._serialised.get(id(rendered))
+        if serialised is None or serialised[0] is not rendered:
+            serialised = (rendered, json.dumps(rendered))
+            self._serialised[id(rendered)] = serialised
+        return f'{{"address": {json.dumps(address)}, "message": {serialised[1]}}}'
 
     async def _render(self, participant: Participant, message: Outgoing) -> dict[str, Any]:
         programme_id = participant.programme_id

@@ -1,7 +1,10 @@
 """One SQLite database, one connection, one writer at a time.
 
 The service runs on a single asyncio loop: a lock serialises transactions so
-two coroutines never interleave statements inside one. WAL with
+two coroutines never interleave statements inside one. ``run`` puts a whole
+transaction (BEGIN, its reads and writes, COMMIT) into ONE hand-off to the
+database thread; ``transaction()`` hands off each statement (for bodies that
+must await other things). WAL with
 ``synchronous=NORMAL`` survives a killed process (DESIGN.md §9 crash tests);
 only a power cut could lose the last commits. Another process holding the write
 lock (a CLI command, a backup) is waited for: ``busy_timeout``, then a few more
@@ -14,16 +17,25 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TypeVar, cast
 
 import aiosqlite
 
 from bot.private_files import ensure_private_file
 from bot.store.schema import MIGRATIONS, REBUILDS
+from bot.store.transaction import HandOff, Params, Row, Transaction, drive
+
+__all__ = ["BusyPolicy", "Database", "DatabaseBusy", "Row", "Transaction", "is_busy"]
+
+T = TypeVar("T")
+#: Entered after ``BEGIN IMMEDIATE`` and left at the end of every transaction (the key ring's
+#: one key-file check per transaction, ``KeyRing.checked_once``).
+TransactionGuard = Callable[[], AbstractContextManager[object]]
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +46,7 @@ BUSY_TIMEOUT_MS = 4_000
 BUSY_RETRY_DELAYS = (0.5, 1.0)
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
-
-#: What ``Database.transaction()`` hands out. Store functions take it; code outside
-#: ``bot/store/`` only passes it on and never looks inside (the seam for a second database).
-Transaction: TypeAlias = aiosqlite.Connection
-#: A row as the store reads it; outside ``bot/store/`` prefer the store's own dataclasses.
-Row: TypeAlias = aiosqlite.Row
+_RETRY = object()  # BEGIN IMMEDIATE found the lock taken: pause and try again
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,22 @@ class Database:
         self.busy = busy or BusyPolicy()
         self._write = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
+        self._guard: TransactionGuard = nullcontext
+        # aiosqlite 0.20/0.21 internals: the sqlite3 connection its thread owns, and the call
+        # that queues a function for that thread. Touched only from that thread.
+        self._sqlite: sqlite3.Connection = conn._conn
+        self._hand_off: HandOff = self._to_thread
+        self._reads = Transaction(self._sqlite, self._hand_off)
+        self._inline: Transaction | None = None  # the body ``run`` is driving, in the thread
+
+    async def _to_thread(self, fn: Callable[[], T]) -> T:
+        """One hand-off: run ``fn`` in the database thread (aiosqlite's queue) and wait."""
+        result: T = await cast(HandOff, self.conn._execute)(fn)
+        return result
+
+    def guard_transactions(self, guard: TransactionGuard) -> None:
+        """Enter ``guard()`` once per transaction, after its write lock is taken."""
+        self._guard = guard
 
     @classmethod
     async def open(cls, path: str | Path, busy: BusyPolicy | None = None) -> Database:
@@ -136,7 +159,8 @@ class Database:
             self._after_commit = []
             await self._begin()
             try:
-                yield self.conn
+                with self._guard():
+                    yield Transaction(self._sqlite, self._hand_off)
             except BaseException as exc:
                 await self.conn.execute("ROLLBACK")
                 self._after_commit = []
@@ -174,6 +198,78 @@ class Database:
                 log.warning("database locked by another connection; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
 
+    async def run(self, body: Callable[[Transaction], Awaitable[T]]) -> T:
+        """``body(tx)`` as one transaction in ONE hand-off to the database thread.
+
+        BEGIN IMMEDIATE, every statement of ``body`` and COMMIT run there in one call: its
+        awaits on ``tx`` (and on this database's ``fetchone``/``fetchall``) never suspend.
+        ``body`` must await nothing else (``NotInline``, rolled back). Same guarantees as
+        ``transaction()``: all or nothing, ``DatabaseBusy`` when the lock stays taken,
+        ``after_commit`` callbacks on the loop once committed. A caller cancelled meanwhile
+        does not stop the body: it still commits or rolls back whole (its callbacks are lost).
+        """
+        async with self._write:
+            self._after_commit = []
+            delays = iter(self.busy.retry_delays)
+            try:
+                while True:
+                    result = await self._hand_off(lambda: self._in_thread(body))
+                    if result is not _RETRY:
+                        break
+                    delay = next(delays, None)
+                    if delay is None:
+                        log.error("database still locked by another connection; giving up")
+                        raise DatabaseBusy("the database stayed locked")
+                    log.warning("database locked by another connection; retrying in %.1fs", delay)
+                    await asyncio.sleep(delay)
+            except BaseException:
+                self._after_commit = []
+                raise
+            callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+        return cast(T, result)
+
+    def _in_thread(self, body: Callable[[Transaction], Awaitable[T]]) -> T | object:
+        """In the database thread: one whole transaction, or ``_RETRY`` if BEGIN was refused."""
+        conn = self._sqlite
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                return _RETRY
+            raise
+        tx = Transaction(conn, None)
+        self._inline = tx
+        try:
+            with self._guard():
+                result: T = drive(body(tx))
+        except BaseException as exc:
+            self._inline = None
+            if conn.in_transaction:  # SQLite may have rolled back already (e.g. SQLITE_FULL)
+                conn.execute("ROLLBACK")
+            if is_busy(exc):
+                raise DatabaseBusy("a statement found the database locked") from exc
+            raise
+        self._inline = None
+        try:
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if is_busy(exc):
+                raise DatabaseBusy("COMMIT found the database locked") from exc
+            raise
+        return result
+
+    def reader(self) -> Transaction:
+        """Where reads outside a ``Transaction`` go: inside a ``run`` body (in the database
+        thread) that body's transaction, elsewhere a hand-off per statement."""
+        inline = self._inline
+        if inline is not None and threading.get_ident() == self.conn.ident:
+            return inline
+        return self._reads
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current transaction has committed (never on rollback).
 
@@ -182,13 +278,12 @@ class Database:
         """
         self._after_commit.append(callback)
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        """One round trip to the database thread (execute, fetch and close together)."""
-        rows = await self.conn.execute_fetchall(sql, tuple(params))
-        return next(iter(rows), None)
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """One round trip to the database thread (none inside a ``run`` body)."""
+        return await self.reader().fetchone(sql, params)
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.reader().fetchall(sql, params)
 
     async def close(self) -> None:
         await self.conn.close()

@@ -134,9 +134,12 @@ class Outbox:
         session_id: str | None = None,
         dedupe_key: str | None = None,
         not_after: datetime | None = None,
+        payload_json: str | None = None,
     ) -> tuple[object, ...]:
-        """The sealed parameters of ``ENQUEUE_SQL``, for ``enqueue`` or ``enqueue_many``."""
-        sealed = self.ring.seal(json.dumps(payload).encode(), _aad(lane))
+        """The sealed parameters of ``ENQUEUE_SQL``, for ``enqueue`` or ``enqueue_many``;
+        ``payload_json``, when given, is ``payload`` already serialised (a wave's openers)."""
+        text = payload_json if payload_json is not None else json.dumps(payload)
+        sealed = self.ring.seal(text.encode(), _aad(lane))
         return (
             participant_id,
             staff_id,
@@ -241,13 +244,16 @@ class Outbox:
         transaction still open; claiming waits for that transaction, so a row it rolled
         back or cancelled (safe word) is never sent.
         """
-        async with self.db.transaction() as tx:
+
+        async def claim(tx: Transaction) -> bool:
             cur = await tx.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
                 " WHERE id = ? AND state = 'pending'",
                 (row_id,),
             )
             return cur.rowcount == 1
+
+        return await self.db.run(claim)  # one hand-off per claim
 
     async def mark_sent(self, tx: Transaction, row_id: int, now: datetime) -> None:
         await tx.execute(
@@ -257,7 +263,8 @@ class Outbox:
 
     async def window_closed(self, row_id: int, participant_id: str | None) -> None:
         """Too late to send safely: cancel the row and let the next sweep decide again."""
-        async with self.db.transaction() as tx:
+
+        async def cancel(tx: Transaction) -> None:
             await tx.execute(
                 "UPDATE outbox SET state = 'cancelled', last_error = ? WHERE id = ?",
                 (WINDOW_CLOSED, row_id),
@@ -267,6 +274,8 @@ class Outbox:
                     "UPDATE timepoints SET next_action_at = NULL WHERE participant_id = ?",
                     (participant_id,),
                 )
+
+        await self.db.run(cancel)
 
     async def part_sent(self, tx: Transaction, row: OutboxRow, parts_sent: int) -> bool:
         """One part of a split message went out: the row is due again for the next part,
@@ -283,12 +292,13 @@ class Outbox:
 
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
         """Due again at ``when``; a row cancelled while in flight stays cancelled."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
+        await self.db.run(
+            lambda tx: tx.execute(
                 "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?"
                 " WHERE id = ? AND state = 'sending'",
                 (iso(when), error[:200], row_id),
             )
+        )
 
     async def fail(self, tx: Transaction, row_id: int, error: str) -> None:
         await tx.execute(

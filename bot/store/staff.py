@@ -203,11 +203,11 @@ class StaffStore:
         return await cur.fetchone()
 
     async def by_telegram(self, user_id: str) -> StaffMember | None:
-        row = await self._find(self.db.conn, TELEGRAM, user_id)
+        row = await self._find(self.db.reader(), TELEGRAM, user_id)
         return _member(row) if row else None
 
     async def by_phone(self, phone: str) -> StaffMember | None:
-        row = await self._find(self.db.conn, PHONE, phone)
+        row = await self._find(self.db.reader(), PHONE, phone)
         return _member(row) if row else None
 
     async def by_name(self, name: str) -> StaffMember | None:
@@ -284,7 +284,7 @@ class StaffStore:
         Only members of the programme's organisation: one moved out since the route was set
         is left out, so an alert never leaves the organisation.
         """
-        cur = await (conn or self.db.conn).execute(
+        cur = await (conn or self.db.reader()).execute(
             f"SELECT s.*, r.role AS route_role, {_ORGANISATIONS}"
             " FROM escalation_routes AS r JOIN staff AS s ON s.id = r.staff_id"
             f" WHERE r.programme_id = ? AND s.active = 1 AND {_IN_PROGRAMME_ORGANISATION}"
@@ -301,7 +301,7 @@ class StaffStore:
     ) -> list[StaffMember]:
         """Every active WSS worker of the programme's organisation: who is told when the
         programme has no on-call route (nobody, for an escalation without a programme)."""
-        cur = await (conn or self.db.conn).execute(
+        cur = await (conn or self.db.reader()).execute(
             _SELECT + f" WHERE s.role = 'wss' AND s.active = 1 AND {_IN_PROGRAMME_ORGANISATION}"
             " ORDER BY s.id",
             (programme_id,),

@@ -37,6 +37,8 @@ class Stores:
 
     @classmethod
     def over(cls, db: Database, ring: KeyRing, clock: Clock) -> Stores:
+        """The stores of ``db``; its transactions check ``ring``'s key file once each."""
+        db.guard_transactions(ring.checked_once)
         outside = OutsideScope(db, clock)
         return cls(
             db=db,

@@ -111,3 +111,35 @@ def test_watched_ring_follows_its_key_file(tmp_path: Path) -> None:
     blob = other.seal_text("x", "a")  # the other process seals with the new key at once
     assert other.sealed_with(blob) == "k2"
     assert ring.open_text(blob, "a") == "x"  # an unknown key id makes the ring re-read the file
+
+
+def test_checked_once_checks_at_the_start_of_the_block_only(tmp_path: Path) -> None:
+    from bot.crypto import write_keyring
+
+    path = tmp_path / "keys"
+    ring, _ = load_or_create_keyring(path)
+    other, _ = load_or_create_keyring(path)  # another process
+    with ring.checked_once():
+        write_keyring(path, other.with_new_active())  # rotated mid-transaction
+        assert ring.sealed_with(ring.seal_text("x", "a")) == "k1"  # this transaction's key
+        blob = other.seal_text("y", "a")
+        assert ring.open_text(blob, "a") == "y"  # an unknown key id still re-reads at once
+    with ring.checked_once():
+        assert ring.sealed_with(ring.seal_text("x", "a")) == "k2"
+
+
+def test_a_changed_key_file_readable_by_others_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.crypto import write_keyring
+
+    path = tmp_path / "keys"
+    ring, _ = load_or_create_keyring(path)
+    write_keyring(path, ring.with_new_active())
+    path.chmod(0o640)
+    assert not ring.refresh()
+    assert ring.active == "k1" and "readable by others" in caplog.text
+    caplog.clear()
+    assert not ring.refresh() and caplog.text == ""  # said once, not at every transaction
+    path.chmod(0o600)
+    assert ring.refresh() and ring.active == "k2"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conversations.secrets import SecretWords, secret_digest
-from conversations.text import fold, tokens
+from conversations.text import _base_letters, fold, tokens
 
 
 @pytest.mark.parametrize(
@@ -23,6 +25,13 @@ from conversations.text import fold, tokens
 )
 def test_fold(raw: str, folded: str) -> None:
     assert fold(raw) == folded
+
+
+@given(st.text(st.characters(max_codepoint=127)))
+def test_plain_ascii_folds_as_the_full_path_folds_it(text: str) -> None:
+    """The ASCII short cut gives what casefold, NFKD and stripping give (a trailing 'é'
+    sends the same text down the full path)."""
+    assert _base_letters(text + "é") == _base_letters(text) + "e"
 
 
 def test_tokens_keep_order() -> None:

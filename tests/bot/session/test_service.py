@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from bot import crypto
 from bot.channels.base import Inbound
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
+from bot.crypto import write_keyring
 from bot.datarights.actions import withdraw
 from bot.runtime.app import App
 from conversations.answers import Answer
 from tests.bot.conftest import enrol_console
+from tests.bot.support_hand_offs import count_hand_offs
 from tests.bot.support_sealed_rows import escalations
 
 
@@ -212,3 +218,51 @@ async def test_the_duress_word_between_timepoints_alerts_silently_and_deletes_it
     assert ref is not None
     row = await app.db.fetchone("SELECT deleted_at FROM transcript WHERE id = ?", (ref.id,))
     assert row is not None and row[0] is not None
+
+
+async def test_her_answer_is_one_hand_off_to_the_database_thread(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Look-up, de-dup, session, answer, state and reply row: one call into the thread."""
+    pid = await started(app)
+    calls = count_hand_offs(app.db, monkeypatch)
+    await app.service.handle_inbound(Inbound("console", "console:alice", "1", provider_id="u1"))
+    assert len(calls) == 1
+    assert await app.service.answers.for_timepoint(pid, "T0") == {"safe_now": Answer("yes")}
+    reply = await app.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+    assert reply is not None and reply[0] == 1
+
+
+async def latest_state_key(app: App) -> str:
+    row = await app.db.fetchone("SELECT state_enc FROM sessions ORDER BY updated_at DESC")
+    assert row is not None
+    return app.ring.sealed_with(row[0])
+
+
+async def test_the_key_file_is_checked_once_per_step_and_a_swapped_one_still_counts(
+    app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A step seals several fields (state, answer, reply) but stats the key file once; a
+    rotated file is followed from the next step on; one readable by others is refused."""
+    pid = await started(app)
+    key_file = Path(app.config.security.key_file)
+    checks: list[Path] = []
+    original = crypto._stamp
+    monkeypatch.setattr(crypto, "_stamp", lambda path: checks.append(path) or original(path))
+    await app.service.handle_inbound(Inbound("console", "console:alice", "1", provider_id="u1"))
+    assert checks == [key_file]
+    await app.dispatcher.drain_all()
+    rotated = app.ring.with_new_active()
+    write_keyring(key_file, rotated)  # `followup keys rotate` in another process
+    clock.advance(timedelta(seconds=1))
+    await say(app, "never", provider_id="u2")
+    assert await latest_state_key(app) == rotated.active == app.ring.active
+    exposed = rotated.with_new_active()
+    write_keyring(key_file, exposed)
+    os.chmod(key_file, 0o644)  # swapped for a file others can read: its keys may be known
+    caplog.set_level(logging.ERROR, "bot.crypto")
+    clock.advance(timedelta(seconds=1))
+    await say(app, "2", provider_id="u3")
+    assert await latest_state_key(app) == rotated.active != exposed.active
+    assert "readable by others" in caplog.text
+    assert len(await app.service.answers.for_timepoint(pid, "T0")) == 3  # she noticed nothing

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.channels.base import Inbound
@@ -19,6 +18,7 @@ from bot.inbound.storing import StoringRecords
 from bot.outbox.provider_records import PROVIDER_DELETE, RECORDS_CHANNEL, ProviderRecords
 from bot.runtime.app import App, open_app
 from bot.runtime.components import _sms_components
+from bot.store.db import Transaction
 from tests.fakes.twilio_api import FakeTwilio
 
 from .support_sms import PHONE
@@ -52,14 +52,20 @@ def wired(app: App) -> ProviderRecords:
 
 
 def count_transactions(app: App, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts transactions of both kinds: ``transaction()`` blocks and ``run`` bodies."""
     begun: list[int] = []
-    original = app.db.transaction
+    original, original_run = app.db.transaction, app.db.run
 
-    def counted() -> AbstractAsyncContextManager[aiosqlite.Connection]:
+    def counted() -> AbstractAsyncContextManager[Transaction]:
         begun.append(1)
         return original()
 
+    async def counted_run(body: Callable[[Transaction], Awaitable[Any]]) -> Any:
+        begun.append(1)
+        return await original_run(body)
+
     monkeypatch.setattr(app.db, "transaction", counted)
+    monkeypatch.setattr(app.db, "run", counted_run)
     return begun
 
 
