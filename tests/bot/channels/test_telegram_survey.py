@@ -55,7 +55,7 @@ def test_whole_t0_over_telegram_leaves_an_empty_chat(
     assert "Do you feel safe right now?" in first_question
     assert all(c.params.get("protect_content") is True for c in sends)
     assert all(c.params.get("disable_notification") is True for c in sends)
-    assert fake.max_rate_per_chat() <= 20
+    assert fake.max_rate_per_chat() <= 20 + 3  # her chat's bucket: 20/s, a burst of chat_burst = 3
     assert len(fake.calls_to("answerCallbackQuery")) >= 20
     assert fake.calls_to("deleteMessages")
 
