@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from conversations.text import fold
+from conversations.text import fold, fold_word
 
 #: Carrier keywords (DESIGN.md §1.1/§1.7); a message that is only one of these.
 CARRIER_STOP = frozenset(
@@ -62,7 +62,7 @@ class Lexicon:
 
     def label_forms(self, label: str) -> set[str]:
         """Folded forms of a choice label that she may type: English and her language."""
-        return {f for f in (fold(label), fold(self.translate(label))) if f}
+        return {f for f in (fold_word(label), fold_word(self.translate(label))) if f}
 
     def with_words(self, extra: Mapping[str, frozenset[str]]) -> Lexicon:
         """A lexicon that also knows ``extra`` (folded) words, English kept."""

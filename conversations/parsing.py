@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from conversations.answers import AnswerValue
 from conversations.lexicon import Lexicon
 from conversations.survey import NO, YES, Choice, Item
-from conversations.text import fold
+from conversations.text import fold, fold_word
 
 MAX_FREE_TEXT = 2000
 _SEPARATORS = re.compile(r"\s*(?:,|;|/|\+|&|\band\b|\bund\b|\by\b|\be\b|\bet\b)\s*")
@@ -40,7 +40,7 @@ def match_choice(text: str, choices: tuple[Choice, ...], lexicon: Lexicon) -> st
         number = int(folded)
         return choices[number - 1].code if 1 <= number <= len(choices) else None
     for choice in choices:
-        if folded in lexicon.label_forms(choice.label) or folded == fold(choice.code):
+        if folded in lexicon.label_forms(choice.label) or folded == fold_word(choice.code):
             return choice.code
     codes = {c.code for c in choices}
     if codes == {YES, NO}:

@@ -48,7 +48,6 @@ def _base_letters(text: str) -> str:
     return stripped.translate(_EXTRA_FOLDS)
 
 
-@lru_cache(maxsize=1024)
 def fold(text: str) -> str:
     """Lower-case, strip accents, punctuation and invisible characters, collapse spaces.
 
@@ -56,6 +55,13 @@ def fold(text: str) -> str:
     mapped here: answers and commands keep their meaning (a Greek 'ο' is not a zero).
     """
     return _NON_WORD.sub(" ", _base_letters(text)).strip()
+
+
+@lru_cache(maxsize=4096)
+def fold_word(word: str) -> str:
+    """``fold`` of the survey's own words (labels, codes, keywords), cached: never her text,
+    which is folded afresh so that no message of hers stays in memory after its step."""
+    return fold(word)
 
 
 def tokens(text: str) -> list[str]:
