@@ -14,15 +14,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyreadstat
+from typing import TYPE_CHECKING, Any
 
 from bot.datarights.export_coded import Variable, variable_of
 from bot.datarights.export_columns import MISSING_LABELS, STATA_MISSING, Missing
 from bot.datarights.export_layout import Table
 from bot.private_files import PRIVATE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING_CODES = [int(m) for m in Missing]
 #: Format 118, which Stata 14 and every later release reads (pyreadstat's default, 15, writes 119).
@@ -54,6 +54,10 @@ def clipped(text: str, chars: int, max_bytes: int) -> str:
 
 
 def _frame(table: Table, numeric_cell: Callable[[int], Any]) -> pd.DataFrame:
+    """pandas on first use, like matplotlib in the report: every CLI call and service start
+    imports this module, and pandas costs ~0.3 s and tens of MB there."""
+    import pandas as pd
+
     data: dict[str, pd.Series[Any]] = {}
     for f in table.fields:
         values = [row[f.name] for row in table.rows]
@@ -94,6 +98,8 @@ def _numeric(table: Table) -> list[tuple[str, Variable]]:
 
 
 def write_sav(path: Path, table: Table, file_label: str) -> None:
+    import pyreadstat
+
     numeric = _numeric(table)
     missing = {int(m): MISSING_LABELS[m] for m in Missing}
     value_labels = {name: _value_labels(var, missing, SPSS_LIMITS) for name, var in numeric}
@@ -112,6 +118,8 @@ def write_sav(path: Path, table: Table, file_label: str) -> None:
 
 
 def write_dta(path: Path, table: Table, file_label: str) -> None:
+    import pyreadstat
+
     numeric = _numeric(table)
     letters = {int(m): letter for m, letter in STATA_MISSING.items()}
     missing = {STATA_MISSING[m]: MISSING_LABELS[m] for m in Missing}
