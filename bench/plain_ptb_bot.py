@@ -45,6 +45,9 @@ OPENER = m.OPENER.format(sender="Sam")
 HOW_TO = m.HOW_TO
 CLOSING = m.CLOSING
 GATE = "_gate"
+#: The consent question after the gate (issue 20), with our service's codes and labels.
+CONSENT = "_consent"
+CONSENT_ANSWERS = (("Yes", "yes"), ("Not this time", "not_this_time"), ("Stop for good", "stop"))
 ASKING = 0  # the one conversation state: the current item lives in user_data
 
 
@@ -123,6 +126,8 @@ class PlainSurvey:
             return ASKING  # a stale button, or a multi toggle: the walk does not move
         await query.edit_message_reply_markup(None)
         if item_id == GATE:
+            return await self._ask_consent(update, context)
+        if item_id == CONSENT:
             return await self._after(update, context, GATE, None)
         return await self._after(update, context, item_id, Answer(_typed(rest)))
 
@@ -130,10 +135,26 @@ class PlainSurvey:
         assert update.message is not None and context.user_data is not None
         current = context.user_data.get("current", GATE)
         if current == GATE:
+            return await self._ask_consent(update, context)
+        if current == CONSENT:
             return await self._after(update, context, GATE, None)
         item = next(i for i in self.items if i.id == current)
         answer = self.parse_text(item, update.message.text or "")
         return await self._after(update, context, current, answer or Answer(None, skipped=True))
+
+    async def _ask_consent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        assert update.effective_chat is not None and context.user_data is not None
+        context.user_data["current"] = CONSENT
+        rows = [
+            [InlineKeyboardButton(t, callback_data=f"{CONSENT}|{c}")] for t, c in CONSENT_ANSWERS
+        ]
+        await context.bot.send_message(
+            update.effective_chat.id,
+            m.CONSENT_ASK,
+            reply_markup=InlineKeyboardMarkup(rows),
+            protect_content=True,
+        )
+        return ASKING
 
     async def _after(
         self,

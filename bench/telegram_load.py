@@ -45,7 +45,7 @@ JSONDict = dict[str, Any]
 MESSAGE_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
 GATE = "_gate"
 #: Answers that raise no risk alert (a risk answer adds the help message to both bots alike).
-PREFERRED = {GATE: "yes", "safe_now": "yes", "_help": "go_on"}
+PREFERRED = {GATE: "yes", "_consent": "yes", "safe_now": "yes", "_help": "go_on"}
 WARM_UP_SECONDS = 90.0
 DRAIN_SECONDS = 10.0
 NO_LIMIT = sys.maxsize

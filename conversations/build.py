@@ -23,6 +23,12 @@ SNOOZE_CHOICES = (
     Choice("next_week", m.NEXT_WEEK),
 )
 HELP_CHOICES = (Choice("go_on", m.GO_ON), Choice("stop_now", m.STOP_NOW))
+#: The answers to the consent question (``ReaffirmConsent.answer`` and the stored codes).
+CONSENT_CHOICES = (
+    Choice("yes", m.YES_NOW),
+    Choice("not_this_time", m.NOT_THIS_TIME),
+    Choice("stop", m.STOP_FOR_GOOD),
+)
 
 
 def text_of(survey: Survey, item: Item, state: SessionState) -> str:

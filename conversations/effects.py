@@ -13,7 +13,7 @@ from conversations.vocabulary import MessageKind, Outcome
 RESUMABLE_OUTCOMES = frozenset({Outcome.LATER, Outcome.SNOOZED, Outcome.IDLE})
 
 #: Pseudo item ids for the engine's own questions (buttons carry them).
-GATE, SNOOZE, HELP = "_gate", "_snooze", "_help"
+GATE, SNOOZE, HELP, CONSENT = "_gate", "_snooze", "_help", "_consent"
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,14 @@ class OptIn:
 
 
 @dataclass(frozen=True)
+class ReaffirmConsent:
+    """Her answer to "is it still OK to ask?" for this timepoint: ``yes``, ``not_this_time``
+    or ``stop``; the shell stores it with her consent version."""
+
+    answer: str
+
+
+@dataclass(frozen=True)
 class Withdraw:
     """She withdrew from the study: no contact ever again; her programme's policy decides
     whether her answers are erased or kept only under an unlinkable research id."""
@@ -132,5 +140,6 @@ Effect = (
     | PauseContact
     | OptOut
     | OptIn
+    | ReaffirmConsent
     | Withdraw
 )

@@ -12,6 +12,7 @@ from datetime import datetime
 from conversations import messages as m
 from conversations.answers import Answer
 from conversations.build import (
+    CONSENT_CHOICES,
     GATE_CHOICES,
     HELP_CHOICES,
     SNOOZE_CHOICES,
@@ -25,6 +26,7 @@ from conversations.build import (
 from conversations.conditions import evaluate
 from conversations.context import Context
 from conversations.effects import (
+    CONSENT,
     GATE,
     HELP,
     SNOOZE,
@@ -36,6 +38,7 @@ from conversations.effects import (
     OptIn,
     Outgoing,
     PauseContact,
+    ReaffirmConsent,
     SaveAnswer,
     Send,
     Snooze,
@@ -114,6 +117,8 @@ def _on_reply(survey: Survey, state: SessionState, event: Reply, ctx: Context) -
         return _on_snooze(state, event, ctx)
     if state.phase == Phase.CODE:
         return _on_code(survey, state, text, ctx)
+    if state.phase == Phase.CONSENT:
+        return _on_consent(survey, state, event, ctx)
     if state.phase == Phase.HELP:
         return _on_help(survey, state, event, ctx)
     return _on_question(survey, state, event, ctx)
@@ -145,7 +150,7 @@ def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) ->
         if ctx.secrets.needs_code and not state.code_ok:
             code_ask = say(MessageKind.CODE, m.CODE_ASK, sensitive=False)
             return state.evolve(phase=Phase.CODE), [code_ask]
-        return _start_questions(survey, state, ctx)
+        return _after_gate(survey, state, ctx)
     if code == "not_now":
         ask = Outgoing(
             MessageKind.SNOOZE,
@@ -190,7 +195,7 @@ def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Re
     if ctx.secrets.is_code_word(text):
         if state.withdraw_pending:
             return withdraw_now(state.evolve(code_ok=True, code_tries=0), ctx)
-        return _start_questions(survey, state.evolve(code_ok=True, code_tries=0), ctx)
+        return _after_gate(survey, state.evolve(code_ok=True, code_tries=0), ctx)
     tries = state.code_tries + 1
     if tries >= ctx.max_code_tries:
         # Deletion first: it cancels unsent messages, and the neutral line must still go out.
@@ -203,6 +208,48 @@ def _on_code(survey: Survey, state: SessionState, text: str, ctx: Context) -> Re
         return end(state.evolve(code_tries=tries), Outcome.LOCKED, effects)
     code_wrong = say(MessageKind.CODE, m.CODE_WRONG, sensitive=False)
     return state.evolve(code_tries=tries), [code_wrong]
+
+
+def _after_gate(survey: Survey, state: SessionState, ctx: Context) -> Result:
+    """Safe to talk (and her code word given): consent is asked once per timepoint, then
+    the questions begin (or go on where she left off)."""
+    if state.consent_ok:
+        return _start_questions(survey, state, ctx)
+    return state.evolve(phase=Phase.CONSENT, invalid_tries=0), [_consent_question(m.CONSENT_ASK)]
+
+
+def _consent_question(msgid: str) -> Send:
+    return Send(
+        Outgoing(
+            MessageKind.CONSENT, (Line(msgid),), CONSENT_CHOICES, "choice", CONSENT, sensitive=False
+        )
+    )
+
+
+def _on_consent(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
+    """Yes: the questions. Not this time: the timepoint ends as declined (no reminders).
+    Stop for good: a withdrawal, exactly as her typed WITHDRAW would be (her programme's policy)."""
+    code = pick(event, CONSENT, CONSENT_CHOICES, ctx.lexicon)
+    if code is None and ctx.lexicon.means(event.text, "yes"):
+        code = "yes"
+    if code is None and ctx.lexicon.means(event.text, "not_now"):
+        code = "not_this_time"
+    if code == "yes":
+        state = state.evolve(consent_ok=True)
+        started, effects = _start_questions(survey, state, ctx)
+        return started, [ReaffirmConsent("yes"), *effects]
+    if code == "not_this_time":
+        declined: list[Effect] = [
+            ReaffirmConsent("not_this_time"),
+            say(MessageKind.CLOSING, m.CONSENT_NOT_THIS_TIME, sensitive=False),
+            DeleteTranscript(Outcome.DECLINED),
+        ]
+        return end(state, Outcome.DECLINED, declined)
+    if code == "stop":
+        withdrawn, leaving = withdraw(state, ctx)
+        return withdrawn, [ReaffirmConsent("stop"), *leaving]
+    again = _consent_question(m.CONSENT_AGAIN)
+    return state.evolve(invalid_tries=state.invalid_tries + 1), [again]
 
 
 def _start_questions(survey: Survey, state: SessionState, ctx: Context) -> Result:

@@ -34,6 +34,15 @@ SNOOZE_AGAIN = N_("Sorry, I didn't get that. When would suit you better?")
 DECOY = N_("OK, thanks. Have a nice day!")
 LOCKED = N_("Sorry, we can't go on right now. Bye for now.")
 
+# Translators: asked at every contact, after "is now a good time" (and the code word),
+# before any question. Neutral: anyone may read it. Answers: Yes / Not this time / Stop for good.
+CONSENT_ASK = N_("Is it still OK to ask you a few questions?")
+NOT_THIS_TIME = N_("Not this time")
+# Translators: the answer that ends every future contact too (a withdrawal). Neutral.
+STOP_FOR_GOOD = N_("Stop for good")
+CONSENT_AGAIN = N_("Sorry, I didn't get that. Is it still OK to ask you a few questions?")
+CONSENT_NOT_THIS_TIME = N_("OK, no questions this time. Thank you, take care.")
+
 CODE_ASK = N_("Please type your code word.")
 CODE_WRONG = N_("That's not it. Please try again.")
 # Translators: SKIP, BACK and LATER must be in your keyword lists
@@ -81,6 +90,11 @@ NEUTRAL: tuple[str, ...] = (
     LOCKED,
     CODE_ASK,
     CODE_WRONG,
+    CONSENT_ASK,
+    NOT_THIS_TIME,
+    STOP_FOR_GOOD,
+    CONSENT_AGAIN,
+    CONSENT_NOT_THIS_TIME,
     CLOSING,
 )
 

@@ -16,7 +16,9 @@ from conversations.vocabulary import Outcome, Phase
 #: Phases a session moves through, in order (``Phase`` is the one definition).
 PHASES = tuple(Phase)
 #: Phases in which she is talking to the bot now.
-ACTIVE_PHASES = frozenset({Phase.GATE, Phase.SNOOZE, Phase.CODE, Phase.QUESTION, Phase.HELP})
+ACTIVE_PHASES = frozenset(
+    {Phase.GATE, Phase.SNOOZE, Phase.CODE, Phase.CONSENT, Phase.QUESTION, Phase.HELP}
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class SessionState:
     invalid_tries: int = 0
     code_tries: int = 0
     code_ok: bool = False
+    #: She said yes to the consent question of this timepoint (asked once per timepoint).
+    consent_ok: bool = False
     #: WITHDRAW was typed: the withdrawal waits for her code word.
     withdraw_pending: bool = False
     help_shown: bool = False
@@ -65,6 +69,7 @@ class SessionState:
             "invalid_tries": self.invalid_tries,
             "code_tries": self.code_tries,
             "code_ok": self.code_ok,
+            "consent_ok": self.consent_ok,
             "withdraw_pending": self.withdraw_pending,
             "help_shown": self.help_shown,
             "raised": sorted(self.raised),
@@ -82,6 +87,7 @@ class SessionState:
             invalid_tries=int(data.get("invalid_tries", 0)),
             code_tries=int(data.get("code_tries", 0)),
             code_ok=bool(data.get("code_ok", False)),
+            consent_ok=bool(data.get("consent_ok", False)),
             withdraw_pending=bool(data.get("withdraw_pending", False)),
             help_shown=bool(data.get("help_shown", False)),
             raised=frozenset(data.get("raised", ())),

@@ -17,6 +17,8 @@ class Phase(StrEnum):
     GATE = "gate"
     SNOOZE = "snooze"
     CODE = "code"
+    #: Consent reaffirmed for this timepoint, after the gate and the code word.
+    CONSENT = "consent"
     QUESTION = "question"
     HELP = "help"
     PAUSED = "paused"
@@ -33,6 +35,8 @@ class Outcome(StrEnum):
     LATER = "later"
     IDLE = "idle"
     SNOOZED = "snoozed"
+    #: "Not this time" at the consent question: the timepoint ends, no reminders.
+    DECLINED = "declined"
     LOCKED = "locked"
     SAFE_WORD = "safe_word"
     DURESS = "duress"
@@ -54,6 +58,7 @@ class MessageKind(StrEnum):
     GATE = "gate"
     SNOOZE = "snooze"
     CODE = "code"
+    CONSENT = "consent"
     INFO = "info"
     QUESTION = "question"
     REPROMPT = "reprompt"
@@ -85,6 +90,8 @@ class TimepointState(StrEnum):
     SENT = "sent"
     IN_PROGRESS = "in_progress"
     SNOOZED = "snoozed"
+    #: She said "not this time" when asked whether it is still OK to ask (consent).
+    DECLINED = "declined"
     COMPLETED = "completed"
     MISSED = "missed"
     CANCELLED = "cancelled"

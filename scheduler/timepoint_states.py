@@ -16,6 +16,7 @@ __all__ = ["FINAL_STATES", "OUTCOME_STATES", "REPLANNABLE"]
 FINAL_STATES: frozenset[TimepointState] = frozenset(
     {
         TimepointState.COMPLETED,
+        TimepointState.DECLINED,
         TimepointState.MISSED,
         TimepointState.CANCELLED,
         TimepointState.OPTED_OUT,
@@ -40,4 +41,5 @@ OUTCOME_STATES: Mapping[Outcome, TimepointState] = {
     Outcome.LATER: TimepointState.IN_PROGRESS,
     Outcome.IDLE: TimepointState.IN_PROGRESS,
     Outcome.SNOOZED: TimepointState.SNOOZED,
+    Outcome.DECLINED: TimepointState.DECLINED,
 }

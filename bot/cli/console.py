@@ -45,6 +45,7 @@ OUTCOME_TEXT = {
     "locked": "locked after wrong code words; contact paused, support service told",
     "later": "paused by her (LATER); she can carry on later",
     "snoozed": "not now: snoozed",
+    "declined": "not this time (consent question): this timepoint ends, no reminders",
     "idle": "paused (idle)",
     "opted_out": "opted out (STOP)",
     "stopped": "she chose to stop after seeing the helpline",

@@ -102,6 +102,8 @@ class TimepointSummary:
     planned: int
     invited: int
     completed: int
+    #: "Not this time" at the consent question.
+    declined: int
     missed: int
     withdrawn: int
 
@@ -116,6 +118,7 @@ def summarise(records: Sequence[ResearchRecord]) -> list[TimepointSummary]:
                 len(mine),
                 sum(r.invited for r in mine),
                 sum(r.state == TimepointState.COMPLETED for r in mine),
+                sum(r.state == TimepointState.DECLINED for r in mine),
                 sum(r.state == TimepointState.MISSED for r in mine),
                 sum(r.state == TimepointState.WITHDRAWN for r in mine),
             )

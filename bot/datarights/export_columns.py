@@ -87,6 +87,21 @@ META: tuple[MetaColumn, ...] = (
         "completed, missed, withdrawn, in_progress, scheduled, ... (timepoint state).",
         lambda r: r.state,
     ),
+    MetaColumn(
+        "consent",
+        "Consent reaffirmed",
+        "Her answer at this timepoint to 'Is it still OK to ask you a few questions?': yes, "
+        "not_this_time (the timepoint ended as declined) or stop (withdrawal); empty where she "
+        "was not asked (she never got past the first question, or before it was asked).",
+        lambda r: r.consent_answer,
+        constraints={"enum": ["yes", "not_this_time", "stop"]},
+    ),
+    MetaColumn(
+        "consent_version",
+        "Consent version",
+        "Version of the consent text on record for her when she answered the consent question.",
+        lambda r: r.consent_version,
+    ),
 )
 
 

@@ -26,6 +26,7 @@ COLUMNS = (
     "held",
     "sent",
     "in_progress",
+    "declined",
     "completed",
     "missed",
     "unreachable",

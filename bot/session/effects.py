@@ -19,6 +19,7 @@ from bot.datarights.core import withdraw_in_tx
 from bot.schedule.contact_request import ContactRequest
 from bot.session.outgoing import enqueue_deletion, enqueue_message, snooze_end, with_snooze_day
 from bot.store import timepoints as tps
+from bot.store.consent import reaffirm
 from bot.store.db import Transaction
 from bot.store.escalations import (
     EscalationHook,
@@ -39,6 +40,7 @@ from conversations.effects import (
     OptIn,
     OptOut,
     PauseContact,
+    ReaffirmConsent,
     SaveAnswer,
     Send,
     Snooze,
@@ -130,6 +132,8 @@ async def apply_effects(
                 )  # fmt: skip
             case OptIn():
                 await _opt_in(host, facts)
+            case ReaffirmConsent():
+                await _reaffirm(facts, effect)
             case _:
                 assert_never(effect)
 
@@ -148,6 +152,14 @@ async def _save_answer(host: EffectHost, facts: StepFacts, effect: SaveAnswer) -
     pid, timepoint = facts.participant.id, facts.state.timepoint
     await host.answers.save(facts.tx, pid, timepoint, effect.item_id, effect.answer, facts.now)
     if len(facts.state.answers) == 1:  # her first answer of this timepoint
+        await tps.update(facts.tx, pid, timepoint, state="in_progress")
+
+
+async def _reaffirm(facts: StepFacts, effect: ReaffirmConsent) -> None:
+    """Her answer kept with her consent version; a yes means she is answering now."""
+    pid, timepoint = facts.participant.id, facts.state.timepoint
+    await reaffirm(facts.tx, pid, timepoint, effect.answer, facts.now)
+    if effect.answer == "yes":
         await tps.update(facts.tx, pid, timepoint, state="in_progress")
 
 

@@ -1,7 +1,8 @@
 """Consent records: no contact is ever made with a woman whose consent was not recorded.
 
 One row per participant: the date she consented, the version of the consent text she
-was shown, and who recorded it (a staff name for now).
+was shown, and who recorded it (a staff name for now). At every timepoint she is asked
+again (issue 20); her answer is kept on the timepoint row with the version it was given under.
 """
 
 from __future__ import annotations
@@ -39,6 +40,24 @@ async def record_consent(
             consent.recorded_by.strip(),
             iso(now),
         ),
+    )
+
+
+#: Her answers to the consent question at a timepoint (``conversations.build.CONSENT_CHOICES``).
+REAFFIRM_ANSWERS = ("yes", "not_this_time", "stop")
+
+
+async def reaffirm(
+    tx: Transaction, participant_id: str, timepoint: str, answer: str, now: datetime
+) -> None:
+    """Her answer at this timepoint, under the consent version on record for her."""
+    if answer not in REAFFIRM_ANSWERS:
+        raise ValueError(f"not an answer to the consent question: {answer!r}")
+    await tx.execute(
+        "UPDATE timepoints SET consent_answer = ?, consent_at = ?, consent_version ="
+        " (SELECT consent_version FROM consents WHERE participant_id = timepoints.participant_id)"
+        " WHERE participant_id = ? AND timepoint = ?",
+        (answer, iso(now), participant_id, timepoint),
     )
 
 

@@ -13,7 +13,7 @@ from bot.store.db import Database
 from bot.store.scope import Scope
 
 _LIVE_STATES = "'scheduled', 'sent', 'snoozed', 'in_progress'"
-_ENDED_STATES = "'completed', 'missed', 'unreachable', 'opted_out', 'withdrawn'"
+_ENDED_STATES = "'completed', 'declined', 'missed', 'unreachable', 'opted_out', 'withdrawn'"
 _PARTICIPANT_LINES = (
     "SELECT p.pseudonym, g.name AS programme, p.status, p.channel,"
     " (SELECT MIN(COALESCE(t.next_action_at, t.due_on)) FROM timepoints AS t"

@@ -54,7 +54,17 @@ def iso_week(moment: date | datetime | str | None) -> str | None:
 
 #: Timepoint states that mean she was contacted (or at least a contact went out).
 CONTACTED_STATES = frozenset(
-    {"sent", "in_progress", "snoozed", "completed", "missed", "opted_out", "unreachable", "paused"}
+    {
+        "sent",
+        "in_progress",
+        "snoozed",
+        "declined",
+        "completed",
+        "missed",
+        "opted_out",
+        "unreachable",
+        "paused",
+    }
 )
 
 
@@ -106,8 +116,18 @@ async def anonymise(
         state = row["state"] if row["state"] in FINAL_STATES else "withdrawn"
         await tx.execute(
             "INSERT OR REPLACE INTO research_timepoints (research_id, programme_id, timepoint,"
-            " state, invited, week) VALUES (?, ?, ?, ?, ?, ?)",
-            (rid, prow[0], row["timepoint"], state, int(was_invited(row)), timepoint_week(row)),
+            " state, invited, week, consent_answer, consent_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rid,
+                prow[0],
+                row["timepoint"],
+                state,
+                int(was_invited(row)),
+                timepoint_week(row),
+                row["consent_answer"],
+                row["consent_version"],
+            ),
         )
     if keep_answers:
         answers = await (
@@ -139,6 +159,9 @@ class ResearchRecord:
     invited: bool
     week: str | None
     answers: dict[str, Answer]
+    #: Her answer to "is it still OK to ask?" at this timepoint and the consent version.
+    consent_answer: str | None = None
+    consent_version: str | None = None
 
 
 async def live_records(db: Database, ring: KeyRing, programme_id: int) -> list[ResearchRecord]:
@@ -173,6 +196,8 @@ async def live_records(db: Database, ring: KeyRing, programme_id: int) -> list[R
                     was_invited(row),
                     timepoint_week(row),
                     answers,
+                    row["consent_answer"],
+                    row["consent_version"],
                 )
             )
     return records
@@ -194,7 +219,16 @@ async def anonymous_records(db: Database, ring: KeyRing, programme_id: int) -> l
             v[0]: _answer(ring.open(v[1], research_answer_aad(rid, tp, v[0]))) for v in values
         }
         records.append(
-            ResearchRecord(rid, tp, row["state"], bool(row["invited"]), row["week"], answers)
+            ResearchRecord(
+                rid,
+                tp,
+                row["state"],
+                bool(row["invited"]),
+                row["week"],
+                answers,
+                row["consent_answer"],
+                row["consent_version"],
+            )
         )
     return records
 

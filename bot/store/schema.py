@@ -357,7 +357,47 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX staff_organisations_organisation ON staff_organisations(organisation_id);
     INSERT INTO staff_organisations (staff_id, organisation_id) SELECT id, 1 FROM staff;
     """,
+    # 11: consent reaffirmed at every timepoint (issue 20): her answer to "is it still OK to
+    # ask?" (yes / not_this_time / stop), the consent version it was given under and when;
+    # "not this time" ends the timepoint as 'declined'. Kept through anonymisation.
+    """
+    CREATE TABLE timepoints_new (
+        id INTEGER PRIMARY KEY,
+        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        timepoint TEXT NOT NULL CHECK (timepoint IN ('T0', 'T1', 'T2', 'T3', 'T4')),
+        due_on TEXT,
+        state TEXT NOT NULL DEFAULT 'scheduled' CHECK (state IN
+            ('scheduled', 'held', 'sent', 'in_progress', 'snoozed', 'declined', 'completed',
+             'missed', 'cancelled', 'opted_out', 'unreachable', 'withdrawn', 'paused')),
+        first_sent_at TEXT,
+        reminders_sent INTEGER NOT NULL DEFAULT 0,
+        snoozed_until TEXT,
+        next_action_at TEXT,
+        ended_at TEXT,
+        wave_id TEXT,
+        openers_sent INTEGER NOT NULL DEFAULT 0,
+        last_sent_at TEXT,
+        send_now_at TEXT,
+        consent_answer TEXT CHECK (consent_answer IN ('yes', 'not_this_time', 'stop')),
+        consent_version TEXT,
+        consent_at TEXT,
+        UNIQUE (participant_id, timepoint)
+    );
+    INSERT INTO timepoints_new (id, participant_id, timepoint, due_on, state, first_sent_at,
+        reminders_sent, snoozed_until, next_action_at, ended_at, wave_id, openers_sent,
+        last_sent_at, send_now_at)
+        SELECT id, participant_id, timepoint, due_on, state, first_sent_at, reminders_sent,
+            snoozed_until, next_action_at, ended_at, wave_id, openers_sent, last_sent_at,
+            send_now_at FROM timepoints;
+    DROP TABLE timepoints;
+    ALTER TABLE timepoints_new RENAME TO timepoints;
+    CREATE INDEX timepoints_due ON timepoints(state, next_action_at);
+    CREATE INDEX timepoints_wave ON timepoints(wave_id, state);
+    CREATE INDEX timepoints_due_on ON timepoints(due_on, state);
+    ALTER TABLE research_timepoints ADD COLUMN consent_answer TEXT;
+    ALTER TABLE research_timepoints ADD COLUMN consent_version TEXT;
+    """,
 )
 
 #: Migrations (1-based numbers) that rebuild a table: run with foreign keys off.
-REBUILDS: frozenset[int] = frozenset({10})
+REBUILDS: frozenset[int] = frozenset({10, 11})

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench.plain_ptb_bot import GATE, PlainSurvey, keyboard
+from bench.plain_ptb_bot import CONSENT, GATE, PlainSurvey, keyboard
 from bench.telegram_load import NO_LIMIT, Load, choose, report, run
 from bot.text.surveys import load_survey
 from conversations.answers import Answer
@@ -24,7 +24,7 @@ WOMEN = 5
 def expected_items() -> list[str]:
     """The questions a woman answering as the bench's women do must be asked, in order."""
     walk = PlainSurvey(load_survey())
-    asked, answers, item = [GATE], {}, walk.next_item(GATE, {})
+    asked, answers, item = [GATE, CONSENT], {}, walk.next_item(GATE, {})
     while item is not None:
         if item.answerable:
             markup = keyboard(item)

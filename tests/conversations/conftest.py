@@ -129,8 +129,9 @@ class Driver:
         return self.event(Reply("", tuple(codes), for_item))
 
     def to_questions(self) -> None:
+        """Gate and consent both answered yes: the first question is out."""
         self.begin()
-        self.say("yes")
+        self.say("yes", "yes")
         assert self.state.phase == "question", self.state
 
     def sent(self, effects: Iterable[Effect] | None = None) -> list[Send]:

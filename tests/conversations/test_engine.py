@@ -54,6 +54,7 @@ def test_nothing_sensitive_before_yes(mini: Survey) -> None:
 def test_yes_starts_questions_with_how_to_and_info(mini: Survey) -> None:
     d = Driver(mini)
     d.begin()
+    assert msgids(d.sent(d.say("Yes"))) == [m.CONSENT_ASK]
     sends = d.sent(d.say("Yes"))
     assert msgids(sends)[:3] == [m.HOW_TO, "A few questions.", "Do you feel safe right now?"]
     assert d.state.current == "safe_now"
@@ -101,7 +102,8 @@ def test_code_word_asked_before_first_question(mini: Survey) -> None:
     d = coded(mini)
     d.begin()
     assert msgids(d.sent(d.say("yes"))) == [m.CODE_ASK]
-    d.say("  BlueBird. ")
+    assert msgids(d.sent(d.say("  BlueBird. "))) == [m.CONSENT_ASK]
+    d.say("yes")
     assert d.state.phase == "question"
     assert d.state.current == "safe_now"
 
@@ -375,6 +377,9 @@ def drive_to(mini: Survey, phase: str) -> Driver:
     if phase == "code":
         return d
     d.say("bluebird")
+    if phase == "consent":
+        return d
+    d.say("yes")
     if phase == "question":
         return d
     if phase == "reprompt":
@@ -391,7 +396,9 @@ def drive_to(mini: Survey, phase: str) -> Driver:
     return d
 
 
-PHASES = ["new", "gate", "snooze", "code", "question", "reprompt", "help", "paused", "ended"]
+PHASES = [
+    "new", "gate", "snooze", "code", "consent", "question", "reprompt", "help", "paused", "ended"
+]  # fmt: skip
 SAFE_FORMS = [
     "pineapple",
     "PINEAPPLE",
@@ -429,7 +436,7 @@ def test_no_decoy_when_turned_off(mini: Survey) -> None:
     assert d.sent(d.say("pineapple")) == []
 
 
-@pytest.mark.parametrize("phase", ["gate", "code", "question", "help"])
+@pytest.mark.parametrize("phase", ["gate", "code", "consent", "question", "help"])
 def test_duress_looks_like_normal_end(mini: Survey, phase: str) -> None:
     d = drive_to(mini, phase)
     effects = d.say("Sunflower")

@@ -30,7 +30,7 @@ def test_withdraw_in_every_state_needs_her_code_word(mini: Survey, phase: str, f
     effects = d.say(form)
     assert not any(isinstance(e, SaveAnswer) for e in effects)
     kinds = [s.message.kind for s in d.sent(effects)]
-    if phase in ("question", "reprompt", "help"):  # her code word was given
+    if phase in ("consent", "question", "reprompt", "help"):  # her code word was given
         assert Withdraw() in effects
         assert effects[-1] == EndSession("withdrawn")
         assert kinds == ["decoy"]
@@ -85,7 +85,7 @@ def test_withdraw_asks_her_code_word_first(mini: Survey, before: list[str]) -> N
 def test_withdraw_after_the_code_word_withdraws(mini: Survey) -> None:
     d = _coded(mini)
     d.begin()
-    d.say("yes", "bluebird")
+    d.say("yes", "bluebird", "yes")
     assert d.state.phase == "question"
     assert Withdraw() in d.say("withdraw")
 

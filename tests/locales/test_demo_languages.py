@@ -21,6 +21,7 @@ from bot.store.sessions import Answers
 
 GERMAN = [
     "Ja", "bluebird",                       # gate, code word
+    "Ja",                                   # still OK to ask (consent)
     "ja",                                   # safe_now
     "Nie", "zurück", "nie",                 # viol_physical, back, again
     "Nie", "Ein paar Mal", "einmal", "NIE",  # sexual, psychological, controlling, stalking
@@ -39,6 +40,7 @@ GERMAN = [
 
 SPANISH = [
     "sí", "bluebird",
+    "sí",
     "Si",
     "nunca", "atrás", "Nunca",
     "Nunca", "algunas veces", "Una vez", "NUNCA",

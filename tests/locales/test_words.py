@@ -56,7 +56,9 @@ def test_labels_of_one_question_differ_once_folded(language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_engine_choices_gate_snooze_help_match_in_her_words(language: str) -> None:
     lexicon, tr = lexicon_for(language), Translator(language)
-    for choices in (build.GATE_CHOICES, build.SNOOZE_CHOICES, build.HELP_CHOICES):
+    engine_choices = (build.GATE_CHOICES, build.CONSENT_CHOICES, build.SNOOZE_CHOICES,
+                      build.HELP_CHOICES)  # fmt: skip
+    for choices in engine_choices:
         for choice in choices:
             assert match_choice(tr.gettext(choice.label), choices, lexicon) == choice.code
 
@@ -132,6 +134,8 @@ def test_yes_no_skip_back_later_in_her_words(language: str) -> None:
     words, d = TYPED[language], driver(language)
     d.begin()
     d.say(words["yes"])  # gate
+    assert d.state.phase == "consent"
+    d.say(words["yes"])  # still OK to ask
     assert d.state.current == "safe_now"
     saved = [e for e in d.say(words["yes"]) if isinstance(e, SaveAnswer)]
     assert [(e.item_id, e.answer.value) for e in saved] == [("safe_now", "yes")]
@@ -180,7 +184,7 @@ def test_safe_word_folds_accents_and_case(language: str, safe: str, typed: tuple
 def test_a_different_word_is_not_the_safe_word() -> None:
     d = Driver(survey(), Context(secrets=secrets("Ananás"), lexicon=lexicon_for("es")))
     d.begin()
-    d.say("sí")
+    d.say("sí", "sí")  # the gate, then consent
     assert d.state.phase == "question" and EndSession("safe_word") not in d.say("ananasa")
 
 

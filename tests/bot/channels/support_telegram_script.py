@@ -17,6 +17,7 @@ DECOY = "OK, thanks. Have a nice day!"
 #: What she does at each question: press a button, type, or tick several and press Done.
 PLAN: dict[str, tuple[str, Any]] = {
     "_gate": ("press", "yes"),
+    "_consent": ("press", "yes"),
     "safe_now": ("press", "yes"),
     "viol_physical": ("press", "never"),
     "viol_sexual": ("type", "Never"),

@@ -97,15 +97,18 @@ def test_a_duplicated_update_changes_nothing(service: Service, fake: FakeTelegra
     opener = next_bot_message(fake, HER, 0)
     fake.duplicate_update(start)  # the /start again: no second opener, no second link
     gate = press(fake, HER, opener, "_gate|yes")
-    question = next_bot_message(fake, HER, opener["message_id"])  # "Do you feel safe"
+    consent = next_bot_message(fake, HER, opener["message_id"])  # "Is it still OK to ask"
     fake.duplicate_update(gate)
+    agreed = press(fake, HER, consent, "_consent|yes")
+    question = next_bot_message(fake, HER, consent["message_id"])  # "Do you feel safe"
+    fake.duplicate_update(agreed)
     answer = press(fake, HER, question, "safe_now|yes")
     physical = next_bot_message(fake, HER, question["message_id"])
     typed = fake.user_sends(HER, "never")
     fake.wait_for(lambda f: any("sexual things" in t for t in f.sent_texts(HER)))
     settle(service)
     before = (fake.sent_texts(HER), len(fake.calls_to("editMessageReplyMarkup")))
-    for update_id in (answer, typed, start, gate):
+    for update_id in (answer, typed, start, gate, agreed):
         fake.duplicate_update(update_id)
     fake.wait_for(lambda f: f.pending_updates() == [])
     settle(service)

@@ -57,14 +57,17 @@ def long_step_service(make_service: MakeService, tmp_path: Path, **telegram: Any
 
 
 def first_step(service: Service, fake: FakeTelegram) -> tuple[dict[str, str], list[str]]:
-    """Enrol, start, say yes at the gate; the texts of the first step's parts, in order."""
+    """Enrol, start, say yes at the gate and to the consent question; the texts of the first
+    step's parts, in order."""
     enrolled = service.enrol()
     service.start()
     fake.user_sends(CHAT, f"/start {enrolled['token']}")
     opener = next_bot_message(fake, CHAT, 0)
     press(fake, CHAT, opener, "_gate|yes")
-    question = next_bot_message(fake, CHAT, opener["message_id"])
-    parts = [m for m in bot_messages(fake, CHAT) if m["message_id"] > opener["message_id"]]
+    consent = next_bot_message(fake, CHAT, opener["message_id"])
+    press(fake, CHAT, consent, "_consent|yes")
+    question = next_bot_message(fake, CHAT, consent["message_id"])
+    parts = [m for m in bot_messages(fake, CHAT) if m["message_id"] > consent["message_id"]]
     assert parts[-1] == question  # the keyboard is on the last part, and only there
     assert all("reply_markup" not in m for m in parts[:-1])
     assert [b["callback_data"] for row in question["reply_markup"]["inline_keyboard"]
@@ -81,14 +84,14 @@ def test_a_long_step_is_split_in_order_with_the_keyboard_last_and_all_deleted_at
     assert texts[0].startswith("Reply SKIP to skip a question")
     assert texts[0].endswith(INTRO.strip())
     assert texts[1] == f"{MORE.strip()}\n\n{QUESTION}"
-    assert len(fake.calls_to("sendMessage")) == 3  # opener, then the step's two parts
+    assert len(fake.calls_to("sendMessage")) == 4  # opener, consent, the step's two parts
 
     fake.user_sends(CHAT, "yes")  # the last question: the closing, then the chat is cleared
     fake.wait_for(lambda f: CLOSING in f.sent_texts(CHAT), timeout=10)
     fake.wait_for(lambda f: f.visible(CHAT) == [], timeout=10)
     service.wait_quiet()
     sent = len(fake.calls_to("sendMessage"))
-    assert sent == 4
+    assert sent == 5
     # Every part's reference was recorded (and is deleted), not only the last one's.
     refs = service.query("SELECT deleted_at FROM transcript WHERE direction = 'out' ORDER BY id")
     assert len(refs) == sent and all(deleted for (deleted,) in refs)
@@ -106,8 +109,8 @@ def test_the_safe_word_after_a_split_step_deletes_every_part(
     fake.wait_for(lambda f: [m.get("text") for m in f.visible(CHAT)] in ([], [DECOY]), timeout=5)
     service.wait_quiet()
     refs = service.query("SELECT deleted_at FROM transcript WHERE direction = 'out' ORDER BY id")
-    assert len(refs) >= 3  # opener and both parts (the decoy may be pending deletion)
-    assert all(deleted for (deleted,) in refs[:3])
+    assert len(refs) >= 4  # opener, consent, both parts (the decoy may be pending deletion)
+    assert all(deleted for (deleted,) in refs[:4])
     assert service.stop() == 0
 
 

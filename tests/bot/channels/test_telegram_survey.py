@@ -50,7 +50,8 @@ def test_whole_t0_over_telegram_leaves_an_empty_chat(
     # One message per step (issue 17): the opener, then exactly one per answer, the intro
     # and how-to lines inside the first question's message, the closing the last.
     assert len(sends) == len(PLAN) + 1
-    first_question = texts[1]
+    assert texts[1] == "Is it still OK to ask you a few questions?"  # consent, after the gate
+    first_question = texts[2]
     assert first_question.startswith("Reply SKIP to skip a question")
     assert "Do you feel safe right now?" in first_question
     assert all(c.params.get("protect_content") is True for c in sends)

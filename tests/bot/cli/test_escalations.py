@@ -32,7 +32,7 @@ async def _raise_urgent(cfg: Path) -> tuple[str, str]:
     try:
         her = await enrol_console(app)
         await app.service.begin_contact(her.id, "T0")
-        for text in ("yes", "2", "1"):  # gate, not safe now, wants help today
+        for text in ("yes", "yes", "2", "1"):  # gate, consent, not safe now, wants help today
             await app.handle_inbound(Inbound("console", "console:alice", text))
         row = await app.db.fetchone("SELECT code FROM escalations")
         assert row is not None

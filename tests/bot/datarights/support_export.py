@@ -27,6 +27,8 @@ WOMAN_A = [
             "children": Answer("no"),
             "hopes": Answer(["violence_stops"]),
         },
+        "yes",
+        "v1",
     ),
     ResearchRecord(
         "R-AAAAAAAAAA",
@@ -35,8 +37,14 @@ WOMAN_A = [
         True,
         "2026-W52",
         {"safe_now": Answer("yes"), "viol_physical": Answer("never")},
+        "yes",
+        "v2",
     ),
     ResearchRecord("R-AAAAAAAAAA", "T2", "scheduled", False, "2027-W20", {}),
+]
+#: T0 declined at the consent question ("not this time").
+WOMAN_D = [
+    ResearchRecord("R-DDDDDDDDDD", "T0", "declined", True, "2026-W49", {}, "not_this_time", "v1")
 ]
 #: Sent T0 and never answered.
 WOMAN_B = [ResearchRecord("R-BBBBBBBBBB", "T0", "missed", True, "2026-W49", {})]

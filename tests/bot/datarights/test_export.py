@@ -55,7 +55,10 @@ async def test_columns_codebook_and_summary_follow_the_survey(app: App, tmp_path
     ids = [i["id"] for i in items]
     with (out / "csv" / "responses.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["research_id", "timepoint", "week", "state", *ids]
+    meta = ["research_id", "timepoint", "week", "state", "consent", "consent_version"]
+    assert list(rows[0]) == [*meta, *ids]
+    at_t0 = {(r["consent"], r["consent_version"]) for r in rows if r["timepoint"] == "T0"}
+    assert at_t0 == {("yes", "v1")}  # hers, and the withdrawn woman's anonymous row
     assert "comments" not in rows[0]  # free text never leaves
     assert sorted((r["timepoint"], r["state"]) for r in rows) == [
         ("T0", "completed"), ("T0", "completed"), ("T1", "completed"),
@@ -71,7 +74,7 @@ async def test_columns_codebook_and_summary_follow_the_survey(app: App, tmp_path
 
     with (out / "csv" / "codebook.csv").open() as handle:
         book = {r["column"]: r for r in csv.DictReader(handle)}
-    assert list(book) == ["research_id", "timepoint", "week", "state", *ids]
+    assert list(book) == [*meta, *ids]
     for item in items:
         entry = book[item["id"]]
         assert entry["type"] == item["type"]
@@ -96,7 +99,7 @@ async def test_columns_codebook_and_summary_follow_the_survey(app: App, tmp_path
     assert t1j["impact"] == ["afraid", "sleep_problems"] and t1j["safe_now"] is None
     summary = json.loads((out / "json" / "summary.json").read_text())["rows"]
     assert summary[0] == {"timepoint": "T0", "planned": 2, "invited": 2, "completed": 2,
-                          "missed": 0, "withdrawn": 0}  # fmt: skip
+                          "declined": 0, "missed": 0, "withdrawn": 0}  # fmt: skip
 
 
 async def test_export_names_no_one(app: App, tmp_path: Path) -> None:

@@ -30,4 +30,6 @@ def test_each_reason_is_told_apart() -> None:
 
 def test_codes_are_distinct_negative_numbers_and_meta_columns_come_first() -> None:
     assert [int(m) for m in Missing] == [-7, -8, -9]
-    assert [m.name for m in META] == ["research_id", "timepoint", "week", "state"]
+    assert [m.name for m in META] == [
+        "research_id", "timepoint", "week", "state", "consent", "consent_version"
+    ]  # fmt: skip

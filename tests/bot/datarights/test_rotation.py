@@ -167,7 +167,7 @@ async def test_secret_words_and_links_survive_rotation(
     await app.dispatcher.drain_all()
     await say(app, "yes", "console:anna")
     report = await say(app, "bluebird", "console:anna")  # her code word, hashed under k1
-    assert report is not None and report.state.phase == "question"
+    assert report is not None and report.state.phase == "consent"  # asked after the code word
     anna = await app.service.participants.get(anna.id)
     assert anna.row["code_kid"] == "k2"  # re-hashed under the active key as she typed it
     assert anna.row["safe_kid"] == "k1"  # not typed yet: still needs k1's verify-only subkey

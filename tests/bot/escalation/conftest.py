@@ -104,7 +104,8 @@ async def start_t0(app: App, address: str = "console:alice") -> None:
     assert participant is not None
     await app.service.begin_contact(participant.id, "T0")
     await app.dispatcher.drain_all()
-    await say(app, "yes", address)
+    await say(app, "yes", address)  # now is a good time
+    await say(app, "yes", address)  # still OK to ask (consent)
 
 
 async def raise_urgent(app: App) -> str:

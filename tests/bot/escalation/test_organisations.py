@@ -94,6 +94,7 @@ async def urgent_in_b(app: App, programme_b: int) -> str:
     await app.service.begin_contact(her.id, "T0")
     await app.dispatcher.drain_all()
     await say(app, "yes", B_ADDRESS)
+    await say(app, "yes", B_ADDRESS)  # consent
     await say(app, "2", B_ADDRESS)
     await say(app, "1", B_ADDRESS)
     return await last_code(app)

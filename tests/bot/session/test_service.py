@@ -34,7 +34,8 @@ async def started(app: App) -> str:
     participant = await enrol_console(app)
     await app.service.begin_contact(participant.id, "T0")
     await app.dispatcher.drain_all()
-    await say(app, "yes")
+    await say(app, "yes")  # now is a good time
+    await say(app, "yes")  # still OK to ask (consent, issue 20)
     return participant.id
 
 
@@ -53,7 +54,7 @@ async def test_each_step_is_one_message_and_one_outbox_row(
 ) -> None:
     """The how-to line, the intro and the first question are one message (issue 17)."""
     pid = await started(app)
-    assert [m.kind for m in console.sent] == ["opener", "question"]
+    assert [m.kind for m in console.sent] == ["opener", "consent", "question"]
     first = console.sent[-1].text
     assert first.startswith("Reply SKIP to skip a question")
     assert "Do you feel safe right now?" in first and "\n\n" in first
@@ -62,7 +63,8 @@ async def test_each_step_is_one_message_and_one_outbox_row(
     rows = await app.db.fetchall(
         "SELECT COUNT(*) FROM outbox WHERE participant_id = ? AND kind = 'message'", (pid,)
     )
-    assert rows[0][0] == 3 == len(console.sent)  # opener, first step, one reply per answer
+    # opener, consent question, first step, one reply per answer
+    assert rows[0][0] == 4 == len(console.sent)
 
 
 async def test_unknown_sender_gets_nothing_and_leaves_a_counter(
@@ -127,7 +129,7 @@ async def test_pending_questions_are_cancelled_on_safe_word(
     kinds = [m.kind for m in console.sent]
     assert kinds[-1] == "decoy"
     # how-to, intro and safe_now went as one message; viol_physical never sent
-    assert kinds == ["opener", "question", "decoy"]
+    assert kinds == ["opener", "consent", "question", "decoy"]
     states = await app.db.fetchall("SELECT state FROM outbox WHERE participant_id = ?", (pid,))
     assert "cancelled" in {r["state"] for r in states}
 

@@ -52,7 +52,7 @@ async def organisation_b(app: App) -> dict[str, str]:
     )  # fmt: skip
     await app.service.begin_contact(her.id, "T0")
     await app.dispatcher.drain_all()
-    for text in ("yes", "2", "1"):
+    for text in ("yes", "yes", "2", "1"):  # gate, consent, not safe, help today
         await say(app, text, B_ADDRESS)
     row = await app.db.fetchone(
         "SELECT code FROM escalations WHERE participant_id = ? ORDER BY id DESC", (her.id,)

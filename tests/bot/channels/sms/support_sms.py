@@ -34,6 +34,8 @@ from tests.fakes.twilio_api import FakeTwilio
 PUBLIC_URL = "https://followup.example.test"
 OUR_NUMBER = "+15005550006"
 PHONE = "+447911123456"
+#: The consent question after the gate (issue 20), on every timepoint.
+CONSENT_ASK = "Is it still OK to ask you a few questions?"
 PROGRAMME = "leeds"
 ROOT = Path(__file__).resolve().parents[4]
 #: Tables whose rows would say something about a request.

@@ -20,7 +20,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.twilio_resources import new_sid
 
-from .support_sms import SmsService
+from .support_sms import CONSENT_ASK, SmsService
 from .test_sms_webhooks import form
 
 INBOUND = "/sms/inbound"
@@ -99,6 +99,7 @@ def test_the_real_service_waits_out_another_process_and_she_notices_nothing(
     sms.contact(pseudonym)
     sms.start()
     sms.wait_for_text("Is now a good time for a short chat?")
+    sms.exchange("1", CONSENT_ASK)
     sms.exchange("1", "Do you feel safe right now?")
     with LockHolder(sms.db_path) as holder:
         holder.release_after(1.0)

@@ -9,7 +9,7 @@ import time
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .support_sms import SmsService
+from .support_sms import CONSENT_ASK, SmsService
 
 ANNA, BEA, CARO, DORA = "+447400100001", "+447400100002", "+447400100003", "+447400100004"
 
@@ -29,7 +29,8 @@ def test_commands_and_secret_words_over_sms(sms: SmsService, fake: FakeTwilio) -
     sms.exchange("2", "When would suit you better?", ANNA)
     sms.exchange("tomorrow", "Thanks. Talk again on", ANNA)
     sms.exchange("hello", "Is now a good time", ANNA)
-    sms.exchange("yes", "Do you feel safe right now?", ANNA)
+    sms.exchange("yes", CONSENT_ASK, ANNA)
+    sms.exchange("1", "Do you feel safe right now?", ANNA)
     first_step = sms.received(ANNA)[-1]  # the how-to line comes with the first question
     assert first_step.startswith(
         "Reply SKIP to skip a question, BACK to go back, or LATER to stop for now.\n\n"
@@ -47,7 +48,8 @@ def test_commands_and_secret_words_over_sms(sms: SmsService, fake: FakeTwilio) -
     assert sms.answers(anna) == {"safe_now": "yes"}
 
     # Bea: the safe word, mid-survey: one neutral line, then nothing.
-    sms.exchange("yes", "Do you feel safe right now?", BEA)
+    sms.exchange("yes", CONSENT_ASK, BEA)
+    sms.exchange("1", "Do you feel safe right now?", BEA)
     sms.exchange("the PINEAPPLE!", "OK, thanks. Have a nice day!", BEA)
     got = len(sms.received(BEA))
     sms.say("1", BEA)
@@ -56,7 +58,8 @@ def test_commands_and_secret_words_over_sms(sms: SmsService, fake: FakeTwilio) -
     assert sms.status(bea) == "paused"
 
     # Caro: the duress word looks like an ordinary end and raises URGENT.
-    sms.exchange("yes", "Do you feel safe right now?", CARO)
+    sms.exchange("yes", CONSENT_ASK, CARO)
+    sms.exchange("1", "Do you feel safe right now?", CARO)
     sms.exchange("marmalade", "Thank you, that's all for now. Take care.", CARO)
 
     # Dora: three wrong code words lock the session; the line she sees is neutral.

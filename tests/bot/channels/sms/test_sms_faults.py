@@ -6,7 +6,7 @@ import time
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .support_sms import PHONE, SmsService
+from .support_sms import CONSENT_ASK, PHONE, SmsService
 
 
 def creates_to(fake: FakeTwilio, phone: str = PHONE) -> list[int | None]:
@@ -21,16 +21,17 @@ def test_429_500_and_a_hang_are_retried_and_delivered_once(
     fake.fail_next("create", 429)  # the opener: Twilio's 20429
     sms.start()
     sms.wait_for_text("Is now a good time")
-    fake.fail_next("create", 500)  # the first message after "yes"
-    sms.exchange("yes", "Do you feel safe right now?")
+    fake.fail_next("create", 500)  # the first message after "yes": the consent question
+    sms.exchange("yes", CONSENT_ASK)
+    sms.exchange("1", "Do you feel safe right now?")
     fake.hang_next("create", 3.0)  # longer than sms.request_timeout_seconds
     fake.fail_next("delete", 409, 20009, times=2)  # provider records not deletable yet
     sms.exchange("1", "pushed, slapped")
     texts = sms.received()
-    # opener, the first step (how-to, intro, first question: one SMS), the next question
-    assert len(texts) == len(set(texts)) == 3
-    assert texts[1].startswith("Reply SKIP") and texts[1].endswith("right now?\n1 Yes\n2 No")
-    assert creates_to(fake) == [429, 201, 500, 201, None, 201]  # None: hung, gave up
+    # opener, consent, the first step (how-to, intro, first question: one SMS), the next question
+    assert len(texts) == len(set(texts)) == 4
+    assert texts[2].startswith("Reply SKIP") and texts[2].endswith("right now?\n1 Yes\n2 No")
+    assert creates_to(fake) == [429, 201, 500, 201, 201, None, 201]  # None: hung, gave up
     assert sms.answers(pseudonym) == {"safe_now": "yes"}
     sms.wait_all_records_gone()
     assert [c.status for c in fake.calls if c.op == "delete"].count(409) == 2
@@ -41,7 +42,8 @@ def test_sigkill_mid_survey_resumes_at_the_same_question(sms: SmsService, fake: 
     sms.contact(pseudonym)
     sms.start()
     sms.wait_for_text("Is now a good time")
-    sms.exchange("yes", "Do you feel safe right now?")
+    sms.exchange("yes", CONSENT_ASK)
+    sms.exchange("1", "Do you feel safe right now?")
     sms.exchange("1", "pushed, slapped")
     sms.exchange("never", "sexual things")
     sms.settled()  # a kill between Twilio's 201 and our commit would resend: by design

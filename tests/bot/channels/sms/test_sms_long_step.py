@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.channels.segments import measure
 from tests.fakes.twilio_api import FakeTwilio
 
-from .support_sms import SmsService, eventually
+from .support_sms import CONSENT_ASK, SmsService, eventually
 
 HOW_TO = "Reply SKIP to skip a question, BACK to go back, or LATER to stop for now."
 INTRO = "Thank you for taking part. " * 8
@@ -33,7 +33,8 @@ items:
 
 
 def first_step(sms: SmsService, tmp_path: Path) -> list[str]:
-    """Enrolled on the long survey, contacted, 'yes' at the gate: the SMS that follow."""
+    """Enrolled on the long survey, contacted, 'yes' at the gate and to the consent question:
+    the SMS of the first step."""
     survey = tmp_path / "long.yaml"
     survey.write_text(SURVEY)
     with sms.config.open("a") as config:
@@ -41,9 +42,10 @@ def first_step(sms: SmsService, tmp_path: Path) -> list[str]:
     sms.contact(sms.enrol())
     sms.start()
     sms.wait_for_text("Is now a good time for a short chat?")
-    sms.exchange("yes", "Do you feel safe right now?")
+    sms.exchange("yes", CONSENT_ASK)
+    sms.exchange("1", "Do you feel safe right now?")
     sms.settled()
-    return sms.received()[1:]
+    return sms.received()[2:]
 
 
 def test_a_step_over_the_budget_goes_as_sms_in_order_each_within_two_segments(
@@ -57,10 +59,10 @@ def test_a_step_over_the_budget_goes_as_sms_in_order_each_within_two_segments(
     sms.exchange("1", "that's all for now")  # the closing; the session ends
     sms.wait_all_records_gone()
     outbound = [m for m in fake.messages.values() if m["direction"] != "inbound"]
-    assert len(outbound) == 4  # opener, two parts, closing
+    assert len(outbound) == 5  # opener, consent question, two parts, closing
     assert fake.deleted == set(fake.messages)  # every part's record too
     refs = sms.query("SELECT direction, COUNT(*) FROM transcript GROUP BY direction")
-    assert dict(refs) == {"in": 2, "out": 4}
+    assert dict(refs) == {"in": 3, "out": 5}
 
 
 def test_the_safe_word_after_a_split_step_deletes_every_part(
@@ -74,4 +76,4 @@ def test_the_safe_word_after_a_split_step_deletes_every_part(
     )
     sms.wait_all_records_gone()
     assert fake.deleted == set(fake.messages)
-    assert len(sms.query("SELECT 1 FROM transcript WHERE direction = 'out'")) == 4
+    assert len(sms.query("SELECT 1 FROM transcript WHERE direction = 'out'")) == 5

@@ -7,7 +7,7 @@ import time
 
 from tests.fakes.twilio_api import FakeTwilio
 
-from .support_sms import PHONE, SmsService, eventually
+from .support_sms import CONSENT_ASK, PHONE, SmsService, eventually
 
 OTHER = "+447400123456"
 
@@ -30,7 +30,8 @@ def test_stop_mid_survey_then_start_sends_nothing(sms: SmsService, fake: FakeTwi
     sms.contact(pseudonym)
     sms.start()
     sms.wait_for_text("Is now a good time")
-    sms.exchange("yes", "Do you feel safe right now?")
+    sms.exchange("yes", CONSENT_ASK)
+    sms.exchange("1", "Do you feel safe right now?")
     sms.exchange("1", "pushed, slapped")
     sent = len(sms.received())
     sms.say("Stop")

@@ -16,7 +16,8 @@ from .support_sms import PHONE, SmsService, eventually
 #: (reply by digits, reply by words, a phrase of the message that must follow).
 SCRIPT: list[tuple[str, str, str]] = [
     ("1", "yes", "Please type your code word."),
-    ("bluebird", "Bluebird", "Do you feel safe right now?"),
+    ("bluebird", "Bluebird", "Is it still OK to ask you a few questions?"),
+    ("1", "Yes", "Do you feel safe right now?"),
     ("1", "yes", "pushed, slapped, hit or kicked"),
     ("1", "Never", "sexual things"),
     ("1", "never", "insulted, humiliated"),

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.twilio_resources import new_sid
 
-from .support_sms import OUR_NUMBER, PHONE, PUBLIC_URL, SmsService
+from .support_sms import CONSENT_ASK, OUR_NUMBER, PHONE, PUBLIC_URL, SmsService
 
 STRANGER = "+447400123456"
 
@@ -104,7 +104,7 @@ def test_refused_requests_store_nothing_and_send_nothing(sms: SmsService, fake: 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/xml")
     assert response.text.endswith("<Response/>")
-    sms.wait_for_text("Do you feel safe right now?")
+    sms.wait_for_text(CONSENT_ASK)
 
 
 def test_duplicate_message_sid_is_handled_once(sms: SmsService, fake: FakeTwilio) -> None:
@@ -113,15 +113,16 @@ def test_duplicate_message_sid_is_handled_once(sms: SmsService, fake: FakeTwilio
     sms.start()
     sms.wait_for_text("Is now a good time")
     sid = sms.say("yes")
-    count = sms.wait_for_text("Do you feel safe right now?")
+    count = sms.wait_for_text(CONSENT_ASK)
     again = dict(fake.webhook_responses[sid].params)
     headers, data = fake.signed_form(PUBLIC_URL + "/sms/inbound", again)
     for _ in range(3):  # Twilio retrying, or a replay of a captured request
         assert post(sms, "/sms/inbound", data, headers).status_code == 200
-    sms.exchange("yes", "pushed, slapped")  # a fresh "yes" is her answer to safe_now
+    sms.exchange("yes", "Do you feel safe right now?")  # a fresh "yes" answers the consent
+    sms.exchange("yes", "pushed, slapped")  # and the next is her answer to safe_now
     assert sms.answers(pseudonym) == {"safe_now": "yes"}
-    assert len(sms.received()) == count + 1
-    assert sms.query("SELECT COUNT(*) FROM transcript WHERE direction = 'in'") == [(2,)]
+    assert len(sms.received()) == count + 2
+    assert sms.query("SELECT COUNT(*) FROM transcript WHERE direction = 'in'") == [(3,)]
 
 
 def test_stranger_gets_no_reply_and_leaves_only_a_counter(
