@@ -23,7 +23,7 @@ from bot.text.surveys import load_survey
 from bot.text.words import lexicon_for
 from conversations import build
 from conversations import messages as m
-from conversations.effects import GATE, HELP, SNOOZE, Line, Outgoing, Send
+from conversations.effects import CONSENT, GATE, HELP, SNOOZE, Line, Outgoing, Send
 from conversations.engine import Context, step
 from conversations.events import Begin, Reply
 from conversations.state import SessionState
@@ -118,6 +118,11 @@ def system_messages(language: str) -> Iterator[tuple[str, Outgoing]]:
         yield (
             f"gate {name}",
             Outgoing("opener", (Line(msgid),), build.GATE_CHOICES, "choice", GATE),
+        )
+    for name, msgid in (("CONSENT_ASK", m.CONSENT_ASK), ("CONSENT_AGAIN", m.CONSENT_AGAIN)):
+        yield (
+            f"consent {name}",
+            Outgoing("consent", (Line(msgid),), build.CONSENT_CHOICES, "choice", CONSENT),
         )
     for name, msgid in (("SNOOZE_ASK", m.SNOOZE_ASK), ("SNOOZE_AGAIN", m.SNOOZE_AGAIN)):
         yield (

@@ -18,7 +18,7 @@ from bot.text.i18n import Translator, format_day
 from bot.text.render import render
 from conversations import build
 from conversations import messages as m
-from conversations.effects import GATE, SNOOZE, Line, Outgoing
+from conversations.effects import CONSENT, GATE, SNOOZE, Line, Outgoing
 from conversations.neutral import DENY, revealing
 from tests.locales.support_locales import LANGUAGES, SHIPPED, WORDS, survey
 
@@ -79,12 +79,24 @@ def test_every_neutral_line_passes_the_deny_list(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_rendered_openers_and_snooze_messages_reveal_nothing(language: str) -> None:
-    """Openers as sent: gate line with its choices and the programme's sender name."""
+    """Openers as sent: gate line with its choices and the programme's sender name; the
+    snooze and consent questions with theirs."""
     tr = Translator(language)
-    messages = [
-        Outgoing(kind, (Line(msgid),), build.GATE_CHOICES, "choice", GATE)
-        for kind, msgid in (("opener", m.OPENER), ("reminder", m.REMINDER), ("opener", m.RESUME))
-    ] + [Outgoing("snooze", (Line(m.SNOOZE_ASK),), build.SNOOZE_CHOICES, "choice", SNOOZE)]
+    messages = (
+        [
+            Outgoing(kind, (Line(msgid),), build.GATE_CHOICES, "choice", GATE)
+            for kind, msgid in (
+                ("opener", m.OPENER),
+                ("reminder", m.REMINDER),
+                ("opener", m.RESUME),
+            )
+        ]
+        + [Outgoing("snooze", (Line(m.SNOOZE_ASK),), build.SNOOZE_CHOICES, "choice", SNOOZE)]
+        + [
+            Outgoing("consent", (Line(msgid),), build.CONSENT_CHOICES, "choice", CONSENT)
+            for msgid in (m.CONSENT_ASK, m.CONSENT_AGAIN)
+        ]
+    )
     for message, style in itertools.product(messages, ("numbered", "buttons")):
         out = render(message, style, tr, WORDS)
         visible = " ".join([out.text, *(b.label for b in out.buttons)])
