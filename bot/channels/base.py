@@ -110,6 +110,8 @@ class Limits:
     per_address_per_second: float = 1.0
     burst: float = 1.0
     per_address_burst: float = 1.0
+    #: At most this many bot-wide sends in any one second (None: the bucket alone decides).
+    per_second_window: int | None = None
 
 
 #: Awaited before each provider call of a deletion: it waits for the channel's budget.

@@ -46,6 +46,9 @@ T = TypeVar("T")
 #: Telegram counts arrivals; we space departures a little wider so network jitter
 #: never makes two messages land inside one second.
 RATE_MARGIN = 0.97
+#: Bot-wide sends that may leave at once: a clump of live replies goes out together instead of
+#: queueing 33 ms apart, while the window keeps every second at the limit (issue 17).
+BOT_BURST = 10
 DELETE_BATCH = 100
 #: A chat's message ids are sequential; gaps between her recorded refs are filled
 #: (e.g. a message whose send had no answer and was sent again) up to this span.
@@ -100,10 +103,13 @@ class TelegramChannel:
         self, config: TelegramConfig, *, pool_size: int = 16, read_timeout: float = 5.0
     ) -> None:
         self.config = config
+        per_second = config.max_per_second * RATE_MARGIN
         self.limits = Limits(
-            per_second=config.max_per_second * RATE_MARGIN,
+            per_second=per_second,
             per_address_per_second=config.max_per_chat_per_second * RATE_MARGIN,
+            burst=float(min(BOT_BURST, max(1, int(per_second)))),
             per_address_burst=float(config.chat_burst),
+            per_second_window=max(1, int(per_second)),
         )
         self._pool_size = pool_size
         self._read_timeout = read_timeout

@@ -54,7 +54,7 @@ KindHandler = Callable[[Channel, OutboxRow], Awaitable[None]]
 def budget_of(limits: Limits) -> SendBudget:
     """A channel's limits as token buckets: bot-wide, and per address (her chat)."""
     return SendBudget(
-        Rate(limits.per_second, limits.burst),
+        Rate(limits.per_second, limits.burst, limits.per_second_window),
         Rate(limits.per_address_per_second, limits.per_address_burst),
     )
 

@@ -2,11 +2,14 @@
 
 Pure arithmetic on a monotonic time the caller passes in (the dispatcher owns the clock), so
 tests drive it with plain numbers. Invariant: over any span of ``t`` seconds a bucket grants
-at most ``burst + rate * t`` tokens, and none while it is held (the provider said 429).
+at most ``burst + rate * t`` tokens, and none while it is held (the provider said 429). A
+``WindowCap`` beside the bot-wide bucket keeps any one-second window at ``count`` sends, so a
+burst absorbs a clump of replies without a second ever holding more than the provider allows.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 #: Per-address buckets kept before the full ones (the same as a new bucket) are dropped.
@@ -60,15 +63,41 @@ class TokenBucket:
         return self.level(now) >= self.burst
 
 
+class WindowCap:
+    """At most ``count`` grants in any span of ``seconds`` (a sliding window of past grants)."""
+
+    def __init__(self, count: int, seconds: float = 1.0) -> None:
+        if count < 1 or seconds <= 0:
+            raise ValueError(f"a window needs count >= 1 and seconds > 0, got {count}, {seconds}")
+        self.count, self.seconds = count, seconds
+        self._grants: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds from ``now`` until a grant keeps every window at ``count`` (0: now)."""
+        while self._grants and self._grants[0] <= now - self.seconds:
+            self._grants.popleft()
+        if len(self._grants) < self.count:
+            return 0.0
+        return self._grants[0] + self.seconds - now
+
+    def take(self, now: float) -> None:
+        self._grants.append(now)
+
+
 @dataclass(frozen=True)
 class Rate:
-    """A bucket's settings: tokens a second and how many may be saved up."""
+    """A bucket's settings: tokens a second and how many may be saved up; ``window``, if set,
+    caps the grants in any one second (a burst never makes a second hold more than that)."""
 
     per_second: float
     burst: float = 1.0
+    window: int | None = None
 
     def bucket(self) -> TokenBucket:
         return TokenBucket(self.per_second, self.burst)
+
+    def cap(self) -> WindowCap | None:
+        return None if self.window is None else WindowCap(self.window)
 
 
 class SendBudget:
@@ -80,11 +109,13 @@ class SendBudget:
 
     def __init__(self, overall: Rate, per_address: Rate) -> None:
         self.overall = overall.bucket()
+        self._overall_cap = overall.cap()
         self._per_address_rate = per_address
         self._by_address: dict[str, TokenBucket] = {}
 
     def overall_wait(self, now: float) -> float:
-        return self.overall.wait(now)
+        wait = self.overall.wait(now)
+        return wait if self._overall_cap is None else max(wait, self._overall_cap.wait(now))
 
     def address_wait(self, address: str, now: float) -> float:
         bucket = self._by_address.get(address)
@@ -92,7 +123,7 @@ class SendBudget:
 
     def ready(self, address: str | None, now: float) -> bool:
         """Both tokens there now (``address`` None: only the bot-wide one is needed)."""
-        if self.overall.wait(now) > 0:
+        if self.overall_wait(now) > 0:
             return False
         return address is None or self.address_wait(address, now) <= 0
 
@@ -101,6 +132,8 @@ class SendBudget:
         if not self.ready(address, now):
             return False
         self.overall.take(now)
+        if self._overall_cap is not None:
+            self._overall_cap.take(now)
         if address is not None:
             bucket = self._by_address.get(address)
             if bucket is None:

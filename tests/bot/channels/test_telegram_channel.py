@@ -249,5 +249,8 @@ async def test_every_deletion_call_waits_for_the_pace_it_is_given(
 def test_limits_follow_the_config_with_a_margin_and_the_chat_burst(fake: FakeTelegram) -> None:
     assert make_channel(fake).limits.per_address_burst == 3  # the default
     limits = make_channel(fake, max_per_second=20.0, chat_burst=5).limits
-    assert limits.per_address_burst == 5 and limits.burst == 1
+    assert limits.per_address_burst == 5 and limits.burst == 10  # a clump of replies at once
     assert 19.0 < limits.per_second < 20.0  # never quite the configured rate
+    assert limits.per_second_window == 19  # and no second ever holds more than that
+    slow = make_channel(fake, max_per_second=4.0).limits
+    assert slow.burst == 3 == slow.per_second_window  # the burst never exceeds one second's worth

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import pytest
 
@@ -96,3 +97,42 @@ def test_a_hold_stops_every_chat() -> None:
     budget.hold(0.0, 1.0)
     assert not budget.ready("a", 0.5) and not budget.ready(None, 0.5)
     assert budget.ready("a", 1.0)
+
+
+# --- a burst beside a one-second window (Telegram's bot-wide 30/s) ------------------------
+
+
+def budget_grants(budget: SendBudget, arrivals: list[float]) -> list[float]:
+    """Each arrival sent as soon as the bot-wide budget allows, in order; when each went."""
+    sent, t = [], 0.0
+    for arrival in arrivals:
+        t = max(t, arrival)
+        while not budget.take(None, t):
+            t += budget.overall_wait(t) + 1e-9
+        sent.append(t)
+    return sent
+
+
+def test_a_clump_of_replies_leaves_together_up_to_the_burst() -> None:
+    budget = SendBudget(Rate(29.1, burst=10, window=29), Rate(1.0))
+    sent = budget_grants(budget, [5.0] * 12)
+    assert sent[:10] == [5.0] * 10  # no 33 ms spacing inside the burst
+    assert sent[10] == pytest.approx(5.0 + 1 / 29.1, abs=1e-6)
+    without_burst = budget_grants(SendBudget(Rate(29.1), Rate(1.0)), [5.0] * 12)
+    assert without_burst[9] == pytest.approx(5.0 + 9 / 29.1, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_second_ever_holds_more_than_the_window_and_the_average_holds(seed: int) -> None:
+    rng = random.Random(seed)
+    arrivals = sorted(rng.uniform(0.0, 20.0) for _ in range(rng.choice([300, 600, 900])))
+    sent = budget_grants(SendBudget(Rate(29.1, burst=10, window=29), Rate(1.0)), arrivals)
+    for i, start in enumerate(sent):
+        assert sum(1 for t in sent[i:] if t < start + 1.0) <= 29
+    span = sent[-1] - sent[0]
+    assert len(sent) <= 10 + 29.1 * span + 1
+
+
+def test_a_window_needs_sensible_settings() -> None:
+    with pytest.raises(ValueError):
+        SendBudget(Rate(30.0, window=0), Rate(1.0))
