@@ -5,6 +5,8 @@ Pure, like the engine: every function returns values (effects, states), never se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from conversations import messages as m
 from conversations.effects import Effect, EndSession, Line, Outgoing, Scale, Send
 from conversations.events import Reply
@@ -71,6 +73,22 @@ def pick(event: Reply, for_item: str, choices: tuple[Choice, ...], lexicon: Lexi
             return None
         return event.choices[0] if event.choices[0] in {c.code for c in choices} else None
     return match_choice(event.text, choices, lexicon)
+
+
+def pick_or_word(
+    event: Reply,
+    for_item: str,
+    choices: tuple[Choice, ...],
+    lexicon: Lexicon,
+    words: Mapping[str, str],
+) -> str | None:
+    """A pressed or typed choice; else the code of the first keyword meaning her whole
+    message has (``words``: meaning -> code, in order)."""
+    code = pick(event, for_item, choices, lexicon)
+    for meaning, mapped in words.items():
+        if code is None and lexicon.means(event.text, meaning):
+            code = mapped
+    return code
 
 
 def end(

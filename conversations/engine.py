@@ -18,7 +18,7 @@ from conversations.build import (
     SNOOZE_CHOICES,
     Result,
     end,
-    pick,
+    pick_or_word,
     question,
     say,
     text_of,
@@ -61,6 +61,11 @@ _REPROMPTS = {
     "exclusive": m.REPROMPT_EXCLUSIVE,
 }
 _ESCALATING_LEVELS = ("URGENT", "HIGH")
+#: Keyword meanings she may type instead of a choice, per engine question: meaning -> code.
+_GATE_WORDS = {"yes": "yes", "not_now": "not_now"}
+_CONSENT_WORDS = {"yes": "yes", "not_now": "not_this_time"}
+_SNOOZE_WORDS = {option: option for option in ("later_today", "tomorrow", "next_week")}
+_HELP_WORDS = {"go_on": "go_on", "stop_now": "stop_now"}
 
 
 def step(survey: Survey, state: SessionState, event: Event, now: datetime, ctx: Context) -> Result:
@@ -141,11 +146,7 @@ def _open(state: SessionState, msgid: str, kind: MessageKind) -> Result:
 
 
 def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
-    code = pick(event, GATE, GATE_CHOICES, ctx.lexicon)
-    if code is None and ctx.lexicon.means(event.text, "yes"):
-        code = "yes"
-    if code is None and ctx.lexicon.means(event.text, "not_now"):
-        code = "not_now"
+    code = pick_or_word(event, GATE, GATE_CHOICES, ctx.lexicon, _GATE_WORDS)
     if code == "yes":
         if ctx.secrets.needs_code and not state.code_ok:
             code_ask = say(MessageKind.CODE, m.CODE_ASK, sensitive=False)
@@ -168,11 +169,7 @@ def _on_gate(survey: Survey, state: SessionState, event: Reply, ctx: Context) ->
 
 
 def _on_snooze(state: SessionState, event: Reply, ctx: Context) -> Result:
-    code = pick(event, SNOOZE, SNOOZE_CHOICES, ctx.lexicon)
-    if code is None:
-        for option in ("later_today", "tomorrow", "next_week"):
-            if ctx.lexicon.means(event.text, option):
-                code = option
+    code = pick_or_word(event, SNOOZE, SNOOZE_CHOICES, ctx.lexicon, _SNOOZE_WORDS)
     if code is None:
         again = Outgoing(
             MessageKind.SNOOZE,
@@ -229,11 +226,7 @@ def _consent_question(msgid: str) -> Send:
 def _on_consent(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
     """Yes: the questions. Not this time: the timepoint ends as declined (no reminders).
     Stop for good: a withdrawal, exactly as her typed WITHDRAW would be (her programme's policy)."""
-    code = pick(event, CONSENT, CONSENT_CHOICES, ctx.lexicon)
-    if code is None and ctx.lexicon.means(event.text, "yes"):
-        code = "yes"
-    if code is None and ctx.lexicon.means(event.text, "not_now"):
-        code = "not_this_time"
+    code = pick_or_word(event, CONSENT, CONSENT_CHOICES, ctx.lexicon, _CONSENT_WORDS)
     if code == "yes":
         state = state.evolve(consent_ok=True)
         started, effects = _start_questions(survey, state, ctx)
@@ -343,10 +336,7 @@ def _offer_help(state: SessionState, effects: list[Effect]) -> Result:
 
 
 def _on_help(survey: Survey, state: SessionState, event: Reply, ctx: Context) -> Result:
-    code = pick(event, HELP, HELP_CHOICES, ctx.lexicon)
-    for option in ("go_on", "stop_now"):
-        if code is None and ctx.lexicon.means(event.text, option):
-            code = option
+    code = pick_or_word(event, HELP, HELP_CHOICES, ctx.lexicon, _HELP_WORDS)
     if code == "go_on":
         return _advance(survey, state.evolve(phase=Phase.QUESTION), state.current, ctx)
     if code == "stop_now":
