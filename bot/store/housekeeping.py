@@ -20,7 +20,7 @@ async def first_time_seen(
         if await tx.execute_fetchall(f"SELECT 1 FROM inbound_seen WHERE key IN ({marks})", keys):
             return False
     cur = await tx.execute(
-        "INSERT OR IGNORE INTO inbound_seen (key, seen_at) VALUES (?, ?)",
+        "INSERT INTO inbound_seen (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (ring.blind_index(purpose, provider_id), iso(now)),
     )
     return cur.rowcount == 1

@@ -99,7 +99,8 @@ async def held_wave_ids(db: Database) -> set[str]:
 async def hold(tx: Transaction, wave_id: str, now: datetime, by: str) -> None:
     """Hold a wave (holding it twice keeps the first hold)."""
     await tx.execute(
-        "INSERT OR IGNORE INTO wave_holds (wave_id, held_at, held_by) VALUES (?, ?, ?)",
+        "INSERT INTO wave_holds (wave_id, held_at, held_by) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (wave_id, iso(now), by),
     )
 
