@@ -8,6 +8,8 @@ differs, once per distinct statement (cached):
 - ``instr(a, b)`` -> ``strpos(a, b)``; ``group_concat(x[, sep])`` ->
   ``string_agg(CAST(x AS TEXT), sep)``; scalar ``MAX(a, b)``/``MIN(a, b)`` (two or more
   arguments) -> ``GREATEST``/``LEAST``;
+- SQLite's index hints ``NOT INDEXED`` and ``INDEXED BY name`` are dropped (the planner
+  chooses);
 - an ``INSERT`` into a table with an ``id`` key gains ``RETURNING id`` (sqlite3's
   ``lastrowid``).
 
@@ -43,6 +45,9 @@ _INSTR = re.compile(r"\binstr\s*\(", re.IGNORECASE)
 _GROUP_CONCAT = re.compile(
     r"\bgroup_concat\s*\(\s*([^(),]+?)\s*(?:,\s*('(?:[^']|'')*'))?\s*\)", re.IGNORECASE
 )
+_INDEX_HINT = re.compile(
+    r"\s+(?:NOT\s+INDEXED|INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*)\b", re.IGNORECASE
+)
 _MAX_MIN = re.compile(r"\b(MAX|MIN)\s*\(", re.IGNORECASE)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
@@ -61,6 +66,7 @@ def to_postgres(sql: str, returning_id: bool = True) -> str:
     out = _INSTR.sub("strpos(", out)
     out = _GROUP_CONCAT.sub(_string_agg, out)
     out = _scalar_max_min(out)
+    out = _INDEX_HINT.sub("", out)
     if returning_id and inserted_table(out) in SERIAL_ID_TABLES and not _RETURNING.search(out):
         out = out.rstrip().rstrip(";") + " RETURNING id"
     return out

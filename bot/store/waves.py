@@ -69,7 +69,12 @@ async def wave_counts(
         sql, params = sql + " AND t.due_on >= ?", [*params, first.isoformat()]
     if last is not None:
         sql, params = sql + " AND t.due_on <= ?", [*params, last.isoformat()]
-    sql += " GROUP BY t.wave_id, st ORDER BY t.due_on, g.name, t.timepoint"
+    # A wave id names one programme, timepoint and day: grouping by them too changes no group
+    # (and PostgreSQL wants every selected column grouped).
+    sql += (
+        " GROUP BY t.wave_id, st, g.name, t.timepoint, t.due_on, h.wave_id"
+        " ORDER BY t.due_on, g.name, t.timepoint"
+    )
     return [
         WaveCount(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]), r["st"], r["n"])
         for r in await db.fetchall(sql, params)
