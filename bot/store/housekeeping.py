@@ -31,7 +31,7 @@ async def bump(tx: Transaction, name: str, by: int = 1, now: datetime | None = N
     stamp = iso(now) if now else None
     await tx.execute(
         "INSERT INTO counters (name, value, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value,"
+        " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value,"
         " updated_at = excluded.updated_at",
         (name, by, stamp),
     )

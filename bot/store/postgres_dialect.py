@@ -5,6 +5,9 @@ The store writes the subset both engines share (``ON CONFLICT ... DO NOTHING``/`
 differs, once per distinct statement (cached):
 
 - placeholders ``?`` -> ``%s`` and ``:name`` -> ``%(name)s``; every ``%`` -> ``%%``;
+- blob literals ``x'00ff'`` -> ``'\\x00ff'::bytea`` (PostgreSQL reads ``x'..'`` as bits);
+- ``ORDER BY rowid`` (SQLite's insertion order, asked of ``participants`` only) ->
+  ``ORDER BY created_at, id``;
 - ``instr(a, b)`` -> ``strpos(a, b)``; ``group_concat(x[, sep])`` ->
   ``string_agg(CAST(x AS TEXT), sep)``; scalar ``MAX(a, b)``/``MIN(a, b)`` (two or more
   arguments) -> ``GREATEST``/``LEAST``;
@@ -48,6 +51,7 @@ _GROUP_CONCAT = re.compile(
 _INDEX_HINT = re.compile(
     r"\s+(?:NOT\s+INDEXED|INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*)\b", re.IGNORECASE
 )
+_ORDER_BY_ROWID = re.compile(r"\bORDER\s+BY\s+rowid\b", re.IGNORECASE)
 _MAX_MIN = re.compile(r"\b(MAX|MIN)\s*\(", re.IGNORECASE)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
@@ -67,6 +71,7 @@ def to_postgres(sql: str, returning_id: bool = True) -> str:
     out = _GROUP_CONCAT.sub(_string_agg, out)
     out = _scalar_max_min(out)
     out = _INDEX_HINT.sub("", out)
+    out = _ORDER_BY_ROWID.sub("ORDER BY created_at, id", out)
     if returning_id and inserted_table(out) in SERIAL_ID_TABLES and not _RETURNING.search(out):
         out = out.rstrip().rstrip(";") + " RETURNING id"
     return out
@@ -106,7 +111,15 @@ def _placeholders(sql: str) -> str:
     i, n = 0, len(sql)
     while i < n:
         ch = sql[i]
-        if ch in ("'", '"'):
+        if (
+            ch in "xX"
+            and sql[i + 1 : i + 2] == "'"
+            and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_"))
+        ):
+            end = sql.index("'", i + 2)
+            out.append(f"'\\x{sql[i + 2 : end]}'::bytea")
+            i = end + 1
+        elif ch in ("'", '"'):
             end = i + 1
             while end < n:
                 if sql[end] == ch:

@@ -32,3 +32,15 @@ def test_migrate_on_postgresql_never_shows_the_password(tmp_path: Path, postgres
     assert "not-shown-pw" not in first.stdout + first.stderr and "postgres:***@" in first.stdout
     second = runner.invoke(app, ["db", "migrate", "--config", str(config)])
     assert "nothing to migrate" in second.stdout
+
+
+def test_key_rotation_on_postgresql_is_refused_before_anything_changes(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    config = tmp_path / "pg.toml"
+    key_file = tmp_path / "f.keys"
+    config.write_text(f'[database]\nurl = "{postgres_url}"\n[security]\nkey_file = "{key_file}"\n')
+    result = CliRunner().invoke(app, ["keys", "rotate", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "key rotation on PostgreSQL is not built yet" in result.stderr
+    assert "nothing was changed" in result.stderr and not key_file.exists()
