@@ -4,6 +4,8 @@ A ``Transaction`` made by ``Database.transaction()`` hands every statement to ai
 thread (one queue hand-off, ~25-30 µs, per await). One made by ``Database.run`` already is in
 that thread: its statements call sqlite3 directly and its awaits never suspend, so the whole
 body runs inside one hand-off (``drive``). Store code sees the same async API either way.
+On PostgreSQL (``postgres_db``) the connection is a psycopg one dressed as sqlite3's
+(``postgres_connection.PgConnection``) in the backend's own thread: the same two ways in.
 """
 
 from __future__ import annotations
