@@ -15,12 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/followup demo
 
+# The tests need a PostgreSQL server: FOLLOWUP_TEST_POSTGRES_URL, or (unset) a throw-away
+# cluster that scripts/with_postgres.sh starts and stops (it fails clearly without PostgreSQL).
+WITH_POSTGRES := $(if $(FOLLOWUP_TEST_POSTGRES_URL),,scripts/with_postgres.sh)
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(WITH_POSTGRES) $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

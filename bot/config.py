@@ -32,6 +32,30 @@ NO_FILE = "<defaults>"
 @dataclass(frozen=True)
 class DatabaseConfig:
     path: str = "var/followup.db"
+    #: ``sqlite:///PATH`` or ``postgresql://USER@HOST:PORT/DB``; empty: SQLite at ``path``.
+    url: str = ""
+
+
+#: What ``database.url`` may start with (``postgres://`` is libpq's other spelling).
+DATABASE_URL_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+
+
+def redact_database_url(url: str) -> str:
+    """``url`` fit for a log line or an error: a password in it becomes ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if at and ":" in credentials:
+        credentials = credentials.split(":", 1)[0] + ":***"
+    shown = f"{scheme}://{credentials}{at}{host}{slash}{tail}"
+    for key in ("password=",):  # a password can also ride in the query string
+        if key in shown:
+            head, _, after = shown.partition(key)
+            _, amp, others = after.partition("&")
+            shown = f"{head}{key}***{amp}{others}"
+    return shown
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,10 @@ class Config:
         """Resolve a configured path: relative paths are relative to the working directory."""
         return Path(value).expanduser()
 
+    def database_url(self) -> str:
+        """``database.url``, or ``sqlite:///`` + ``database.path`` when the url is empty."""
+        return self.database.url or f"sqlite:///{self.path(self.database.path)}"
+
 
 #: Environment variables that override keys (secrets belong here, not in files).
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -148,6 +176,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TWILIO_AUTH_TOKEN": ("sms", "auth_token"),
     "FOLLOWUP_KEY_FILE": ("security", "key_file"),
     "FOLLOWUP_DATABASE": ("database", "path"),
+    "FOLLOWUP_DATABASE_URL": ("database", "url"),
     "FOLLOWUP_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
 }
 
@@ -295,6 +324,12 @@ def _value_problems(config: Config) -> list[str]:
             problems.append(
                 f"{config.source}: key '{section}.{key}': expected HH:MM, got {value!r}"
             )
+    url = config.database.url
+    if url and (not url.startswith(DATABASE_URL_SCHEMES) or not url.partition("://")[2].strip("/")):
+        problems.append(
+            f"{config.source}: key 'database.url' (or $FOLLOWUP_DATABASE_URL): expected sqlite:///PATH or"
+            f" postgresql://USER@HOST:PORT/DATABASE, got {redact_database_url(url)!r}"
+        )
     if config.sms.public_url and not config.sms.public_url.startswith(("https://", "http://")):
         problems.append(f"{config.source}: key 'sms.public_url': must start with https://")
     return problems

@@ -55,7 +55,9 @@ class _ActingAs:
 
 
 #: Commands that run the installation itself: ``--as`` a staff member makes no sense there.
-OPERATOR_COMMANDS = frozenset({"org", "keys", "run", "demo", "chat", "retention", "check-config"})
+OPERATOR_COMMANDS = frozenset(
+    {"org", "keys", "run", "demo", "chat", "retention", "check-config", "db"}
+)
 
 
 def set_acting_as(name: str | None) -> None:

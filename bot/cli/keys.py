@@ -14,6 +14,7 @@ from bot.datarights.access import default_actor
 from bot.datarights.rotation import RotationInterrupted, rotate
 from bot.runtime.app import open_app
 from bot.store.housekeeping import audit
+from bot.store.open_database import is_postgres_url
 from bot.store.rotation import addresses_to_reindex, fields_per_key, pending_counts
 from bot.store.secret_digests import digests_per_key
 
@@ -37,6 +38,11 @@ async def _rotate(cfg: Config, batch_size: int) -> None:
     if os.environ.get("FOLLOWUP_KEYS"):
         raise CliError(
             "keys come from FOLLOWUP_KEYS; rotation needs a key file (FOLLOWUP_KEY_FILE)"
+        )
+    if is_postgres_url(cfg.database_url()):
+        raise CliError(
+            "key rotation on PostgreSQL is not built yet (its batches walk SQLite's rowid);"
+            " nothing was changed"
         )
     application = await open_app(cfg, {})
     try:

@@ -12,6 +12,7 @@ from bot.cli import (
     config_file,
     console,
     contact,
+    database,
     datarights,
     enrol,
     escalations,
@@ -68,6 +69,7 @@ for noun in (
     staff_logins,
     console,
     config_file,
+    database,
 ):
     noun.register(app)
 

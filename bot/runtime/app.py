@@ -33,7 +33,8 @@ from bot.session.effects import StepReport
 from bot.session.service import FollowupService
 from bot.store.db import Database, DatabaseBusy
 from bot.store.escalations import EscalationHook, seal_clear_reasons
-from bot.store.sealed_check import holds_keyed_fields
+from bot.store.open_database import is_postgres_url, open_database
+from bot.store.sealed_check import holds_keyed_fields, rows_hold_keyed_fields
 from bot.store.staff import StaffStore
 from bot.store.stores import Stores
 from bot.text.surveys import load_survey
@@ -91,9 +92,14 @@ async def open_app(
     """Open keys and database (creating both on first run) and build service and dispatcher."""
     key_file = config.path(config.security.key_file)
     refuse_new_key_for_sealed_data(config, key_file)
-    ring, created = load_or_create_keyring(key_file)
     survey = load_survey(config.survey.file)
-    db = await Database.open(config.path(config.database.path))
+    db = await open_database(config.database_url())
+    try:
+        await refuse_new_key_for_sealed_rows(config, key_file, db)
+        ring, created = load_or_create_keyring(key_file)
+    except BaseException:
+        await db.close()
+        raise
     await seal_clear_reasons(db, ring)  # rows from before migration 9, once
     clock = clock or SystemClock()
     chans = dict(channels)
@@ -164,6 +170,8 @@ def refuse_new_key_for_sealed_data(config: Config, key_file: Path) -> None:
     a new key beside data sealed with another would split her data (issue 21)."""
     if os.environ.get("FOLLOWUP_KEYS") or key_file.exists():
         return
+    if is_postgres_url(config.database_url()):
+        return  # checked once the database is open: refuse_new_key_for_sealed_rows
     database = config.path(config.database.path)
     if holds_keyed_fields(database):
         where = "FOLLOWUP_KEY_FILE" if os.environ.get("FOLLOWUP_KEY_FILE") else "security.key_file"
@@ -172,6 +180,26 @@ def refuse_new_key_for_sealed_data(config: Config, key_file: Path) -> None:
             f" key; nothing was created. Point {where} (config: {config.source}) at the key"
             " file that sealed them, or restore it from its backup"
         )
+
+
+async def refuse_new_key_for_sealed_rows(config: Config, key_file: Path, db: Database) -> None:
+    """``refuse_new_key_for_sealed_data`` for a database that is no file (PostgreSQL): its
+    rows are asked, once it is open."""
+    if not _key_file_would_be_created(key_file):
+        return
+    if not is_postgres_url(config.database_url()):
+        return  # a file: refuse_new_key_for_sealed_data has looked before it was opened
+    if await rows_hold_keyed_fields(db):
+        where = "FOLLOWUP_KEY_FILE" if os.environ.get("FOLLOWUP_KEY_FILE") else "security.key_file"
+        raise KeyFileError(
+            f"{key_file}: no such key file, but the database already holds fields sealed with a"
+            f" key; nothing was created. Point {where} (config: {config.source}) at the key"
+            " file that sealed them, or restore it from its backup"
+        )
+
+
+def _key_file_would_be_created(key_file: Path) -> bool:
+    return not (os.environ.get("FOLLOWUP_KEYS") or key_file.exists())
 
 
 def build_channels(config: Config) -> dict[str, Channel]:

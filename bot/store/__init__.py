@@ -1,1 +1,2 @@
-"""Persistence: SQLite through aiosqlite, encrypted fields, numbered migrations."""
+"""Persistence: SQLite through aiosqlite (the default) or PostgreSQL through psycopg 3
+behind one store API; encrypted fields, blind indexes, numbered migrations for both."""

@@ -88,8 +88,8 @@ async def response_counts(db: Database, scope: Scope) -> list[ResponseCount]:
     where, ids = scope.condition("g.organisation_id")
     rows = await db.fetchall(
         "SELECT g.name, t.timepoint, COUNT(*) AS planned,"
-        " SUM(t.state = 'completed') AS done,"
-        f" SUM(t.state IN ({_ENDED_STATES})) AS ended"
+        " SUM(CASE WHEN t.state = 'completed' THEN 1 ELSE 0 END) AS done,"
+        f" SUM(CASE WHEN t.state IN ({_ENDED_STATES}) THEN 1 ELSE 0 END) AS ended"
         " FROM programmes AS g LEFT JOIN participants AS p ON p.programme_id = g.id"
         " LEFT JOIN timepoints AS t ON t.participant_id = p.id AND t.state != 'cancelled'"
         f" WHERE {where} GROUP BY g.name, t.timepoint ORDER BY g.name, t.timepoint",

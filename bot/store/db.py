@@ -46,6 +46,9 @@ BUSY_TIMEOUT_MS = 4_000
 BUSY_RETRY_DELAYS = (0.5, 1.0)
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
+#: PostgreSQL's SQLSTATE for a lock not taken within ``lock_timeout`` (``postgres_db``).
+POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
+
 _RETRY = object()  # BEGIN IMMEDIATE found the lock taken: pause and try again
 
 
@@ -62,7 +65,9 @@ class DatabaseBusy(Exception):
 
 
 def is_busy(exc: BaseException) -> bool:
-    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included)."""
+    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included); PostgreSQL's lock_timeout."""
+    if getattr(exc, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE:
+        return True
     if not isinstance(exc, sqlite3.OperationalError):
         return False
     code = getattr(exc, "sqlite_errorcode", None)
@@ -100,7 +105,9 @@ class Database:
         self._guard = guard
 
     @classmethod
-    async def open(cls, path: str | Path, busy: BusyPolicy | None = None) -> Database:
+    async def open(
+        cls, path: str | Path, busy: BusyPolicy | None = None, *, migrate: bool = True
+    ) -> Database:
         policy = busy or BusyPolicy()
         target = Path(path)
         if str(target) != ":memory:":
@@ -116,14 +123,19 @@ class Database:
         ):
             await conn.execute(pragma)
         db = cls(conn, target, policy)
-        await db.migrate()
+        if migrate:
+            await db.migrate()
         return db
+
+    async def schema_version(self) -> int:
+        """The number of the last migration run (0: an empty database)."""
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def migrate(self) -> int:
         """Run every migration past ``user_version``, each in its own transaction."""
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
+        version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             rebuild = number in REBUILDS
             if rebuild:  # the pragma is a no-op inside a transaction: set it before
@@ -284,6 +296,11 @@ class Database:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return await self.reader().fetchall(sql, params)
+
+    async def fold_wal(self) -> None:
+        """Old page images in the WAL would still hold deleted rows: fold them in and truncate
+        (best effort: a reader in another process can keep part of the WAL alive)."""
+        await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self.conn.close()

@@ -152,5 +152,5 @@ async def purge_tombstones(db: Database, now: datetime, erased_before: datetime)
 
 async def fold_wal(db: Database) -> None:
     """Old page images in the WAL would still hold deleted rows: fold them in and truncate
-    (best effort: a reader in another process can keep part of the WAL alive)."""
-    await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (SQLite; best effort: a reader in another process can keep part of the WAL alive)."""
+    await db.fold_wal()

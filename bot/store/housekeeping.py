@@ -20,7 +20,7 @@ async def first_time_seen(
         if await tx.execute_fetchall(f"SELECT 1 FROM inbound_seen WHERE key IN ({marks})", keys):
             return False
     cur = await tx.execute(
-        "INSERT OR IGNORE INTO inbound_seen (key, seen_at) VALUES (?, ?)",
+        "INSERT INTO inbound_seen (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (ring.blind_index(purpose, provider_id), iso(now)),
     )
     return cur.rowcount == 1
@@ -31,7 +31,7 @@ async def bump(tx: Transaction, name: str, by: int = 1, now: datetime | None = N
     stamp = iso(now) if now else None
     await tx.execute(
         "INSERT INTO counters (name, value, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value,"
+        " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value,"
         " updated_at = excluded.updated_at",
         (name, by, stamp),
     )

@@ -96,8 +96,9 @@ async def add_pending(
 ) -> int | None:
     """The new alert's id; None when this (escalation, staff, route, round) exists already."""
     cur = await tx.execute(
-        "INSERT OR IGNORE INTO escalation_notifications (escalation_id, route,"
-        " staff_id, attempt, due_at, state) VALUES (?, ?, ?, ?, ?, 'pending')",
+        "INSERT INTO escalation_notifications (escalation_id, route,"
+        " staff_id, attempt, due_at, state) VALUES (?, ?, ?, ?, ?, 'pending')"
+        " ON CONFLICT DO NOTHING",
         (escalation_id, channel, staff_id, attempt, iso(due)),
     )
     if cur.rowcount == 0 or cur.lastrowid is None:

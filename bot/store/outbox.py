@@ -67,9 +67,9 @@ def _aad(lane: str) -> str:
 
 
 ENQUEUE_SQL = (
-    "INSERT OR IGNORE INTO outbox (participant_id, staff_id, session_id, lane, channel,"
+    "INSERT INTO outbox (participant_id, staff_id, session_id, lane, channel,"
     " kind, priority, payload_enc, not_before, dedupe_key, created_at, not_after)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 

@@ -115,9 +115,12 @@ async def anonymise(
     for row in rows:
         state = row["state"] if row["state"] in FINAL_STATES else "withdrawn"
         await tx.execute(
-            "INSERT OR REPLACE INTO research_timepoints (research_id, programme_id, timepoint,"
-            " state, invited, week, consent_answer, consent_version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO research_timepoints (research_id, programme_id, timepoint, state,"
+            " invited, week, consent_answer, consent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (research_id, timepoint) DO UPDATE SET"
+            " programme_id = excluded.programme_id, state = excluded.state,"
+            " invited = excluded.invited, week = excluded.week,"
+            " consent_answer = excluded.consent_answer, consent_version = excluded.consent_version",
             (
                 rid,
                 prow[0],
@@ -139,8 +142,9 @@ async def anonymise(
         for a in answers:
             clear = ring.open(a["value_enc"], answer_aad(participant_id, a[0], a[1]))
             await tx.execute(
-                "INSERT OR REPLACE INTO research_answers (research_id, timepoint, item_id,"
-                " value_enc) VALUES (?, ?, ?, ?)",
+                "INSERT INTO research_answers (research_id, timepoint, item_id,"
+                " value_enc) VALUES (?, ?, ?, ?) ON CONFLICT (research_id, timepoint, item_id)"
+                " DO UPDATE SET value_enc = excluded.value_enc",
                 (rid, a[0], a[1], ring.seal(clear, research_answer_aad(rid, a[0], a[1]))),
             )
     for table in ("answers", "sessions", "timepoints"):
@@ -246,7 +250,7 @@ async def escalations_per_level(db: Database, programme_id: int) -> dict[str, tu
     """{level: (escalations, women)}; erased women, no longer told apart, count as one."""
     rows = await db.fetchall(
         "SELECT level, COUNT(*), COUNT(DISTINCT participant_id)"
-        " + MAX(participant_id IS NULL) FROM escalations WHERE programme_id = ? GROUP BY level",
+        " + MAX(CASE WHEN participant_id IS NULL THEN 1 ELSE 0 END) FROM escalations WHERE programme_id = ? GROUP BY level",
         (programme_id,),
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}

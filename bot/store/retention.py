@@ -110,8 +110,7 @@ async def last_retention_run(db: Database) -> str | None:
 
 
 async def _count(db: Database, table: str, where: str, cutoffs: Cutoffs) -> int:
-    # Named parameters: ``Database.fetchone`` takes positional ones only.
-    query = f"SELECT COUNT(*) FROM {table} WHERE {where}"
-    async with db.conn.execute(query, cutoffs.params()) as cur:
-        row = await cur.fetchone()
+    row = await db.reader().fetchone(
+        f"SELECT COUNT(*) FROM {table} WHERE {where}", cutoffs.params()
+    )
     return int(row[0]) if row else 0

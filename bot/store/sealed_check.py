@@ -2,7 +2,8 @@
 
 Asked before a missing key file is created: a new key for a database sealed with
 another one would split her data in two (issue 21). Read-only; a missing file, or
-one without tables, holds nothing.
+one without tables, holds nothing. ``rows_hold_keyed_fields`` asks an open PostgreSQL
+database the same (its catalogue lists the columns).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.store.db import Database
 
 #: Column suffixes that only a key can write: sealed values and keyed blind indexes.
 KEYED = ("_enc", "_idx")
@@ -27,4 +32,18 @@ def holds_keyed_fields(path: Path) -> bool:
                     query = f'SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL LIMIT 1'
                     if conn.execute(query).fetchone():
                         return True
+    return False
+
+
+async def rows_hold_keyed_fields(db: Database) -> bool:
+    """Does any ``_enc`` or ``_idx`` column of this (PostgreSQL) schema hold a value?"""
+    columns = await db.fetchall(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema()"
+        " AND (column_name LIKE '%\\_enc' ESCAPE '\\' OR column_name LIKE '%\\_idx' ESCAPE '\\')"
+    )
+    for table, column in columns:
+        query = f'SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL LIMIT 1'
+        if await db.fetchone(query):
+            return True
     return False

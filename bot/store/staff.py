@@ -191,7 +191,8 @@ class StaffStore:
         """Replace the organisations a member works in."""
         await tx.execute("DELETE FROM staff_organisations WHERE staff_id = ?", (staff_id,))
         await tx.executemany(
-            "INSERT OR IGNORE INTO staff_organisations (staff_id, organisation_id) VALUES (?, ?)",
+            "INSERT INTO staff_organisations (staff_id, organisation_id) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             [(staff_id, organisation_id) for organisation_id in organisation_ids],
         )
 
@@ -271,8 +272,8 @@ class StaffStore:
             )
             for position, staff_id in enumerate(ids):
                 await tx.execute(
-                    "INSERT OR IGNORE INTO escalation_routes (programme_id, staff_id, role,"
-                    " position) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO escalation_routes (programme_id, staff_id, role,"
+                    " position) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (programme_id, staff_id, role, position),
                 )
 

@@ -26,7 +26,9 @@ async def count_failure(tx: Transaction, key: bytes, tries: int, now: datetime) 
     """One more failure; ``tries`` is what ``recent_failures`` said (0 opens a new window)."""
     if tries == 0:
         await tx.execute(
-            "INSERT OR REPLACE INTO throttle (key, count, since) VALUES (?, 1, ?)", (key, iso(now))
+            "INSERT INTO throttle (key, count, since) VALUES (?, 1, ?)"
+            " ON CONFLICT (key) DO UPDATE SET count = 1, since = excluded.since",
+            (key, iso(now)),
         )
     else:
         await tx.execute("UPDATE throttle SET count = count + 1 WHERE key = ?", (key,))

@@ -18,7 +18,8 @@ from scheduler.timepoints import ProgrammeDates
 
 async def ensure(tx: Transaction, participant_id: str, timepoint: str, due_on: date | None) -> None:
     await tx.execute(
-        "INSERT OR IGNORE INTO timepoints (participant_id, timepoint, due_on) VALUES (?, ?, ?)",
+        "INSERT INTO timepoints (participant_id, timepoint, due_on) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (participant_id, timepoint, due_on.isoformat() if due_on else None),
     )
 
@@ -26,7 +27,8 @@ async def ensure(tx: Transaction, participant_id: str, timepoint: str, due_on: d
 async def ensure_many(tx: Transaction, pairs: list[tuple[str, str]]) -> None:
     """``ensure`` for many (participant, timepoint) without a due date: one statement."""
     await tx.executemany(
-        "INSERT OR IGNORE INTO timepoints (participant_id, timepoint) VALUES (?, ?)", pairs
+        "INSERT INTO timepoints (participant_id, timepoint) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        pairs,
     )
 
 

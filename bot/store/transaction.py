@@ -4,6 +4,8 @@ A ``Transaction`` made by ``Database.transaction()`` hands every statement to ai
 thread (one queue hand-off, ~25-30 µs, per await). One made by ``Database.run`` already is in
 that thread: its statements call sqlite3 directly and its awaits never suspend, so the whole
 body runs inside one hand-off (``drive``). Store code sees the same async API either way.
+On PostgreSQL (``postgres_db``) the connection is a psycopg one dressed as sqlite3's
+(``postgres_connection.PgConnection``) in the backend's own thread: the same two ways in.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
+
+if TYPE_CHECKING:
+    from bot.store.postgres_connection import PgConnection, PgCursor
 
 T = TypeVar("T")
 
 #: A row as the store reads it; outside ``bot/store/`` prefer the store's own dataclasses.
+#: On PostgreSQL it is a ``PgRow``, which indexes the same ways (by name and by position).
 Row: TypeAlias = sqlite3.Row
+#: The driver connection a transaction's statements run on (sqlite3, or psycopg dressed alike).
+DriverConnection: TypeAlias = "sqlite3.Connection | PgConnection"
+DriverCursor: TypeAlias = "sqlite3.Cursor | PgCursor"
 #: Runs a function in the database thread and waits for its result (aiosqlite's queue).
 HandOff: TypeAlias = Callable[[Callable[[], Any]], Awaitable[Any]]
 #: A statement's parameters: positional (``?``) or named (``:name``).
@@ -55,7 +64,7 @@ class Transaction:
 
     __slots__ = ("_conn", "_hand_off")
 
-    def __init__(self, conn: sqlite3.Connection, hand_off: HandOff | None) -> None:
+    def __init__(self, conn: DriverConnection, hand_off: HandOff | None) -> None:
         self._conn = conn
         self._hand_off = hand_off
 
@@ -80,7 +89,8 @@ class Transaction:
 
     async def execute_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         values = _bound(params)
-        return await self.call(lambda: self._conn.execute(sql, values).fetchall())
+        rows = await self.call(lambda: self._conn.execute(sql, values).fetchall())
+        return cast(list[Row], rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Execute, fetch the first row and close, in one step."""
@@ -89,8 +99,7 @@ class Transaction:
         def first() -> Row | None:
             cursor = self._conn.execute(sql, values)
             try:
-                row: Row | None = cursor.fetchone()
-                return row
+                return cast(Row | None, cursor.fetchone())
             finally:
                 cursor.close()
 
@@ -133,11 +142,11 @@ class Statement:
 
 
 class Cursor:
-    """A sqlite3 cursor whose fetches go where its transaction's statements go."""
+    """A driver cursor whose fetches go where its transaction's statements go."""
 
     __slots__ = ("_cursor", "_tx")
 
-    def __init__(self, tx: Transaction, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, tx: Transaction, cursor: DriverCursor) -> None:
         self._tx = tx
         self._cursor = cursor
 
@@ -150,12 +159,10 @@ class Cursor:
         return self._cursor.lastrowid
 
     async def fetchone(self) -> Row | None:
-        row: Row | None = await self._tx.call(self._cursor.fetchone)
-        return row
+        return cast(Row | None, await self._tx.call(self._cursor.fetchone))
 
     async def fetchall(self) -> list[Row]:
-        rows: list[Row] = await self._tx.call(self._cursor.fetchall)
-        return rows
+        return cast(list[Row], await self._tx.call(self._cursor.fetchall))
 
     async def close(self) -> None:
         await self._tx.call(self._cursor.close)

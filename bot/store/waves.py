@@ -69,7 +69,12 @@ async def wave_counts(
         sql, params = sql + " AND t.due_on >= ?", [*params, first.isoformat()]
     if last is not None:
         sql, params = sql + " AND t.due_on <= ?", [*params, last.isoformat()]
-    sql += " GROUP BY t.wave_id, st ORDER BY t.due_on, g.name, t.timepoint"
+    # A wave id names one programme, timepoint and day: grouping by them too changes no group
+    # (and PostgreSQL wants every selected column grouped).
+    sql += (
+        " GROUP BY t.wave_id, st, g.name, t.timepoint, t.due_on, h.wave_id"
+        " ORDER BY t.due_on, g.name, t.timepoint"
+    )
     return [
         WaveCount(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]), r["st"], r["n"])
         for r in await db.fetchall(sql, params)
@@ -99,7 +104,8 @@ async def held_wave_ids(db: Database) -> set[str]:
 async def hold(tx: Transaction, wave_id: str, now: datetime, by: str) -> None:
     """Hold a wave (holding it twice keeps the first hold)."""
     await tx.execute(
-        "INSERT OR IGNORE INTO wave_holds (wave_id, held_at, held_by) VALUES (?, ?, ?)",
+        "INSERT INTO wave_holds (wave_id, held_at, held_by) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (wave_id, iso(now), by),
     )
 

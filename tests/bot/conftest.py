@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,6 +17,7 @@ from bot.runtime.app import App, open_app
 from bot.store.consent import Consent
 from bot.store.participants import Participant
 from bot.store.scope import Scope
+from tests.bot.support_postgres import fresh_schema
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -72,3 +73,10 @@ async def enrol_console(
         code_word=code_word,
         **kw,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL of a fresh, empty PostgreSQL schema (fails the test when no server is set)."""
+    with fresh_schema() as url:
+        yield url

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, redact_database_url
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "followup.example.toml"
 
@@ -50,6 +50,9 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
         ("[survey]\nfree_text = 'yes'\n", "key 'survey.free_text': expected true or false"),
         ("sms = 3\n", "'sms' must be a table"),
         ("[sms\n", "not valid TOML"),
+        ("[database]\nurl = 'mysql://db/x'\n", "key 'database.url' (or $FOLLOWUP_DATABASE_URL)"),
+        ("[database]\nurl = 'postgresql://'\n", "expected sqlite:///PATH or postgresql://"),
+        ("[database]\nurl = 3\n", "key 'database.url': expected text"),
     ],
 )
 def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> None:
@@ -86,3 +89,22 @@ def test_every_problem_of_a_file_at_once(tmp_path: Path) -> None:
     assert all(p.startswith(f"{path}: ") for p in problems)
     for key in ("'web.port'", "'web.hots'", "'telegram.mode'", "'smss'"):
         assert sum(key in p for p in problems) == 1, (key, problems)
+
+
+def test_database_url_from_the_environment_wins_and_the_path_is_the_default(tmp_path: Path) -> None:
+    path = write(tmp_path, "[database]\npath = 'a.db'\nurl = 'sqlite:///b.db'\n")
+    assert load_config(path, env={}).database_url() == "sqlite:///b.db"
+    url = "postgresql://followup@127.0.0.1:5432/followup?sslmode=require"
+    assert load_config(path, env={"FOLLOWUP_DATABASE_URL": url}).database_url() == url
+    only_path = write(tmp_path, "[database]\npath = 'a.db'\n")
+    assert load_config(only_path, env={}).database_url() == "sqlite:///a.db"
+
+
+def test_a_bad_database_url_never_shows_its_password(tmp_path: Path) -> None:
+    path = write(tmp_path, "[database]\nurl = 'mysql://bob:s3cret@db/x'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert "s3cret" not in str(info.value) and "bob:***@db" in str(info.value)
+    assert redact_database_url("postgresql://u:pw@h/d?password=pw&sslmode=require") == (
+        "postgresql://u:***@h/d?password=***&sslmode=require"
+    )

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,12 +20,12 @@ import httpx
 
 from bot.config import load_config
 from bot.crypto import load_or_create_keyring
-from bot.store.db import Database
 from bot.store.participants import Participants
 from bot.store.scope import Scope
 from bot.store.sessions import Answers
 from conversations.answers import Answer
 from tests.bot.support_sealed_rows import escalation_rows
+from tests.bot.support_service_db import ServiceDatabase
 from tests.fakes.telegram_api import FakeTelegram
 
 JSONDict = dict[str, Any]
@@ -42,11 +41,14 @@ def free_port() -> int:
 class Service:
     """One configured service: CLI commands and the long-running ``run`` process."""
 
-    def __init__(self, tmp_path: Path, fake: FakeTelegram, **telegram: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, fake: FakeTelegram, *, database_url: str = "", **telegram: Any
+    ) -> None:
         self.tmp = tmp_path
         self.fake = fake
         self.port = free_port()
         self.db_path = tmp_path / "f.db"
+        self.db = ServiceDatabase(self.db_path, database_url)
         self.config = tmp_path / "followup.toml"
         settings: JSONDict = {
             "bot_username": fake.bot_username,
@@ -56,7 +58,7 @@ class Service:
             **telegram,
         }
         lines = [
-            f'[database]\npath = "{self.db_path}"',
+            f"[database]\n{self.db.config_lines()}",
             f'[security]\nkey_file = "{tmp_path / "f.keys"}"',
             "[telegram]",
             *(f"{key} = {json.dumps(value)}" for key, value in settings.items()),
@@ -149,11 +151,7 @@ class Service:
     # --- the database (read-only, while the service may run) -------------------------
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
-        try:
-            return list(conn.execute(sql, params).fetchall())
-        finally:
-            conn.close()
+        return self.db.query(sql, params)
 
     def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self.query(sql, params)[0][0]
@@ -167,7 +165,7 @@ class Service:
             time.sleep(0.05)
 
     def db_bytes(self) -> bytes:
-        return b"".join(p.read_bytes() for p in self.tmp.iterdir() if p.name.startswith("f.db"))
+        return self.db.stored_bytes()
 
     def answers(self, pseudonym: str, timepoint: str = "T0") -> dict[str, Answer]:
         """Her answers, decrypted with the key file."""
@@ -175,7 +173,7 @@ class Service:
         async def read() -> dict[str, Answer]:
             config = load_config(self.config, env={})
             ring, _ = load_or_create_keyring(Path(config.security.key_file))
-            db = await Database.open(config.database.path)
+            db = await self.db.open()
             try:
                 participant = await Participants(db, ring).by_pseudonym(
                     pseudonym, Scope.installation()
@@ -189,7 +187,7 @@ class Service:
 
     def escalations(self) -> list[tuple[str, str | None, str, tuple[str, ...]]]:
         """(code, her pseudonym, level, reasons) of every escalation, reasons opened."""
-        return escalation_rows(self.db_path, self.db_path.parent / "f.keys")
+        return escalation_rows(self.db, self.db_path.parent / "f.keys")
 
     def status(self, pseudonym: str) -> str:
         return str(self.scalar("SELECT status FROM participants WHERE pseudonym = ?", (pseudonym,)))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .conftest import MakeService
+from .conftest import BOTH, MakeService
 from .support_crash import contact_zone, hanging, in_flight, kill_when, prepare
 from .support_telegram import Service, bot_messages, item_of, next_bot_message
 from .support_telegram_script import CLOSING, PLAN, answer
@@ -71,6 +71,7 @@ class Crasher:
         return newest_question(service, fake, answered["message_id"])
 
 
+@BOTH
 @pytest.mark.parametrize(("seed", "mode"), CASES)
 def test_survey_killed_mid_way_loses_and_doubles_nothing(
     make_service: MakeService, fake: FakeTelegram, seed: int, mode: str

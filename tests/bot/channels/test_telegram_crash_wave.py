@@ -12,7 +12,7 @@ import pytest
 
 from tests.fakes.telegram_api import Call, FakeTelegram
 
-from .conftest import MakeService
+from .conftest import BOTH, MakeService
 from .support_crash import chat_of, contact_zone, hanging, in_flight, kill_when, prepare
 from .support_telegram import SAFE_WORD, Service
 from .support_telegram_script import DECOY, OPENER
@@ -35,6 +35,7 @@ def settle(service: Service, fake: FakeTelegram, chats: list[int]) -> None:
 CASES = [(3, "lost_answer"), (17, "any_moment"), (2026, "lost_answer")]
 
 
+@BOTH
 @pytest.mark.parametrize(("seed", "mode"), CASES)
 def test_wave_killed_mid_dispatch_reaches_everyone_once(
     make_service: MakeService, fake: FakeTelegram, seed: int, mode: str

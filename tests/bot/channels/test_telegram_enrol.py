@@ -7,6 +7,7 @@ import time
 
 from tests.fakes.telegram_api import FakeTelegram
 
+from .conftest import BOTH
 from .support_telegram import Service, next_bot_message, press
 from .support_telegram_script import DECOY, OPENER
 
@@ -73,6 +74,7 @@ def test_bad_used_and_expired_tokens_get_one_neutral_line(
     assert service.stop() == 0
 
 
+@BOTH
 def test_a_strangers_chat_gets_nothing_and_leaves_only_a_counter(
     service: Service, fake: FakeTelegram
 ) -> None:
@@ -90,6 +92,7 @@ def test_a_strangers_chat_gets_nothing_and_leaves_only_a_counter(
     assert service.stop() == 0
 
 
+@BOTH
 def test_a_duplicated_update_changes_nothing(service: Service, fake: FakeTelegram) -> None:
     enrolled = service.enrol()
     service.start()

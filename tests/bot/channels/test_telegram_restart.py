@@ -6,6 +6,7 @@ from collections import Counter
 
 from tests.fakes.telegram_api import FakeTelegram
 
+from .conftest import BOTH
 from .support_telegram import Service, next_bot_message, press
 from .support_telegram_script import CLOSING, run_plan
 
@@ -17,6 +18,7 @@ def question_about(fake: FakeTelegram, words: str) -> dict[str, object]:
     return next(m for m in fake.visible(CHAT) if words in m["text"])
 
 
+@BOTH
 def test_killed_twice_mid_survey_she_carries_on(service: Service, fake: FakeTelegram) -> None:
     enrolled = service.enrol()
     service.start()

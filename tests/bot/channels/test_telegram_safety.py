@@ -6,6 +6,7 @@ import time
 
 from tests.fakes.telegram_api import FakeTelegram
 
+from .conftest import BOTH
 from .support_telegram import SAFE_WORD, Service, next_bot_message, press
 from .support_telegram_script import DECOY, run_plan
 
@@ -19,6 +20,7 @@ def started(service: Service, fake: FakeTelegram) -> dict[str, str]:
     return enrolled
 
 
+@BOTH
 def test_safe_word_mid_survey_clears_the_chat_within_a_second(
     service: Service, fake: FakeTelegram
 ) -> None:

@@ -10,13 +10,14 @@ from collections import Counter
 
 from tests.fakes.telegram_api import FakeTelegram
 
-from .conftest import MakeService
+from .conftest import BOTH, MakeService
 from .support_telegram import next_bot_message
 from .support_telegram_script import CLOSING, OPENER, PLAN, run_plan
 
 CHAT = 7394816253
 
 
+@BOTH
 def test_whole_t0_over_telegram_leaves_an_empty_chat(
     make_service: MakeService, fake: FakeTelegram
 ) -> None:

@@ -25,6 +25,9 @@ from tests.bot.support_scheduling import RecordingChannel, enrol_her
 
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
+#: These hold SQLite's file lock from another process (LockHolder): SQLite only.
+SQLITE_LOCK_HOLDER = pytest.mark.parametrize("backend", ["sqlite"])
+
 
 async def counter(db: Database, name: str) -> int | None:
     row = await db.fetchone("SELECT value FROM counters WHERE name = ?", (name,))
@@ -89,6 +92,7 @@ async def test_a_failed_commit_is_rolled_back(tmp_path: Path) -> None:
     await db.close()
 
 
+@SQLITE_LOCK_HOLDER
 async def test_the_dispatcher_start_up_waits_out_a_locked_database(config: Config) -> None:
     clock = ManualClock(OPEN)
     channel = RecordingChannel(clock)
@@ -115,6 +119,7 @@ async def test_the_dispatcher_start_up_waits_out_a_locked_database(config: Confi
     await app.close()
 
 
+@SQLITE_LOCK_HOLDER
 async def test_a_send_the_lock_kept_from_being_recorded_is_recorded_once_it_clears(
     config: Config,
 ) -> None:

@@ -13,16 +13,25 @@ import pytest
 
 from bot.store.db import BusyPolicy, Database, DatabaseBusy, Transaction
 from bot.store.housekeeping import bump
+from bot.store.open_database import open_database
 from bot.store.transaction import NotInline
 from tests.bot.support_busy import FAST, LockHolder
-from tests.bot.support_hand_offs import count_hand_offs
+from tests.bot.support_hand_offs import count_hand_offs, in_transaction
+from tests.bot.support_postgres import fresh_schema
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    opened = await Database.open(tmp_path / "f.db", busy=FAST)
-    yield opened
-    await opened.close()
+async def db(tmp_path: Path, backend: str) -> AsyncIterator[Database]:
+    """A fresh database on each backend (an SQLite file, a PostgreSQL schema)."""
+    if backend == "sqlite":
+        opened = await Database.open(tmp_path / "f.db", busy=FAST)
+        yield opened
+        await opened.close()
+        return
+    with fresh_schema() as url:
+        opened = await open_database(url, busy=FAST)
+        yield opened
+        await opened.close()
 
 
 async def counter(db: Database, name: str) -> int | None:
@@ -77,7 +86,7 @@ async def test_a_failing_body_writes_nothing_and_calls_back_nothing(db: Database
 
     with pytest.raises(LookupError):
         await db.run(body)
-    assert called == [] and not db.conn.in_transaction
+    assert called == [] and not in_transaction(db)
     assert await counter(db, "probe") is None
     await db.run(lambda tx: bump(tx, "after"))  # the connection is usable again
     assert await counter(db, "after") == 1
@@ -92,7 +101,7 @@ async def test_a_body_that_awaits_anything_else_is_refused_and_rolled_back(
 
     with pytest.raises(NotInline):
         await db.run(body)
-    assert not db.conn.in_transaction
+    assert not in_transaction(db)
     assert await counter(db, "probe") is None
 
 
@@ -111,7 +120,7 @@ async def test_run_waits_for_another_process_then_gives_up_having_written_nothin
     await db.set_busy(FAST)
     with LockHolder(path), pytest.raises(DatabaseBusy):
         await db.run(lambda tx: bump(tx, "never"))
-    assert not db.conn.in_transaction and await counter(db, "never") is None
+    assert not in_transaction(db) and await counter(db, "never") is None
     await db.close()
 
 
@@ -122,7 +131,7 @@ async def test_the_guard_is_entered_once_per_transaction_after_the_lock(
 
     class Guard:
         def __enter__(self) -> None:
-            entered.append(db.conn.in_transaction)  # BEGIN IMMEDIATE already ran
+            entered.append(in_transaction(db))  # BEGIN IMMEDIATE already ran
 
         def __exit__(self, *exc: object) -> None:
             return None

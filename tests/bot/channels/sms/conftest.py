@@ -21,8 +21,8 @@ def fake() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture
-def sms(tmp_path: Path, fake: FakeTwilio) -> Iterator[SmsService]:
-    service = SmsService(tmp_path, fake)
+def sms(tmp_path: Path, fake: FakeTwilio, service_database_url: str) -> Iterator[SmsService]:
+    service = SmsService(tmp_path, fake, database_url=service_database_url)
     yield service
     service.stop()
     log = service.output()

@@ -12,12 +12,10 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +23,10 @@ import httpx
 
 from bot.config import load_config
 from bot.crypto import load_or_create_keyring
-from bot.store.db import Database
 from bot.store.sessions import Answers
 from conversations.answers import AnswerValue
 from tests.bot.support_sealed_rows import escalation_rows, session_ends
+from tests.bot.support_service_db import ServiceDatabase
 from tests.fakes.twilio_api import FakeTwilio
 
 PUBLIC_URL = "https://followup.example.test"
@@ -62,12 +60,15 @@ def free_port() -> int:
 class SmsService:
     """One database, one config file, and the service process started on demand."""
 
-    def __init__(self, tmp_path: Path, fake: FakeTwilio, **sms: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, fake: FakeTwilio, *, database_url: str = "", **sms: Any
+    ) -> None:
         self.dir = tmp_path
         self.fake = fake
         self.port = free_port()
         self.config = tmp_path / "followup.toml"
         self.db_path = tmp_path / "f.db"
+        self.db = ServiceDatabase(self.db_path, database_url)
         self.key_file = tmp_path / "f.keys"
         settings: dict[str, Any] = {
             "api_base_url": fake.base_url,
@@ -80,7 +81,7 @@ class SmsService:
         }
         lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
         self.config.write_text(
-            f'[database]\npath = "{self.db_path}"\n[security]\nkey_file = "{self.key_file}"\n'
+            f'[database]\n{self.db.config_lines()}[security]\nkey_file = "{self.key_file}"\n'
             f'[sms]\n{lines}[web]\nport = {self.port}\n[logging]\nlevel = "INFO"\n'
         )
         fake.behind_proxy(PUBLIC_URL, f"http://127.0.0.1:{self.port}")
@@ -111,7 +112,7 @@ class SmsService:
 
     def enrol(self, phone: str = PHONE, *extra: str) -> str:
         """Programme (once), then enrol her on SMS; returns her pseudonym."""
-        if not self.db_path.exists():
+        if not self.db.exists():
             self.ok("programme", "add", "--name", PROGRAMME, "--timezone", "Europe/London",
                     "--helpline", "Helpline 0800 000 0000", "--emergency-number", "999")  # fmt: skip
         args = ["enrol", "--programme", PROGRAMME, "--channel", "sms", "--phone", phone, "--json",
@@ -192,25 +193,21 @@ class SmsService:
     # --- the database ---------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        with closing(sqlite3.connect(self.db_path)) as conn:
-            counts = {
-                t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in DATA_TABLES
-            }
-            if "audit_log" in counts:  # the retention job logs its start-up run at any moment
-                counts["audit_log"] = conn.execute(
-                    "SELECT COUNT(*) FROM audit_log WHERE action != 'retention_run'"
-                ).fetchone()[0]
-            return counts
+        counts = {t: int(self.query(f"SELECT COUNT(*) FROM {t}")[0][0]) for t in DATA_TABLES}
+        if "audit_log" in counts:  # the retention job logs its start-up run at any moment
+            counts["audit_log"] = int(
+                self.query("SELECT COUNT(*) FROM audit_log WHERE action != 'retention_run'")[0][0]
+            )
+        return counts
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with closing(sqlite3.connect(self.db_path)) as conn:
-            return list(conn.execute(sql, params).fetchall())
+        return self.db.query(sql, params)
 
     def answers(self, pseudonym: str, timepoint: str = "T0") -> dict[str, AnswerValue]:
         async def read() -> dict[str, AnswerValue]:
             config = load_config(self.config, env={})
             ring, _ = load_or_create_keyring(Path(config.security.key_file))
-            db = await Database.open(config.database.path)
+            db = await self.db.open()
             try:
                 row = await db.fetchone(
                     "SELECT id FROM participants WHERE pseudonym = ?", (pseudonym,)
@@ -246,11 +243,11 @@ class SmsService:
 
     def session_ends(self, pseudonym: str | None = None) -> list[tuple[str, str | None]]:
         """(phase, outcome) of every session (of one woman), opened from the sealed state."""
-        return session_ends(self.db_path, self.key_file, pseudonym)
+        return session_ends(self.db, self.key_file, pseudonym)
 
     def escalations(self) -> list[tuple[str, str | None, str, tuple[str, ...]]]:
         """(code, her pseudonym, level, reasons) of every escalation, reasons opened."""
-        return escalation_rows(self.db_path, self.key_file)
+        return escalation_rows(self.db, self.key_file)
 
     def status(self, pseudonym: str) -> str:
         return str(
@@ -258,7 +255,7 @@ class SmsService:
         )
 
     def stored_bytes(self) -> bytes:
-        return b"".join(p.read_bytes() for p in self.dir.iterdir() if p.name.startswith("f.db"))
+        return self.db.stored_bytes()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from tests.bot.channels.conftest import BOTH
 from tests.fakes.twilio_api import FakeTwilio
 
 from .support_sms import CONSENT_ASK, PHONE, SmsService, eventually
@@ -25,6 +26,7 @@ def escalations(sms: SmsService) -> list[tuple[str, str]]:
     return [(level, json.dumps(list(reasons))) for _, _, level, reasons in sms.escalations()]
 
 
+@BOTH
 def test_stop_mid_survey_then_start_sends_nothing(sms: SmsService, fake: FakeTwilio) -> None:
     pseudonym = sms.enrol()
     sms.contact(pseudonym)
@@ -52,6 +54,7 @@ def test_stop_mid_survey_then_start_sends_nothing(sms: SmsService, fake: FakeTwi
     sms.wait_all_records_gone()
 
 
+@BOTH
 def test_21610_on_send_is_a_stop(sms: SmsService, fake: FakeTwilio) -> None:
     first = sms.enrol(PHONE)
     second = sms.enrol(OTHER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bot.channels.conftest import BOTH
 from tests.fakes.twilio_api import FakeTwilio
 
 from .support_sms import PHONE, SmsService, eventually
@@ -73,6 +74,7 @@ EXPECTED = {
 }
 
 
+@BOTH
 @pytest.mark.parametrize("by", ["digits", "words"])
 def test_whole_survey_then_provider_records_deleted(
     sms: SmsService, fake: FakeTwilio, by: str
