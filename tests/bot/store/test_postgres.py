@@ -88,6 +88,7 @@ async def test_migration_11_lets_a_timepoint_be_declined_and_keeps_consent_answe
     db = await open_database(postgres_url)
     try:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
+
             def columns(table: str) -> set[str]:
                 return {r[0] for r in conn.execute(
                     "SELECT column_name FROM information_schema.columns"
