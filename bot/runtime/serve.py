@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
@@ -44,13 +44,31 @@ async def _until_listening(server: uvicorn.Server, task: asyncio.Task[None]) -> 
     raise RuntimeError("web server did not start within 10 s")
 
 
+#: Why the process should get no traffic now, or None (``Database.not_ready``).
+Readiness = Callable[[], Awaitable[str | None]]
+
+
 async def _health(request: Request) -> PlainTextResponse:
+    """The process answers (a load balancer's liveness check)."""
     return PlainTextResponse("ok")
 
 
-def build_web(components: Sequence[Component]) -> Starlette:
-    """The Starlette app: health check plus every component's routes."""
+def _ready_route(readiness: Readiness) -> Route:
+    async def ready(request: Request) -> PlainTextResponse:
+        """Database reachable and migrations current: 200, else 503 with the reason."""
+        reason = await readiness()
+        if reason is None:
+            return PlainTextResponse("ready")
+        return PlainTextResponse(f"not ready: {reason}", status_code=503)
+
+    return Route("/readyz", ready)
+
+
+def build_web(components: Sequence[Component], readiness: Readiness | None = None) -> Starlette:
+    """The Starlette app: health and readiness checks plus every component's routes."""
     routes: list[BaseRoute] = [Route("/healthz", _health)]
+    if readiness is not None:
+        routes.append(_ready_route(readiness))
     for component in components:
         routes.extend(component.routes())
     return Starlette(routes=routes)
@@ -65,7 +83,7 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    web = build_web(components)
+    web = build_web(components, app.db.not_ready)
     config = uvicorn.Config(
         web,
         host=app.config.web.host,

@@ -49,6 +49,9 @@ _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 #: PostgreSQL's SQLSTATE for a lock not taken within ``lock_timeout`` (``postgres_db``).
 POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
+#: How long ``GET /readyz`` waits for the database before saying it is not ready.
+READY_TIMEOUT_SECONDS = 2.0
+
 _RETRY = object()  # BEGIN IMMEDIATE found the lock taken: pause and try again
 
 
@@ -155,6 +158,21 @@ class Database:
                 if rebuild:
                     await self.conn.execute("PRAGMA foreign_keys=ON")
         return len(MIGRATIONS)
+
+    def latest_version(self) -> int:
+        """The number of the last migration this code knows."""
+        return len(MIGRATIONS)
+
+    async def not_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> str | None:
+        """Why this process should get no traffic (None: ready): the database does not
+        answer in time, or its migrations are behind the code's (``GET /readyz``)."""
+        try:
+            version = await asyncio.wait_for(self.schema_version(), timeout)
+        except Exception:  # any failure to answer is "not ready", never a 500
+            return "database unreachable"
+        if version < self.latest_version():
+            return f"migrations behind ({version} of {self.latest_version()})"
+        return None
 
     async def set_busy(self, policy: BusyPolicy) -> None:
         """Change how long writes wait for another connection's lock."""

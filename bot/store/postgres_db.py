@@ -109,6 +109,9 @@ class PostgresDatabase(Database):
         found: int = await self._hand_off(version)
         return found
 
+    def latest_version(self) -> int:
+        return len(POSTGRES_MIGRATIONS)
+
     async def migrate(self) -> int:
         """Run every migration past ``schema_version``, each in its own transaction."""
         async with self._write:

@@ -112,6 +112,8 @@ def test_duplicate_message_sid_is_handled_once(sms: SmsService, fake: FakeTwilio
     sms.contact(pseudonym)
     sms.start()
     sms.wait_for_text("Is now a good time")
+    ready = httpx.get(f"http://127.0.0.1:{sms.port}/readyz", timeout=5)  # the load balancer's
+    assert (ready.status_code, ready.text) == (200, "ready")
     sid = sms.say("yes")
     count = sms.wait_for_text(CONSENT_ASK)
     again = dict(fake.webhook_responses[sid].params)
