@@ -163,11 +163,12 @@ class Database:
         """The number of the last migration this code knows."""
         return len(MIGRATIONS)
 
-    async def not_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> str | None:
+    async def not_ready(self) -> str | None:
         """Why this process should get no traffic (None: ready): the database does not
         answer in time, or its migrations are behind the code's (``GET /readyz``)."""
         try:
-            version = await asyncio.wait_for(self.schema_version(), timeout)
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                version = await self.schema_version()
         except Exception:  # any failure to answer is "not ready", never a 500
             return "database unreachable"
         if version < self.latest_version():
